@@ -1,0 +1,110 @@
+# umbra: build, run and test. `make run` and `make test` do all the set-up.
+
+BUILD    := build
+QEMU     := qemu-system-i386
+QEMUMEM  ?= 512
+
+# The i686 cross compiler from Debian if present, else the host gcc in 32-bit mode.
+ifneq ($(shell command -v i686-linux-gnu-gcc 2>/dev/null),)
+  CC := i686-linux-gnu-gcc
+  LD := i686-linux-gnu-ld
+else
+  CC := gcc -m32
+  LD := ld -m elf_i386
+endif
+HOSTCC := gcc
+NASM   := nasm
+
+WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow
+CFLAGS   := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+            -fno-omit-frame-pointer -mgeneral-regs-only -fno-strict-aliasing \
+            -fno-asynchronous-unwind-tables -I. -MMD -MP
+LDFLAGS  := -nostdlib -static -z max-page-size=4096 --no-warn-rwx-segments
+HOSTFLAGS:= -std=c11 -O1 -g $(WARN) -I. -DUMBRA_HOST_TEST -fsanitize=address,undefined \
+            -fno-omit-frame-pointer -MMD -MP
+
+# Host kernel: everything except the monitor (linked on its own) and the tests.
+KSRC_C   := $(wildcard arch/x86/*.c drivers/*.c lib/*.c pool/*.c supervisor/*.c paging/*.c)
+KSRC_S   := $(wildcard boot/*.asm arch/x86/*.asm supervisor/*.asm)
+KOBJ     := $(KSRC_S:%.asm=$(BUILD)/k/%.o) $(KSRC_C:%.c=$(BUILD)/k/%.o)
+
+# Code that also runs on the host, unit-tested there.
+HOST_SRC := $(filter-out lib/string.c,$(wildcard lib/*.c pool/*.c))
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_OBJ := $(HOST_SRC:%.c=$(BUILD)/host/%.o) $(UNIT_SRC:%.c=$(BUILD)/host/%.o)
+
+PACKAGES := gcc-i686-linux-gnu binutils-i686-linux-gnu nasm grub-pc-bin grub-common \
+            xorriso mtools qemu-system-x86 python3 gcc make
+
+.PHONY: all iso run test unit qtest bench debug clean deps
+all: deps $(BUILD)/umbra.elf $(BUILD)/umbra.iso
+
+# --- kernel ---------------------------------------------------------------
+$(BUILD)/umbra.elf: $(KOBJ) linker.ld
+	$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KOBJ)
+
+$(BUILD)/k/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/k/%.o: %.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf32 -g -F dwarf -I. -MD $(@:.o=.d) -o $@ $<
+
+# --- ISO --------------------------------------------------------------------
+iso: $(BUILD)/umbra.iso
+$(BUILD)/umbra.iso: $(BUILD)/umbra.elf iso/grub.cfg $(GUESTS_ISO)
+	@rm -rf $(BUILD)/isoroot && mkdir -p $(BUILD)/isoroot/boot/grub $(BUILD)/isoroot/guests
+	cp $(BUILD)/umbra.elf $(BUILD)/isoroot/boot/umbra.elf
+	cp iso/grub.cfg $(BUILD)/isoroot/boot/grub/grub.cfg
+	cp iso/placeholder.txt $(BUILD)/isoroot/guests/demo.elf
+	grub-mkrescue -o $@ $(BUILD)/isoroot 2>$(BUILD)/grub-mkrescue.log || \
+	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+# --- running ----------------------------------------------------------------
+QEMUFLAGS := -accel tcg -cpu max -m $(QEMUMEM) -no-reboot \
+             -device isa-debug-exit,iobase=0xf4,iosize=4
+
+run: all
+	@echo "umbra: booting $(BUILD)/umbra.iso in QEMU (serial on this terminal; Ctrl-A X quits)"
+	-$(QEMU) $(QEMUFLAGS) -display none -serial mon:stdio -cdrom $(BUILD)/umbra.iso
+
+debug: all
+	@echo "umbra: QEMU waits for gdb on :1234 (gdb $(BUILD)/umbra.elf -ex 'target remote :1234')"
+	$(QEMU) $(QEMUFLAGS) -display none -serial mon:stdio -s -S -cdrom $(BUILD)/umbra.iso
+
+# --- tests ------------------------------------------------------------------
+$(BUILD)/unit: $(UNIT_OBJ)
+	$(HOSTCC) $(HOSTFLAGS) -o $@ $(UNIT_OBJ)
+
+$(BUILD)/host/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(HOSTCC) $(HOSTFLAGS) -c $< -o $@
+
+unit: deps $(BUILD)/unit
+	$(BUILD)/unit
+
+test: all $(BUILD)/unit
+	python3 tests/run.py
+
+bench: all
+	@echo "bench: no benchmarks yet"
+
+clean:
+	rm -rf $(BUILD)
+
+# --- set-up: install what is missing (as root), or say exactly what to run ---
+deps:
+	@missing=""; for p in $(PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "umbra: installing$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q$$missing >/dev/null || exit 1; \
+	  else \
+	    echo "umbra: missing packages. Run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,67 @@
+"""Run QEMU (or Bochs later) on a kernel or ISO, bounded by a timeout, capturing COM1 and COM2."""
+import os
+import subprocess
+import tempfile
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.path.join(ROOT, "build")
+UMBRA_ELF = os.path.join(BUILD, "umbra.elf")
+UMBRA_ISO = os.path.join(BUILD, "umbra.iso")
+
+
+class Run:
+    """What one QEMU run produced: exit code, COM1 and COM2 bytes, whether it timed out."""
+
+    def __init__(self, code, com1, com2, timed_out, argv):
+        self.code = code
+        self.com1 = com1
+        self.com2 = com2
+        self.timed_out = timed_out
+        self.argv = argv
+
+    @property
+    def exit_status(self):
+        """The value the guest wrote to isa-debug-exit, or None if QEMU did not exit that way."""
+        if self.timed_out or self.code is None or self.code % 2 == 0:
+            return None
+        return self.code >> 1
+
+    def text(self, which="com1"):
+        return getattr(self, which).decode("latin-1")
+
+    def describe(self):
+        tail1 = self.text("com1")[-1500:]
+        tail2 = self.text("com2")[-1500:]
+        return ("exit code %s%s\n--- COM1 (tail) ---\n%s\n--- COM2 (tail) ---\n%s"
+                % (self.code, " (timed out)" if self.timed_out else "", tail1, tail2))
+
+
+def qemu(kernel=None, append=None, initrd=None, iso=None, mem=512, timeout=30, cpu="max",
+         extra=()):
+    """Boot `kernel` (Multiboot ELF, with -append/-initrd) or `iso`; return a Run."""
+    with tempfile.TemporaryDirectory(prefix="umbra-qemu-") as tmp:
+        c1 = os.path.join(tmp, "com1")
+        c2 = os.path.join(tmp, "com2")
+        argv = ["qemu-system-i386", "-accel", "tcg", "-cpu", cpu, "-m", str(mem),
+                "-display", "none", "-nodefaults", "-no-reboot",
+                "-serial", "file:" + c1, "-serial", "file:" + c2,
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+        if kernel:
+            argv += ["-kernel", kernel]
+            if append is not None:
+                argv += ["-append", append]
+            if initrd:
+                argv += ["-initrd", initrd]
+        if iso:
+            argv += ["-cdrom", iso, "-boot", "d"]
+        argv += list(extra)
+        timed_out = False
+        try:
+            p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, timeout=timeout)
+            code = p.returncode
+        except subprocess.TimeoutExpired:
+            code, timed_out = None, True
+        com1 = open(c1, "rb").read() if os.path.exists(c1) else b""
+        com2 = open(c2, "rb").read() if os.path.exists(c2) else b""
+        return Run(code, com1, com2, timed_out, argv)
