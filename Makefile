@@ -24,20 +24,24 @@ HOSTFLAGS:= -std=c11 -O1 -g $(WARN) -I. -DUMBRA_HOST_TEST -fsanitize=address,und
             -fno-omit-frame-pointer -MMD -MP
 
 # Host kernel: everything except the monitor (linked on its own) and the tests.
-KSRC_C   := $(wildcard arch/x86/*.c drivers/*.c lib/*.c pool/*.c supervisor/*.c paging/*.c)
+KSRC_C   := $(wildcard arch/x86/*.c drivers/*.c lib/*.c pool/*.c supervisor/*.c supervisor/dev/*.c)
 KSRC_S   := $(wildcard boot/*.asm arch/x86/*.asm supervisor/*.asm)
 KOBJ     := $(KSRC_S:%.asm=$(BUILD)/k/%.o) $(KSRC_C:%.c=$(BUILD)/k/%.o)
 
 # Code that also runs on the host, unit-tested there.
-HOST_SRC := $(filter-out lib/string.c,$(wildcard lib/*.c pool/*.c))
+HOST_SRC := $(filter-out lib/string.c,$(wildcard lib/*.c pool/*.c supervisor/dev/*.c monitor/emu/*.c paging/*.c))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(HOST_SRC:%.c=$(BUILD)/host/%.o) $(UNIT_SRC:%.c=$(BUILD)/host/%.o)
 
 PACKAGES := gcc-i686-linux-gnu binutils-i686-linux-gnu nasm grub-pc-bin grub-common \
             xorriso mtools qemu-system-x86 python3 gcc make
 
+# Guest test kernels and the demo guest: tests/guests/guests.mk defines GUESTS and their rules.
+GUESTS :=
+-include tests/guests/guests.mk
+
 .PHONY: all iso run test unit qtest bench debug clean deps
-all: deps $(BUILD)/umbra.elf $(BUILD)/umbra.iso
+all: deps $(BUILD)/umbra.elf $(BUILD)/umbra.iso $(GUESTS)
 
 # --- kernel ---------------------------------------------------------------
 $(BUILD)/umbra.elf: $(KOBJ) linker.ld
