@@ -19,7 +19,8 @@ WARN     := -Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wsha
 CFLAGS   := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
             -fno-omit-frame-pointer -mgeneral-regs-only -fno-strict-aliasing \
             -fno-asynchronous-unwind-tables -I. -MMD -MP
-LDFLAGS  := -nostdlib -static -z max-page-size=4096 --no-warn-rwx-segments
+LDFLAGS  := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
+LIBGCC   := $(shell $(CC) -print-libgcc-file-name)
 HOSTFLAGS:= -std=c11 -O1 -g $(WARN) -I. -DUMBRA_HOST_TEST -fsanitize=address,undefined \
             -fno-omit-frame-pointer -MMD -MP
 
@@ -45,7 +46,7 @@ all: deps $(BUILD)/umbra.elf $(BUILD)/umbra.iso $(GUESTS)
 
 # --- kernel ---------------------------------------------------------------
 $(BUILD)/umbra.elf: $(KOBJ) linker.ld
-	$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KOBJ)
+	$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KOBJ) $(LIBGCC)
 
 $(BUILD)/k/%.o: %.c
 	@mkdir -p $(dir $@)

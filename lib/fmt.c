@@ -41,6 +41,13 @@ int vsnfmt(char *buf, size_t size, const char *fmt, va_list ap)
         }
         if (*fmt == '*') { width = va_arg(ap, int); fmt++; }
         while (*fmt >= '0' && *fmt <= '9') width = width * 10 + (*fmt++ - '0');
+        int prec = -1;
+        if (*fmt == '.') {
+            fmt++;
+            prec = 0;
+            if (*fmt == '*') { prec = va_arg(ap, int); fmt++; }
+            else while (*fmt >= '0' && *fmt <= '9') prec = prec * 10 + (*fmt++ - '0');
+        }
         while (*fmt == 'l') { lng++; fmt++; }
         if (*fmt == 'z') { fmt++; }
         switch (*fmt) {
@@ -63,9 +70,9 @@ int vsnfmt(char *buf, size_t size, const char *fmt, va_list ap)
             const char *s = va_arg(ap, const char *);
             if (!s) s = "(null)";
             int len = 0;
-            while (s[len]) len++;
+            while ((prec < 0 || len < prec) && s[len]) len++;
             if (!left) for (; width > len; width--) put(&o, ' ');
-            while (*s) put(&o, *s++);
+            for (int i = 0; i < len; i++) put(&o, s[i]);
             if (left) for (; width > len; width--) put(&o, ' ');
             break;
         }

@@ -1,4 +1,4 @@
-/* printf-style formatting into a buffer: %d %u %x %X %p %s %c, l/ll, width, 0 and - flags. */
+/* printf-style formatting into a buffer: %d %u %x %X %p %s %c, l/ll, width, precision for %s, 0 and - flags. */
 #ifndef LIB_FMT_H
 #define LIB_FMT_H
 #include <stdarg.h>

@@ -45,6 +45,8 @@ TEST(fmt_basic)
     snfmt(b, sizeof b, "%d|%u|%x|%08x|%s|%c|%5d|%-4s|%llx", -5, 7u, 0xabu, 0x1fu, "hi", 'z', 42, "ab",
           0x123456789ull);
     CHECK(!strcmp(b, "-5|7|ab|0000001f|hi|z|   42|ab  |123456789"));
+    snfmt(b, sizeof b, "[%.*s|%.2s|%-4.1s]", 3, "abcdef", "xyz", "q");
+    CHECK(!strcmp(b, "[abc|xy|q   ]"));
     CHECK_EQ(snfmt(b, 4, "%s", "hello"), 5);
     CHECK(!strcmp(b, "hel"));
 }

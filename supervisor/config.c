@@ -1,0 +1,108 @@
+/* umbra's own command line: log=, onexit=, testfault=; every unknown word is reported. */
+#include "supervisor/config.h"
+#include "supervisor/log.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/io.h"
+#include "drivers/qemu_exit.h"
+#include "lib/words.h"
+
+struct umbra_config config = { LOG_COM1 | LOG_VGA, ONEXIT_HALT, TESTFAULT_NONE };
+
+/* Parse a log= value into sink bits; false if any item is unknown. */
+static bool parse_sinks(const struct word *w, unsigned *out)
+{
+    const char *s = w->val, *item;
+    size_t n;
+    unsigned bits = 0;
+    bool ok = true;
+    while (list_next(&s, w->val + w->vallen, &item, &n)) {
+        if (span_is(item, n, "com1")) bits |= LOG_COM1;
+        else if (span_is(item, n, "com2")) bits |= LOG_COM2;
+        else if (span_is(item, n, "vga")) bits |= LOG_VGA;
+        else if (span_is(item, n, "none")) bits |= 0;
+        else ok = false;
+    }
+    *out = bits;
+    return ok && w->vallen;
+}
+
+unsigned config_sinks(const char *cmdline)
+{
+    struct word w;
+    unsigned s = config.log_sinks;
+    const char *cur = cmdline ? cmdline : "";
+    while (word_next(&cur, &w))
+        if (word_key_is(&w, "log") && w.val) parse_sinks(&w, &s);
+    return s;
+}
+
+/* Look a value up in a table of names; false when it is not there. */
+static bool lookup(const struct word *w, const char *const *names, unsigned n, unsigned *out)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (w->val && span_is(w->val, w->vallen, names[i])) { *out = i; return true; }
+    return false;
+}
+
+void config_parse(const char *cmdline)
+{
+    static const char *const onexit_names[] = { "halt", "reboot", "qemu" };
+    static const char *const fault_names[] = { "none", "ud", "pf", "gp", "de", "panic" };
+    struct word w;
+    const char *cur = cmdline ? cmdline : "";
+    bool first = true;
+    unsigned v;
+    while (word_next(&cur, &w)) {
+        bool was_first = first;
+        first = false;
+        if (word_key_is(&w, "log")) {
+            if (!w.val || !parse_sinks(&w, &v))
+                kprintf("umbra: log=%.*s: expected com1, com2, vga or none, comma-separated\n",
+                        (int)w.vallen, w.val ? w.val : "");
+            config.log_sinks = v;
+        } else if (word_key_is(&w, "onexit")) {
+            if (lookup(&w, onexit_names, 3, &v)) config.onexit = (enum onexit)v;
+            else kprintf("umbra: onexit=%.*s: expected halt, reboot or qemu; keeping %s\n",
+                         (int)w.vallen, w.val ? w.val : "", onexit_names[config.onexit]);
+        } else if (word_key_is(&w, "testfault")) {
+            if (lookup(&w, fault_names, 6, &v)) config.testfault = (enum testfault)v;
+            else kprintf("umbra: testfault=%.*s: expected ud, pf, gp, de or panic\n",
+                         (int)w.vallen, w.val ? w.val : "");
+        } else if (was_first && !w.val) {
+            /* The loader puts the kernel's own path first. */
+        } else {
+            kprintf("umbra: unknown option '%.*s' ignored (options: log= onexit= testfault=)\n",
+                    (int)w.len, w.text);
+        }
+    }
+}
+
+/* Reset the PC through the keyboard controller, then by a triple fault. */
+static __attribute__((noreturn)) void reboot(void)
+{
+    static const struct desc_ptr_empty { uint16_t limit; uint32_t base; } __attribute__((packed)) none = { 0, 0 };
+    for (int i = 0; i < 100000 && (inb(0x64) & 2); i++) ;
+    outb(0x64, 0xfe);
+    __asm__ volatile("lidt %0; int3" :: "m"(none));
+    cpu_halt_forever();
+}
+
+void umbra_exit(uint8_t status)
+{
+    __asm__ volatile("cli");
+    switch (config.onexit) {
+    case ONEXIT_QEMU:
+        if (cpu_under_qemu()) {
+            qemu_exit(status);
+        }
+        kprintf("umbra: onexit=qemu but no QEMU exit device answered; halting\n");
+        break;
+    case ONEXIT_REBOOT:
+        kprintf("umbra: rebooting\n");
+        reboot();
+    case ONEXIT_HALT:
+        break;
+    }
+    kprintf("umbra: halted (status %u)\n", status);
+    cpu_halt_forever();
+}

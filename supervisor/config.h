@@ -1,0 +1,30 @@
+/* umbra's own settings, from its Multiboot command line. */
+#ifndef SUPERVISOR_CONFIG_H
+#define SUPERVISOR_CONFIG_H
+#include <stdint.h>
+
+enum onexit { ONEXIT_HALT, ONEXIT_REBOOT, ONEXIT_QEMU };
+
+/* Test-only faults that prove the exception report works (testfault=). */
+enum testfault { TESTFAULT_NONE, TESTFAULT_UD, TESTFAULT_PF, TESTFAULT_GP, TESTFAULT_DE, TESTFAULT_PANIC };
+
+struct umbra_config {
+    unsigned log_sinks;        /* LOG_* bits */
+    enum onexit onexit;
+    enum testfault testfault;
+};
+extern struct umbra_config config;
+
+/* umbra's own exit statuses (QEMU reports (status << 1) | 1). */
+#define UMBRA_EXIT_OK    0
+#define UMBRA_EXIT_PANIC 0x7f
+
+/* Parse umbra's command line into `config`; unknown or bad words are reported on the log
+ * (call after the sinks are set, see config_sinks). */
+void config_parse(const char *cmdline);
+/* Just the log= setting, so the log can start before anything else is said. */
+unsigned config_sinks(const char *cmdline);
+/* Do what onexit= says with `status`: halt, reboot, or exit QEMU. Never returns. */
+__attribute__((noreturn)) void umbra_exit(uint8_t status);
+
+#endif
