@@ -8,9 +8,11 @@ QEMUMEM  ?= 512
 ifneq ($(shell command -v i686-linux-gnu-gcc 2>/dev/null),)
   CC := i686-linux-gnu-gcc
   LD := i686-linux-gnu-ld
+  OBJCOPY := i686-linux-gnu-objcopy
 else
   CC := gcc -m32
   LD := ld -m elf_i386
+  OBJCOPY := objcopy
 endif
 HOSTCC := gcc
 NASM   := nasm
@@ -26,11 +28,15 @@ HOSTFLAGS:= -std=c11 -O1 -g $(WARN) -I. -DUMBRA_HOST_TEST -fsanitize=address,und
 
 # Host kernel: everything except the monitor (linked on its own) and the tests.
 KSRC_C   := $(wildcard arch/x86/*.c drivers/*.c lib/*.c pool/*.c supervisor/*.c supervisor/dev/*.c)
+# The monitor: linked on its own at 0, carried inside the kernel as a flat image.
+MSRC_C   := $(wildcard monitor/*.c monitor/emu/*.c paging/*.c) lib/string.c lib/fmt.c lib/ring.c
+MSRC_S   := $(wildcard monitor/*.asm)
+MOBJ     := $(MSRC_S:%.asm=$(BUILD)/m/%.o) $(MSRC_C:%.c=$(BUILD)/m/%.o)
 KSRC_S   := $(wildcard boot/*.asm arch/x86/*.asm supervisor/*.asm)
 KOBJ     := $(KSRC_S:%.asm=$(BUILD)/k/%.o) $(KSRC_C:%.c=$(BUILD)/k/%.o)
 
 # Code that also runs on the host, unit-tested there.
-HOST_SRC := $(filter-out lib/string.c,$(wildcard lib/*.c pool/*.c supervisor/dev/*.c monitor/emu/*.c paging/*.c))
+HOST_SRC := $(filter-out lib/string.c,$(wildcard lib/*.c pool/*.c supervisor/dev/*.c monitor/emu/*.c)) paging/gwalk.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(HOST_SRC:%.c=$(BUILD)/host/%.o) $(UNIT_SRC:%.c=$(BUILD)/host/%.o)
 
@@ -51,6 +57,22 @@ $(BUILD)/umbra.elf: $(KOBJ) linker.ld
 $(BUILD)/k/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/k/supervisor/monitor_blob.o: $(BUILD)/monitor.bin
+
+$(BUILD)/monitor.elf: $(MOBJ) monitor/monitor.ld
+	$(LD) $(LDFLAGS) -T monitor/monitor.ld -o $@ $(MOBJ) $(LIBGCC)
+
+$(BUILD)/monitor.bin: $(BUILD)/monitor.elf
+	$(OBJCOPY) -O binary $< $@
+
+$(BUILD)/m/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DUMBRA_MONITOR -c $< -o $@
+
+$(BUILD)/m/%.o: %.asm
+	@mkdir -p $(dir $@)
+	$(NASM) -f elf32 -g -F dwarf -I. -MD $(@:.o=.d) -o $@ $<
 
 $(BUILD)/k/%.o: %.asm
 	@mkdir -p $(dir $@)

@@ -10,6 +10,7 @@
 #include "supervisor/hostmap.h"
 #include "supervisor/log.h"
 #include "supervisor/memory.h"
+#include "supervisor/sched.h"
 
 #define UMBRA_VERSION "0.1"
 
@@ -65,7 +66,10 @@ void kmain(uint32_t magic, uint32_t mbi)
     __asm__ volatile("sti");
     test_fault();
 
+    uint8_t status = UMBRA_EXIT_OK;
+    if (vms_launch()) status = vms_run();
+    memory_report(" at the end");
     if (memory_audit()) panic("frame audit failed");
     kprintf("umbra: nothing left to run\n");
-    umbra_exit(UMBRA_EXIT_OK);
+    umbra_exit(status);
 }

@@ -2,6 +2,7 @@
 #ifndef ARCH_X86_TRAP_H
 #define ARCH_X86_TRAP_H
 #include <stdint.h>
+#include "arch/x86/desc.h"
 
 /* What isr_common pushed, lowest address first. esp/ss exist only on a ring change. */
 struct trap_frame {
@@ -14,6 +15,7 @@ struct trap_frame {
 
 #define IRQ_BASE 0x20          /* the 8259s are remapped here */
 typedef void (*trap_handler)(struct trap_frame *f);
+extern struct desc_ptr host_idtr;
 
 /* Fill the IDT with the stubs and load it. */
 void idt_init(void);

@@ -1,0 +1,28 @@
+/* The guest's descriptor tables and their shadows in the real GDT. */
+#ifndef MONITOR_DESC_H
+#define MONITOR_DESC_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "arch/x86/desc.h"
+
+/* The flat segments a Multiboot kernel is entered with. */
+#define GUEST_BOOT_CS SEL(1, 0)
+#define GUEST_BOOT_DS SEL(2, 0)
+
+/* Entry state: flat code and data at the Multiboot selectors. */
+void desc_init(void);
+/* LGDT: the guest's table moved; shadow it afresh. */
+void desc_load_gdt(uint32_t base, uint32_t limit);
+/* Copy the guest's GDT into the real one again (descriptors may have changed in memory). */
+void desc_sync(void);
+/* The guest CPL changed: its user code descriptors are present only in user mode. */
+void desc_mode_changed(void);
+/* Read the guest's own descriptor for sel; false (with *d zero) past the table or for null/LDT. */
+bool guest_desc(uint16_t sel, struct seg_desc *d);
+/* The base of the segment a real selector names (the shadow's base is the guest's). */
+uint32_t seg_base(uint16_t sel);
+/* Is d a code segment descriptor? a writable data one? */
+static inline bool desc_is_code(struct seg_desc d) { return (desc_access(d) & (DESC_S | DESC_TYPE_CODE)) == (DESC_S | DESC_TYPE_CODE); }
+static inline bool desc_is_wdata(struct seg_desc d) { return (desc_access(d) & (DESC_S | DESC_TYPE_CODE | DESC_TYPE_DATA_RW)) == (DESC_S | DESC_TYPE_DATA_RW); }
+
+#endif

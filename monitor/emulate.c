@@ -1,0 +1,417 @@
+/* Emulating the privileged instructions of a guest kernel that runs at CPL3.
+ *
+ * Each instruction is first checked the way the guest's CPU would check it at the guest's
+ * own CPL and IOPL (a guest user program gets the #GP it would get natively), then
+ * performed on the virtual CPU. Port I/O suspends to the supervisor and finishes in a
+ * continuation. MSRs: SYSENTER_CS/ESP/EIP, PAT, EFER (NXE), APIC_BASE (reads 0xfee00900),
+ * TSC (reads the real one; writes are ignored) exist; every other MSR raises #GP(0), as
+ * on a CPU without it.
+ */
+#include "monitor/emulate.h"
+#include "monitor/mon.h"
+#include "monitor/insn.h"
+#include "monitor/desc.h"
+#include "monitor/gmem.h"
+#include "monitor/reflect.h"
+#include "paging/vtlb.h"
+#include "arch/x86/regs.h"
+#include "arch/x86/msr.h"
+#include "arch/x86/mmu.h"
+
+/* A general register of the frame by number (EAX..EDI). */
+static uint32_t *reg(struct guest_frame *f, unsigned r)
+{
+    switch (r & 7) {
+    case 0: return &f->eax; case 1: return &f->ecx; case 2: return &f->edx; case 3: return &f->ebx;
+    case 4: return &f->esp; case 5: return &f->ebp; case 6: return &f->esi; default: return &f->edi;
+    }
+}
+
+/* The real selector of segment register s (ES CS SS DS FS GS order). */
+static uint16_t sreg(const struct guest_frame *f, int s)
+{
+    const uint32_t v[6] = { f->es, f->cs, f->ss, f->ds, f->fs, f->gs };
+    return (uint16_t)v[s];
+}
+
+static unsigned acc_cpl(void) { return vcpu.cpl == 3 ? ACC_USER : 0; }
+
+/* Read or write the memory operand; false after delivering the fault. */
+static bool mem_read(struct guest_frame *f, const struct insn *in, uint32_t off, void *buf, uint32_t n)
+{
+    uint32_t fva, e = glin_read(seg_base(sreg(f, in->ea_seg)) + in->ea + off, buf, n, acc_cpl(), &fva);
+    if (e) deliver_pf(f, fva, e);
+    return !e;
+}
+
+static bool mem_write(struct guest_frame *f, const struct insn *in, uint32_t off, const void *buf, uint32_t n)
+{
+    uint32_t fva, e = glin_write(seg_base(sreg(f, in->ea_seg)) + in->ea + off, buf, n, acc_cpl(), &fva);
+    if (e) deliver_pf(f, fva, e);
+    return !e;
+}
+
+/* Store a 16-bit value to an r/m16 operand (a register gets it zero-extended). */
+static bool store_rm16(struct guest_frame *f, const struct insn *in, uint32_t v)
+{
+    if (!in->mem) { *reg(f, in->rm) = in->op16 ? ((*reg(f, in->rm) & 0xffff0000u) | (v & 0xffff)) : v; return true; }
+    uint16_t w = (uint16_t)v;
+    return mem_write(f, in, 0, &w, 2);
+}
+
+/* Load an r/m16 operand. */
+static bool load_rm16(struct guest_frame *f, const struct insn *in, uint32_t *v)
+{
+    if (!in->mem) { *v = *reg(f, in->rm) & 0xffff; return true; }
+    uint16_t w;
+    if (!mem_read(f, in, 0, &w, 2)) return false;
+    *v = w;
+    return true;
+}
+
+static void gp0(struct guest_frame *f) { deliver_exception(f, EXC_GP, 0); }
+
+/* Load SS with guest selector sel as the guest's CPU would; false after delivering a fault. */
+static bool load_ss(struct guest_frame *f, uint32_t sel)
+{
+    struct seg_desc d;
+    shared->count.emulated[EMU_LOAD_SS]++;
+    desc_sync();
+    if (!(sel & ~3u) || (sel & 3) != vcpu.cpl) { deliver_exception(f, EXC_GP, sel & ~3u); return false; }
+    if (!guest_desc((uint16_t)sel, &d) || !desc_is_wdata(d) || desc_dpl(d) != vcpu.cpl) {
+        deliver_exception(f, EXC_GP, sel & ~3u);
+        return false;
+    }
+    if (!desc_present(d)) { deliver_exception(f, EXC_SS, sel & ~3u); return false; }
+    f->ss = (sel & ~3u) | 3;
+    return true;
+}
+
+/* Continuation of IN/OUT/INS/OUTS: ctx packs the instruction length, size and kind. */
+#define IO_LEN(c)  ((c) & 0xf)
+#define IO_SIZE(c) (((c) >> 4) & 7)
+#define IO_IN      0x100u
+#define IO_STRING  0x200u
+#define IO_REP     0x400u
+#define IO_SEG(c)  (((c) >> 12) & 7)
+
+static void io_done(struct guest_frame *f, const struct msg *a, uint32_t c)
+{
+    unsigned size = IO_SIZE(c);
+    uint32_t v = a ? a->a[0] : 0xffffffffu;
+    if (!(c & IO_STRING)) {
+        if (c & IO_IN) {
+            uint32_t mask = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+            f->eax = (f->eax & ~mask) | (v & mask);
+        }
+        f->eip += IO_LEN(c);
+        return;
+    }
+    uint32_t step = (f->eflags & EFL_DF) ? (uint32_t)-size : size;
+    if (c & IO_IN) {
+        uint32_t fva, e = glin_write(seg_base((uint16_t)f->es) + f->edi, &v, size, acc_cpl(), &fva);
+        if (e) { deliver_pf(f, fva, e); return; }
+        f->edi += step;
+    } else {
+        f->esi += step;
+    }
+    if (c & IO_REP) {
+        f->ecx--;
+        if (f->ecx) return;        /* the instruction runs again for the next element */
+    }
+    f->eip += IO_LEN(c);
+}
+
+/* IN, OUT, INS, OUTS: checked against the guest's IOPL, then sent to the device models. */
+static void emulate_io(struct guest_frame *f, const struct insn *in)
+{
+    if (vcpu.cpl > vcpu.iopl) { gp0(f); return; }
+    bool is_in = in->op == OP_IN || in->op == OP_INS, string = in->op == OP_INS || in->op == OP_OUTS;
+    uint32_t port = string ? (f->edx & 0xffff) : in->imm, value = 0;
+    shared->count.emulated[in->op == OP_IN ? EMU_IN : in->op == OP_OUT ? EMU_OUT : is_in ? EMU_INS : EMU_OUTS]++;
+    if (string && in->addr16) guest_stop(STOP_UNSUPPORTED, "string I/O with 16-bit addressing; not supported");
+    if (string && in->rep && f->ecx == 0) { f->eip += in->len; return; }
+    if (!is_in) {
+        if (!string) value = f->eax;
+        else {
+            uint32_t fva, e = glin_read(seg_base(sreg(f, in->seg >= 0 ? in->seg : 3)) + f->esi, &value, in->size, acc_cpl(), &fva);
+            if (e) { deliver_pf(f, fva, e); return; }
+        }
+    }
+    struct msg req = { .type = MSG_IO, .a = { port, in->size, !is_in, value } };
+    uint32_t ctx = in->len | in->size << 4 | (is_in ? IO_IN : 0) | (string ? IO_STRING : 0) | (in->rep ? IO_REP : 0);
+    suspend(&req, io_done, ctx);
+}
+
+/* MOV to CR0/CR2/CR3/CR4 with the checks the guest's CPU makes; false after a fault. */
+static bool write_cr(struct guest_frame *f, unsigned cr, uint32_t v)
+{
+    switch (cr) {
+    case 0: {
+        if ((v & CR0_PG) && !(v & CR0_PE)) { gp0(f); return false; }
+        if ((v & CR0_NW) && !(v & CR0_CD)) { gp0(f); return false; }
+        if (!(v & CR0_PE)) guest_stop(STOP_BAD_STATE, "the guest left protected mode (CR0 %08x); real mode is not supported", v);
+        if ((v & CR0_PG) && (vcpu.cr4 & CR4_PAE))
+            guest_stop(STOP_UNSUPPORTED, "the guest turned on PAE paging; only 32-bit paging guests are supported yet");
+        uint32_t old = vcpu.cr0;
+        vcpu.cr0 = v | CR0_ET;
+        if ((old ^ vcpu.cr0) & (CR0_PG | CR0_WP)) vtlb_flush_all();
+        break;
+    }
+    case 2: vcpu.cr2 = v; break;
+    case 3: vcpu.cr3 = v; vtlb_flush_all(); break;
+    case 4: {
+        if (v & ~(CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE |
+                  CR4_OSFXSR | CR4_OSXMMEXCPT)) { gp0(f); return false; }
+        if ((v & CR4_PAE) && (vcpu.cr0 & CR0_PG))
+            guest_stop(STOP_UNSUPPORTED, "the guest turned on PAE paging; only 32-bit paging guests are supported yet");
+        if (v & (CR4_VME | CR4_PVI)) guest_stop(STOP_UNSUPPORTED, "CR4.VME/PVI (virtual-8086 extensions) not supported");
+        uint32_t old = vcpu.cr4;
+        vcpu.cr4 = v;
+        if ((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE)) vtlb_flush_all();
+        break;
+    }
+    default: deliver_exception(f, EXC_UD, 0); return false;
+    }
+    return true;
+}
+
+/* RDMSR and WRMSR of the documented set; others #GP(0). */
+static void emulate_msr(struct guest_frame *f, bool write)
+{
+    uint64_t v = (uint64_t)f->edx << 32 | f->eax;
+    uint64_t *slot = 0;
+    shared->count.emulated[write ? EMU_WRMSR : EMU_RDMSR]++;
+    switch (f->ecx) {
+    case MSR_SYSENTER_CS: slot = &vcpu.sysenter_cs; break;
+    case MSR_SYSENTER_ESP: slot = &vcpu.sysenter_esp; break;
+    case MSR_SYSENTER_EIP: slot = &vcpu.sysenter_eip; break;
+    case MSR_PAT: slot = &vcpu.pat; break;
+    case MSR_TSC:
+        if (!write) { uint32_t lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); v = (uint64_t)hi << 32 | lo; }
+        break;
+    case MSR_APIC_BASE: if (!write) v = 0xfee00900u; break;
+    case MSR_EFER: {
+        static uint64_t efer;
+        if (write) { if (v & ~(uint64_t)EFER_NXE) { gp0(f); return; } efer = v; }
+        else v = efer;
+        break;
+    }
+    default: gp0(f); return;
+    }
+    if (slot) { if (write) *slot = v; else v = *slot; }
+    if (!write) { f->eax = (uint32_t)v; f->edx = (uint32_t)(v >> 32); }
+    f->eip += 2;
+}
+
+/* LTR: the guest's TSS descriptor becomes busy in its own GDT. */
+static void emulate_ltr(struct guest_frame *f, uint32_t sel)
+{
+    struct seg_desc d;
+    uint32_t fva;
+    shared->count.emulated[EMU_LTR]++;
+    unsigned type = 0;
+    if (!guest_desc((uint16_t)sel, &d) || (desc_access(d) & DESC_S) ||
+        ((type = desc_access(d) & DESC_TYPE_MASK) != DESC_TYPE_TSS32 && type != 1)) {
+        deliver_exception(f, EXC_GP, sel & ~3u);
+        return;
+    }
+    if (!desc_present(d)) { deliver_exception(f, EXC_NP, sel & ~3u); return; }
+    d.hi |= 0x200;     /* busy */
+    glin_write(vcpu.gdt_base + (sel & ~7u) + 4, &d.hi, 4, 0, &fva);
+    vcpu.tr = (uint16_t)sel;
+    vcpu.tr_base = desc_base(d);
+    vcpu.tr_limit = desc_limit(d);
+}
+
+/* Group 6 (SLDT STR LLDT LTR) and group 7 (SGDT SIDT LGDT LIDT SMSW LMSW INVLPG). */
+static void emulate_group(struct guest_frame *f, const struct insn *in)
+{
+    bool grp7 = in->op == OP_GRP7;
+    unsigned r = in->reg;
+    bool privileged = grp7 ? (r == 2 || r == 3 || r == 6 || r == 7) : (r == 2 || r == 3);
+    if ((grp7 && (r == 5 || (r == 7 && !in->mem) || ((r < 4) && !in->mem))) || (!grp7 && r > 3)) {
+        deliver_exception(f, EXC_UD, 0);
+        return;
+    }
+    if (privileged && vcpu.cpl != 0) { gp0(f); return; }
+    uint32_t v;
+    if (!grp7) {
+        switch (r) {
+        case 0: shared->count.emulated[EMU_SLDT]++; if (!store_rm16(f, in, vcpu.ldtr)) return; break;
+        case 1: shared->count.emulated[EMU_STR]++; if (!store_rm16(f, in, vcpu.tr)) return; break;
+        case 2:
+            shared->count.emulated[EMU_LLDT]++;
+            if (!load_rm16(f, in, &v)) return;
+            if (v & ~3u) guest_stop(STOP_UNSUPPORTED, "LLDT %04x: local descriptor tables are not supported yet", v);
+            vcpu.ldtr = 0;
+            break;
+        case 3: if (!load_rm16(f, in, &v)) return; emulate_ltr(f, v); if (vcpu.tr != v) return; break;
+        }
+        f->eip += in->len;
+        return;
+    }
+    switch (r) {
+    case 0: case 1: {      /* SGDT, SIDT */
+        shared->count.emulated[r ? EMU_SIDT : EMU_SGDT]++;
+        uint16_t lim = (uint16_t)(r ? vcpu.idt_limit : vcpu.gdt_limit);
+        uint32_t base = r ? vcpu.idt_base : vcpu.gdt_base;
+        if (!mem_write(f, in, 0, &lim, 2) || !mem_write(f, in, 2, &base, 4)) return;
+        break;
+    }
+    case 2: case 3: {      /* LGDT, LIDT */
+        uint16_t lim;
+        uint32_t base;
+        shared->count.emulated[r == 2 ? EMU_LGDT : EMU_LIDT]++;
+        if (!mem_read(f, in, 0, &lim, 2) || !mem_read(f, in, 2, &base, 4)) return;
+        if (in->op16) base &= 0x00ffffff;
+        if (r == 2) desc_load_gdt(base, lim);
+        else { vcpu.idt_base = base; vcpu.idt_limit = lim; }
+        break;
+    }
+    case 4: shared->count.emulated[EMU_SMSW]++; if (!store_rm16(f, in, vcpu.cr0)) return; break;
+    case 6:
+        shared->count.emulated[EMU_LMSW]++;
+        if (!load_rm16(f, in, &v)) return;
+        /* LMSW sets PE, MP, EM, TS; it cannot clear PE. */
+        vcpu.cr0 = (vcpu.cr0 & ~0xeu) | (v & 0xf) | (vcpu.cr0 & CR0_PE);
+        break;
+    case 7:
+        shared->count.emulated[EMU_INVLPG]++;
+        vtlb_flush_va(seg_base(sreg(f, in->ea_seg)) + in->ea);
+        break;
+    }
+    f->eip += in->len;
+}
+
+void gp_fault(struct guest_frame *f)
+{
+    uint8_t b[15];
+    uint32_t fva, lin = seg_base((uint16_t)f->cs) + f->eip, n = 15;
+    uint32_t first = PAGE_SIZE - (lin & (PAGE_SIZE - 1));
+    if (first > 15) first = 15;
+    uint32_t e = glin_read(lin, b, first, acc_cpl(), &fva);
+    if (e) { deliver_pf(f, fva, e); return; }
+    if (first < 15 && glin_read(lin + first, b + first, 15 - first, acc_cpl(), &fva)) n = first;
+
+    struct insn in;
+    if (!insn_decode(b, n, f, &in)) { deliver_exception(f, EXC_GP, f->error); return; }
+    switch (in.op) {
+    case OP_CLI: case OP_STI:
+        if (vcpu.cpl > vcpu.iopl) { gp0(f); return; }
+        shared->count.emulated[in.op == OP_CLI ? EMU_CLI : EMU_STI]++;
+        if (in.op == OP_CLI) f->eflags &= ~EFL_IF; else f->eflags |= EFL_IF;
+        f->eip += in.len;
+        return;
+    case OP_HLT:
+        if (vcpu.cpl) { gp0(f); return; }
+        shared->count.emulated[EMU_HLT]++;
+        f->eip += in.len;
+        if (!(f->eflags & EFL_IF))
+            guest_stop(STOP_BAD_STATE, "the guest halted with interrupts disabled: it can never wake up");
+        if (vcpu.pending_vector < 0 && !shared->irq_pending) {
+            struct msg req = { .type = MSG_HALT };
+            suspend(&req, 0, 0);
+        }
+        return;
+    case OP_IN: case OP_OUT: case OP_INS: case OP_OUTS:
+        emulate_io(f, &in);
+        return;
+    case OP_INT:
+        deliver_soft(f, in.imm, f->eip + in.len);
+        return;
+    case OP_IRET: emulate_iret(f, in.op16); return;
+    case OP_RETF: emulate_retf(f, in.imm, in.op16); return;
+    case OP_POP_SS: {
+        uint32_t sel = 0;
+        uint32_t err = glin_read(seg_base((uint16_t)f->ss) + f->esp, &sel, 2, acc_cpl(), &fva);
+        if (err) { deliver_pf(f, fva, err); return; }
+        if (!load_ss(f, sel)) return;
+        f->esp += in.op16 ? 2 : 4;
+        f->eip += in.len;
+        return;
+    }
+    case OP_MOV_SREG: {
+        uint32_t sel;
+        if (in.reg != 2) { deliver_exception(f, EXC_GP, f->error); return; }   /* a genuine fault */
+        if (!load_rm16(f, &in, &sel) || !load_ss(f, sel)) return;
+        f->eip += in.len;
+        return;
+    }
+    case OP_LSS: {
+        uint32_t off = 0, sel = 0;
+        if (!in.mem) { deliver_exception(f, EXC_UD, 0); return; }
+        if (!mem_read(f, &in, 0, &off, in.op16 ? 2 : 4) || !mem_read(f, &in, in.op16 ? 2 : 4, &sel, 2)) return;
+        if (!load_ss(f, sel)) return;
+        *reg(f, in.reg) = off;
+        f->eip += in.len;
+        return;
+    }
+    case OP_GRP6: case OP_GRP7:
+        emulate_group(f, &in);
+        return;
+    case OP_CLTS:
+        if (vcpu.cpl) { gp0(f); return; }
+        shared->count.emulated[EMU_CLTS]++;
+        vcpu.cr0 &= ~CR0_TS;
+        f->eip += in.len;
+        return;
+    case OP_INVD: case OP_WBINVD:
+        if (vcpu.cpl) { gp0(f); return; }
+        shared->count.emulated[EMU_WBINVD]++;
+        f->eip += in.len;
+        return;
+    case OP_MOV_FROM_CR: case OP_MOV_TO_CR: {
+        if (vcpu.cpl) { gp0(f); return; }
+        shared->count.emulated[EMU_MOV_CR]++;
+        if (in.op == OP_MOV_TO_CR) { if (write_cr(f, in.reg, *reg(f, in.rm))) f->eip += in.len; return; }
+        uint32_t v;
+        switch (in.reg) {
+        case 0: v = vcpu.cr0; break;
+        case 2: v = vcpu.cr2; break;
+        case 3: v = vcpu.cr3; break;
+        case 4: v = vcpu.cr4; break;
+        default: deliver_exception(f, EXC_UD, 0); return;
+        }
+        *reg(f, in.rm) = v;
+        f->eip += in.len;
+        return;
+    }
+    case OP_MOV_FROM_DR: case OP_MOV_TO_DR: {
+        if (vcpu.cpl) { gp0(f); return; }
+        shared->count.emulated[EMU_MOV_DR]++;
+        unsigned d = in.reg;
+        if (d == 4 || d == 5) d += 2;        /* aliases of DR6 and DR7 while CR4.DE is clear */
+        if (in.op == OP_MOV_TO_DR) vcpu.dr[d] = *reg(f, in.rm);
+        else *reg(f, in.rm) = d == 6 ? (vcpu.dr[6] | 0xffff0ff0u) : d == 7 ? (vcpu.dr[7] | 0x400u) : vcpu.dr[d];
+        f->eip += in.len;
+        return;
+    }
+    case OP_RDMSR: case OP_WRMSR:
+        if (vcpu.cpl) { gp0(f); return; }
+        emulate_msr(f, in.op == OP_WRMSR);
+        return;
+    case OP_SYSENTER:
+        shared->count.emulated[EMU_SYSENTER]++;
+        if (!(vcpu.sysenter_cs & 0xfffc)) { gp0(f); return; }
+        f->cs = ((uint32_t)vcpu.sysenter_cs & 0xfffc) | 3;
+        f->ss = (((uint32_t)vcpu.sysenter_cs + 8) & 0xfffc) | 3;
+        f->eip = (uint32_t)vcpu.sysenter_eip;
+        f->esp = (uint32_t)vcpu.sysenter_esp;
+        f->eflags &= ~(EFL_VM | EFL_IF | EFL_RF);
+        set_cpl(0);
+        return;
+    case OP_SYSEXIT:
+        shared->count.emulated[EMU_SYSEXIT]++;
+        if (vcpu.cpl || !(vcpu.sysenter_cs & 0xfffc)) { gp0(f); return; }
+        f->cs = (((uint32_t)vcpu.sysenter_cs + 16) & 0xfffc) | 3;
+        f->ss = (((uint32_t)vcpu.sysenter_cs + 24) & 0xfffc) | 3;
+        f->eip = f->edx;
+        f->esp = f->ecx;
+        set_cpl(3);
+        return;
+    case OP_OTHER:
+        break;
+    }
+    deliver_exception(f, EXC_GP, f->error);
+}

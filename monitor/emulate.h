@@ -1,0 +1,10 @@
+/* Emulating the privileged instructions a deprivileged guest kernel traps on (#GP at CPL3). */
+#ifndef MONITOR_EMULATE_H
+#define MONITOR_EMULATE_H
+#include "monitor/layout.h"
+
+/* #GP from the guest: emulate the instruction if the guest's CPU would have run it, else
+ * deliver the #GP (or the fault the guest's CPU would have raised instead). */
+void gp_fault(struct guest_frame *f);
+
+#endif

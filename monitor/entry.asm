@@ -1,0 +1,80 @@
+; Monitor trap entry and exit: every vector saves the guest into struct guest_frame at the
+; top of the monitor stack, calls C, and returns to the guest through that frame.
+bits 32
+%include "monitor/layout.inc"
+
+section .text
+%macro STUB 1
+mstub_%1:
+%if (%1 == 8) || (%1 == 10) || (%1 == 11) || (%1 == 12) || (%1 == 13) || (%1 == 14) || (%1 == 17)
+%else
+    push 0
+%endif
+    push %1
+    jmp trap_common
+%endmacro
+
+%assign v 0
+%rep 256
+STUB v
+%assign v v+1
+%endrep
+
+extern monitor_trap, monitor_resume
+global return_to_guest, monitor_entry_from_host, mstub_table
+trap_common:
+    pusha
+    push ds
+    push es
+    push fs
+    push gs
+    mov ax, MON_SEL_DS
+    mov ds, ax
+    mov es, ax
+    mov ax, MON_SEL_FLAT        ; guest-linear memory, only when asked for explicitly
+    mov fs, ax
+    cld
+    push esp                    ; struct guest_frame *
+    call monitor_trap
+    add esp, 4
+return_to_guest:
+    pop gs
+    pop fs
+    pop es
+    pop ds
+    popa
+    add esp, 8
+    iret
+
+; The transition page lands here (CS = MON_SEL_CS) after loading the monitor's CR3 and GDT.
+; No C stack survives a suspension: the monitor restarts on a fresh stack below the guest
+; frame and runs the continuation from there.
+extern mon_stack, mon_gdt, trans_data
+MON_STACK_SIZE equ 16384
+GUEST_FRAME_SIZE equ 76
+monitor_entry_from_host:
+    mov ax, MON_SEL_DS
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov esp, mon_stack + MON_STACK_SIZE - GUEST_FRAME_SIZE
+    mov ax, MON_SEL_FLAT
+    mov fs, ax
+    mov gs, ax
+    cld
+    push esp
+    call monitor_resume         ; builds the tables on the first entry; may suspend again
+    add esp, 4
+    lidt [trans_data + TD_MON_IDTR]
+    and dword [mon_gdt + MON_TSS_INDEX * 8 + 4], ~0x200    ; TSS busy -> available
+    mov ax, MON_SEL_TSS
+    ltr ax
+    jmp return_to_guest
+
+section .rodata
+mstub_table:
+%assign v 0
+%rep 256
+    dd mstub_ %+ v
+%assign v v+1
+%endrep

@@ -1,0 +1,27 @@
+/* Guest memory as the monitor reaches it: guest-physical pages through windows, and
+ * guest-linear addresses through a software walk of the guest's own page tables. */
+#ifndef MONITOR_GMEM_H
+#define MONITOR_GMEM_H
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Access kinds for guest-linear accesses. */
+#define ACC_WRITE 1u
+#define ACC_USER  2u     /* with the guest's user rights (its CPL is 3) */
+#define ACC_FETCH 4u
+
+/* True when gpa is guest RAM. */
+bool gpa_is_ram(uint32_t gpa);
+/* Host frame number of guest-physical page gpa (gpa must be RAM). */
+uint32_t gpa_frame(uint32_t gpa);
+/* Read/write n bytes of guest-physical memory; holes read as all ones and ignore writes. */
+void gpa_read(uint32_t gpa, void *buf, uint32_t n);
+void gpa_write(uint32_t gpa, const void *buf, uint32_t n);
+uint32_t gpa_read32(uint32_t gpa);
+void gpa_write32(uint32_t gpa, uint32_t v);
+/* Read/write n bytes at guest-linear va with the rights in acc; 0 on success, else the #PF
+ * error code the guest would see, with the faulting address in *fault_va. */
+uint32_t glin_read(uint32_t va, void *buf, uint32_t n, unsigned acc, uint32_t *fault_va);
+uint32_t glin_write(uint32_t va, const void *buf, uint32_t n, unsigned acc, uint32_t *fault_va);
+
+#endif

@@ -1,0 +1,137 @@
+/* The monitor's life cycle: first start, suspension with a continuation, resume, stop. */
+#include "monitor/mon.h"
+#include "monitor/tables.h"
+#include "monitor/pool.h"
+#include "monitor/reflect.h"
+#include "monitor/desc.h"
+#include "paging/vtlb.h"
+#include "arch/x86/regs.h"
+#include "lib/fmt.h"
+#include "lib/string.h"
+
+struct vcpu vcpu;
+static struct { cont_fn fn; uint32_t ctx; } cont;
+static bool booted;
+extern void trans_to_host(void);
+
+/* First entry: build the tables, the virtual CPU in the Multiboot entry state, the shadows. */
+static void boot(struct guest_frame *f)
+{
+    tables_init();
+    memset(&vcpu, 0, sizeof vcpu);
+    vcpu.cr0 = CR0_PE | CR0_ET;
+    vcpu.pending_vector = -1;
+    vcpu.pat = 0x0007040600070406ull;
+    pool_init();
+    desc_init();
+    vtlb_init();
+    memset(f, 0, sizeof *f);
+    f->eip = shared->entry_eip;
+    f->eax = shared->entry_eax;
+    f->ebx = shared->entry_ebx;
+    f->cs = GUEST_BOOT_CS | 3;
+    f->ss = GUEST_BOOT_DS | 3;
+    f->ds = f->es = f->fs = f->gs = GUEST_BOOT_DS;
+    f->eflags = EFL_FIXED;
+}
+
+void suspend(const struct msg *req, cont_fn fn, uint32_t ctx)
+{
+    shared->count.suspensions++;
+    shared->guest_if = (GUEST_FRAME->eflags & EFL_IF) != 0;
+    pool_maybe_ask();
+    if (req && !ring_put(&ring->to_host, req)) {
+        /* The supervisor drains the ring at every suspension, so this cannot happen unless
+         * the page is corrupt: stopping is the only honest answer. */
+        guest_stop(STOP_MONITOR_FAULT, "message ring to the host is full");
+    }
+    cont.fn = fn;
+    cont.ctx = ctx;
+    __asm__ volatile("cli; jmp trans_to_host" ::: "memory");
+    __builtin_unreachable();
+}
+
+/* A stopped guest never runs again: if resumed anyway, stop again. */
+static void stay_stopped(struct guest_frame *f, const struct msg *m, uint32_t ctx)
+{
+    (void)f; (void)m; (void)ctx;
+    struct msg req = { .type = MSG_GUEST_STOP, .a = { shared->stop_reason } };
+    suspend(&req, stay_stopped, 0);
+}
+
+void guest_stop(enum stop_reason why, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnfmt(shared->text, sizeof shared->text, fmt, ap);
+    va_end(ap);
+    shared->stop_reason = why;
+    shared->regs = *GUEST_FRAME;
+    shared->cr0 = vcpu.cr0; shared->cr2 = vcpu.cr2; shared->cr3 = vcpu.cr3; shared->cr4 = vcpu.cr4;
+    shared->cpl = vcpu.cpl;
+    struct msg req = { .type = MSG_GUEST_STOP, .a = { why } };
+    ring_init(ring);                       /* nothing else the monitor said matters now */
+    suspend(&req, stay_stopped, 0);
+}
+
+void mon_log(const char *fmt, ...)
+{
+    va_list ap;
+    uint32_t room = sizeof shared->log - shared->log_len;
+    if (room < 2) return;
+    va_start(ap, fmt);
+    int n = vsnfmt(shared->log + shared->log_len, room, fmt, ap);
+    va_end(ap);
+    shared->log_len += (uint32_t)n < room ? (uint32_t)n : room - 1;
+}
+
+uint32_t guest_eflags(const struct guest_frame *f)
+{
+    return (f->eflags & ~EFL_IOPL) | (vcpu.iopl << EFL_IOPL_SHIFT);
+}
+
+void set_guest_eflags(struct guest_frame *f, uint32_t fl, uint32_t mask)
+{
+    if (mask & EFL_IOPL) vcpu.iopl = (fl & EFL_IOPL) >> EFL_IOPL_SHIFT;
+    mask &= ~(EFL_IOPL | EFL_VM | EFL_VIF | EFL_VIP);
+    f->eflags = (f->eflags & ~mask) | (fl & mask) | EFL_FIXED;
+}
+
+/* Deliver a waiting virtual interrupt if the guest can take one; keep the real IOPL at 0. */
+void before_guest(struct guest_frame *f)
+{
+    f->eflags &= ~EFL_IOPL;
+    if (f->eflags & EFL_IF) {
+        if (vcpu.pending_vector >= 0) {
+            int v = vcpu.pending_vector;
+            vcpu.pending_vector = -1;
+            shared->count.interrupts_injected++;
+            deliver_interrupt(f, (unsigned)v);
+        } else if (shared->irq_pending) {
+            struct msg req = { .type = MSG_WANT_IRQ };
+            suspend(&req, 0, 0);
+        }
+    }
+    shared->guest_if = (f->eflags & EFL_IF) != 0;
+}
+
+void monitor_resume(struct guest_frame *f)
+{
+    struct msg m, answer;
+    bool have_answer = false;
+    if (!booted) { boot(f); booted = true; }
+    while (ring_get(&ring->to_monitor, &m)) {
+        switch (m.type) {
+        case MSG_INJECT: vcpu.pending_vector = (int32_t)(m.a[0] & 0xff); break;
+        case MSG_PAGES: pool_add(m.a[0], m.a[1]); break;
+        case MSG_SHRINK: pool_shrink(m.a[0]); break;
+        default: answer = m; have_answer = true; break;
+        }
+    }
+    if (cont.fn) {
+        cont_fn fn = cont.fn;
+        cont.fn = 0;
+        fn(f, have_answer ? &answer : 0, cont.ctx);
+    }
+    before_guest(f);
+}

@@ -1,0 +1,68 @@
+/* The monitor's own state and helpers: one virtual CPU, its guest's view of the machine. */
+#ifndef MONITOR_MON_H
+#define MONITOR_MON_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "monitor/layout.h"
+#include "lib/ring.h"
+
+/*
+ * The monitor story. The guest runs at CPL3 with IOPL 0 on shadow page tables, so every
+ * privileged instruction, every exception and every host interrupt enters the monitor
+ * here, in the guest's address space, with the guest's registers in one guest_frame at
+ * the top of the monitor stack. The monitor keeps the guest's virtual CPU (CPL, IF, control
+ * registers, descriptor tables) in `vcpu`, and makes the real state follow it:
+ *  - real CS and SS always have RPL 3; the guest sees its own selectors in every frame
+ *    the monitor builds (virtual RPL = vcpu.cpl);
+ *  - the real IF is the guest's IF (CLI/STI trap), so PUSHF tells the truth;
+ *  - real IOPL is 0, so I/O and interrupt-flag instructions always trap;
+ *  - the guest's user code descriptors are not present while the guest is in kernel mode,
+ *    so an IRET to user mode traps too.
+ * When the monitor needs the supervisor it suspends: it posts a request, records a
+ * continuation, and switches worlds. Nothing on its C stack survives: on resume it starts
+ * afresh below the guest frame, runs the continuation with the answer, and returns.
+ */
+
+struct vcpu {
+    uint32_t cr0, cr2, cr3, cr4;
+    uint32_t cpl;                /* the guest's virtual CPL: 0 or 3 */
+    uint32_t iopl;               /* the guest's virtual IOPL */
+    uint32_t gdt_base, gdt_limit, idt_base, idt_limit;
+    uint16_t ldtr, tr;
+    uint32_t tr_base, tr_limit;
+    uint32_t dr[8];
+    uint64_t sysenter_cs, sysenter_esp, sysenter_eip, pat;
+    int32_t pending_vector;      /* an acknowledged virtual interrupt, -1 if none */
+    bool want_irq_asked;         /* the supervisor was asked for an interrupt and said none */
+    bool delivering;             /* inside exception delivery: a fault now is a double fault */
+    unsigned nesting;            /* faults during delivery, for the double and triple fault */
+};
+
+extern struct vcpu vcpu;
+#define shared ((struct vm_shared *)MON_OFF_SHARED)
+#define ring   ((struct ring_page *)MON_OFF_RING)
+
+/* A continuation: what to do with the supervisor's answer when the monitor is resumed. */
+typedef void (*cont_fn)(struct guest_frame *f, const struct msg *answer, uint32_t ctx);
+
+/* Post `req`, remember (fn, ctx), and switch to the host. Never returns: the monitor comes
+ * back through monitor_resume, which calls fn with the answer. fn may be NULL. */
+__attribute__((noreturn)) void suspend(const struct msg *req, cont_fn fn, uint32_t ctx);
+/* Stop the guest for good with a reason and a message (formatted into the shared page). */
+__attribute__((noreturn, format(printf, 2, 3))) void guest_stop(enum stop_reason why, const char *fmt, ...);
+/* Ask the supervisor to log a line (it is sent with the next suspension). */
+void mon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prepare the real EFLAGS and pending interrupts just before the guest runs again. */
+void before_guest(struct guest_frame *f);
+
+/* Entry points called from monitor/entry.asm. */
+void monitor_trap(struct guest_frame *f);
+void monitor_resume(struct guest_frame *f);
+
+/* The guest's virtual EFLAGS as it would see them (IF and IOPL virtual). */
+uint32_t guest_eflags(const struct guest_frame *f);
+/* Write the guest's virtual EFLAGS into the real frame (IF follows, IOPL stays 0). */
+void set_guest_eflags(struct guest_frame *f, uint32_t fl, uint32_t change_mask);
+
+
+#endif

@@ -1,0 +1,252 @@
+/* Delivering exceptions and interrupts to the guest, and the IRET and far RET that return.
+ *
+ * The frame the guest's handler finds is the one its CPU would have pushed: its own
+ * selectors (virtual RPL = its CPL), its virtual IOPL, the error code, and a stack switch
+ * to SS0:ESP0 from the guest's TSS when it goes from user to kernel mode. A fault while
+ * delivering becomes a double fault, and a fault while delivering that a triple fault,
+ * which stops the guest with its registers.
+ */
+#include "monitor/reflect.h"
+#include "monitor/mon.h"
+#include "monitor/desc.h"
+#include "monitor/gmem.h"
+#include "paging/vtlb.h"
+#include "arch/x86/regs.h"
+
+#define EXT 1u          /* error-code bit: an external event caused the fault */
+#define IDT_BIT 2u      /* error-code bit: the selector index is an IDT vector */
+
+static bool has_error_code(unsigned v)
+{
+    return v == EXC_DF || v == EXC_TS || v == EXC_NP || v == EXC_SS || v == EXC_GP ||
+           v == EXC_PF || v == EXC_AC;
+}
+
+/* Contributory exceptions (SDM table 6-4) turn a second one into a double fault. */
+static bool contributory(unsigned v)
+{
+    return v == EXC_DE || v == EXC_TS || v == EXC_NP || v == EXC_SS || v == EXC_GP;
+}
+
+void set_cpl(unsigned cpl)
+{
+    if (vcpu.cpl == cpl) return;
+    vcpu.cpl = cpl;
+    desc_mode_changed();
+    vtlb_set_view();
+}
+
+/* The virtual selector the guest believes it has for a real CS or SS. */
+static uint32_t vsel(uint32_t real) { return (real & ~3u) | vcpu.cpl; }
+
+enum kind { K_EXC, K_SOFT, K_EXT };
+static unsigned delivering = ~0u;    /* the vector being delivered, ~0 when none */
+
+static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_err, uint32_t err, uint32_t ret_eip);
+
+/* A fault found while delivering `first`: the class rules of SDM table 6-5. */
+static void nested_fault(struct guest_frame *f, unsigned first, unsigned second, uint32_t err)
+{
+    delivering = ~0u;
+    if (first == EXC_DF)
+        guest_stop(STOP_TRIPLE_FAULT, "triple fault: exception %u while delivering a double fault", second);
+    bool df = (first == EXC_PF && (second == EXC_PF || contributory(second))) ||
+              (contributory(first) && contributory(second));
+    if (df) deliver(f, EXC_DF, K_EXC, true, 0, f->eip);
+    else deliver(f, second, K_EXC, has_error_code(second), err, f->eip);
+}
+
+static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_err, uint32_t err, uint32_t ret_eip)
+{
+    unsigned outer = delivering;
+    uint32_t ext = k == K_EXT ? EXT : 0, fva;
+    if (outer != ~0u) { nested_fault(f, outer, v, err); return; }
+    delivering = v;
+    shared->count.reflected[v & 31] += v < 32;
+
+    /* The gate. */
+    uint32_t gate[2];
+    if (v * 8 + 7 > vcpu.idt_limit) { nested_fault(f, v, EXC_GP, v * 8 + IDT_BIT + ext); return; }
+    uint32_t e = glin_read(vcpu.idt_base + v * 8, gate, 8, 0, &fva);
+    if (e) { vcpu.cr2 = fva; nested_fault(f, v, EXC_PF, e); return; }
+    struct gate_desc g = { gate[0], gate[1] };
+    unsigned type = gate_type(g);
+    if (k == K_SOFT && gate_dpl(g) < vcpu.cpl) { delivering = ~0u; deliver(f, EXC_GP, K_EXC, true, v * 8 + IDT_BIT, f->eip); return; }
+    if (type != DESC_TYPE_INTGATE32 && type != DESC_TYPE_TRAPGATE32) {
+        if (type == DESC_TYPE_TASKGATE)
+            guest_stop(STOP_UNSUPPORTED, "vector %u goes through a task gate; task switches are not supported", v);
+        if (gate_present(g) && (type == 6 || type == 7))
+            guest_stop(STOP_UNSUPPORTED, "vector %u has a 16-bit gate; not supported", v);
+        nested_fault(f, v, EXC_GP, v * 8 + IDT_BIT + ext);
+        return;
+    }
+    if (!gate_present(g)) { nested_fault(f, v, EXC_NP, v * 8 + IDT_BIT + ext); return; }
+
+    /* The target code segment and privilege. */
+    uint16_t sel = gate_selector(g);
+    struct seg_desc cs;
+    if (!guest_desc(sel, &cs) || !desc_is_code(cs)) { nested_fault(f, v, EXC_GP, (sel & ~3u) + ext); return; }
+    if (!desc_present(cs)) { nested_fault(f, v, EXC_NP, (sel & ~3u) + ext); return; }
+    unsigned dpl = (desc_access(cs) & DESC_TYPE_CONFORMING) ? vcpu.cpl : desc_dpl(cs);
+    if (dpl > vcpu.cpl) { nested_fault(f, v, EXC_GP, (sel & ~3u) + ext); return; }
+    if (dpl != 0 && dpl != 3)
+        guest_stop(STOP_UNSUPPORTED, "vector %u targets privilege level %u; only 0 and 3 are supported", v, dpl);
+
+    /* The stack: the guest TSS's SS0:ESP0 on a change to kernel mode, else the current one. */
+    uint32_t frame[6], n = 0, ss = f->ss, esp = f->esp;
+    bool inner = dpl < vcpu.cpl;
+    if (inner) {
+        uint32_t ss0 = 0, esp0 = 0;
+        if (vcpu.tr_limit < 9) { nested_fault(f, v, EXC_TS, (vcpu.tr & ~3u) + ext); return; }
+        if ((e = glin_read(vcpu.tr_base + 4, &esp0, 4, 0, &fva)) || (e = glin_read(vcpu.tr_base + 8, &ss0, 2, 0, &fva))) {
+            vcpu.cr2 = fva; nested_fault(f, v, EXC_PF, e); return;
+        }
+        struct seg_desc sd;
+        if (!guest_desc((uint16_t)ss0, &sd) || !desc_is_wdata(sd) || (ss0 & 3) != dpl || desc_dpl(sd) != dpl) {
+            nested_fault(f, v, EXC_TS, (ss0 & ~3u) + ext); return;
+        }
+        frame[n++] = vsel(f->ss);
+        frame[n++] = f->esp;
+        ss = (ss0 & ~3u) | 3;
+        esp = esp0;
+    }
+    frame[n++] = guest_eflags(f);
+    frame[n++] = vsel(f->cs);
+    frame[n++] = ret_eip;
+    if (push_err) frame[n++] = err;
+    /* Push in the order the CPU does: the first word written is the highest. */
+    uint32_t words[6];
+    for (uint32_t i = 0; i < n; i++) words[i] = frame[n - 1 - i];
+    esp -= n * 4;
+    if ((e = glin_write(seg_base((uint16_t)ss) + esp, words, n * 4, dpl == 3 ? ACC_USER : 0, &fva))) {
+        vcpu.cr2 = fva; nested_fault(f, v, EXC_PF, e | (dpl == 3 ? PFEC_U : 0)); return;
+    }
+
+    f->ss = ss;
+    f->esp = esp;
+    f->cs = (sel & ~3u) | 3;
+    f->eip = gate_offset(g);
+    f->eflags &= ~(EFL_TF | EFL_NT | EFL_RF | EFL_VM);
+    if (type == DESC_TYPE_INTGATE32) f->eflags &= ~EFL_IF;
+    delivering = ~0u;
+    set_cpl(dpl);
+}
+
+void deliver_exception(struct guest_frame *f, unsigned v, uint32_t error)
+{
+    deliver(f, v, K_EXC, has_error_code(v), error, f->eip);
+}
+
+void deliver_pf(struct guest_frame *f, uint32_t va, uint32_t error)
+{
+    vcpu.cr2 = va;
+    deliver(f, EXC_PF, K_EXC, true, error, f->eip);
+}
+
+void deliver_soft(struct guest_frame *f, unsigned v, uint32_t next_eip)
+{
+    shared->count.emulated[EMU_INT]++;
+    deliver(f, v, K_SOFT, false, 0, next_eip);
+}
+
+void deliver_interrupt(struct guest_frame *f, unsigned v)
+{
+    deliver(f, v, K_EXT, false, 0, f->eip);
+}
+
+/* Read n stack words at ESP+skip without moving ESP; false after delivering the fault. */
+static bool pop_words(struct guest_frame *f, uint32_t *w, unsigned n, bool op16, uint32_t skip)
+{
+    uint32_t fva, e;
+    unsigned size = op16 ? 2 : 4;
+    for (unsigned i = 0; i < n; i++) {
+        w[i] = 0;
+        e = glin_read(seg_base((uint16_t)f->ss) + f->esp + skip + i * size, &w[i], size, vcpu.cpl == 3 ? ACC_USER : 0, &fva);
+        if (e) { deliver_pf(f, fva, e); return false; }
+    }
+    return true;
+}
+
+/* Check the code segment a return goes to; false after delivering #GP or #NP. */
+static bool return_cs_ok(struct guest_frame *f, uint32_t cs)
+{
+    struct seg_desc d;
+    unsigned rpl = cs & 3;
+    if (!guest_desc((uint16_t)cs, &d) || !desc_is_code(d) || rpl < vcpu.cpl ||
+        ((desc_access(d) & DESC_TYPE_CONFORMING) ? desc_dpl(d) > rpl : desc_dpl(d) != rpl)) {
+        deliver_exception(f, EXC_GP, cs & ~3u);
+        return false;
+    }
+    if (!desc_present(d)) { deliver_exception(f, EXC_NP, cs & ~3u); return false; }
+    if (rpl != 0 && rpl != 3)
+        guest_stop(STOP_UNSUPPORTED, "return to privilege level %u; only 0 and 3 are supported", rpl);
+    return true;
+}
+
+/* On a return to an outer level, data segments the new level may not use become null. */
+static void null_inner_segments(struct guest_frame *f, unsigned cpl)
+{
+    uint32_t *regs[4] = { &f->ds, &f->es, &f->fs, &f->gs };
+    for (int i = 0; i < 4; i++) {
+        struct seg_desc d;
+        if (!guest_desc((uint16_t)*regs[i], &d)) continue;
+        bool conforming_code = desc_is_code(d) && (desc_access(d) & DESC_TYPE_CONFORMING);
+        if (!conforming_code && desc_dpl(d) < cpl) *regs[i] = 0;
+    }
+}
+
+/* The common tail of IRET and far RET: CS:EIP, and SS:ESP when going outward. */
+static bool do_return(struct guest_frame *f, uint32_t eip, uint32_t cs, uint32_t pop_bytes, bool op16)
+{
+    unsigned rpl = cs & 3;
+    if (rpl > vcpu.cpl) {
+        uint32_t w[2];
+        if (!pop_words(f, w, 2, op16, pop_bytes)) return false;
+        struct seg_desc sd;
+        if (!guest_desc((uint16_t)w[1], &sd) || !desc_is_wdata(sd) || (w[1] & 3) != rpl || desc_dpl(sd) != rpl) {
+            deliver_exception(f, EXC_GP, w[1] & ~3u);
+            return false;
+        }
+        f->esp = w[0];
+        f->ss = (w[1] & ~3u) | 3;
+        null_inner_segments(f, rpl);
+    } else {
+        f->esp += pop_bytes;
+    }
+    f->eip = eip;
+    f->cs = (cs & ~3u) | 3;
+    set_cpl(rpl);
+    return true;
+}
+
+void emulate_iret(struct guest_frame *f, bool op16)
+{
+    uint32_t w[3];
+    shared->count.emulated[EMU_IRET]++;
+    if (f->eflags & EFL_NT) guest_stop(STOP_UNSUPPORTED, "IRET with NT set (a task return); not supported");
+    if (op16) guest_stop(STOP_UNSUPPORTED, "16-bit IRET; not supported");
+    desc_sync();
+    if (!pop_words(f, w, 3, op16, 0)) return;
+    if (w[2] & EFL_VM) guest_stop(STOP_UNSUPPORTED, "IRET to virtual-8086 mode; not supported");
+    if (!return_cs_ok(f, w[1])) return;
+    /* Which flags an IRET may change depends on the privilege it runs at (SDM IRET). */
+    uint32_t mask = EFL_CF | EFL_PF | EFL_AF | EFL_ZF | EFL_SF | EFL_TF | EFL_DF | EFL_OF | EFL_NT |
+                    EFL_RF | EFL_AC | EFL_ID;
+    if (vcpu.cpl <= vcpu.iopl) mask |= EFL_IF;
+    if (vcpu.cpl == 0) mask |= EFL_IOPL | EFL_VIF | EFL_VIP;
+    if (do_return(f, w[0], w[1] & 0xffff, 12, op16))
+        set_guest_eflags(f, w[2], mask);
+}
+
+void emulate_retf(struct guest_frame *f, uint32_t imm, bool op16)
+{
+    uint32_t w[2];
+    shared->count.emulated[EMU_RETF]++;
+    if (op16) guest_stop(STOP_UNSUPPORTED, "16-bit far return; not supported");
+    desc_sync();
+    if (!pop_words(f, w, 2, op16, 0)) return;
+    if (!return_cs_ok(f, w[1])) return;
+    bool outward = (w[1] & 3) > vcpu.cpl;
+    /* Going outward, the parameters are released from the new stack as well (SDM RET). */
+    if (do_return(f, w[0], w[1] & 0xffff, 8 + imm, op16) && outward) f->esp += imm;
+}

@@ -1,0 +1,207 @@
+/* Turning a Multiboot module into a guest: decode (settings, ELF, Multiboot header: every
+ * check, nothing changed), then perform (copy segments, zero BSS, write the Multiboot info). */
+#include "supervisor/guestload.h"
+#include "supervisor/elf.h"
+#include "boot/multiboot.h"
+#include "arch/x86/mmu.h"
+#include "lib/words.h"
+#include "lib/string.h"
+#include "lib/fmt.h"
+
+#define DEFAULT_MEM (32u << 20)
+#define MIN_MEM     (2u << 20)
+#define MB_SEARCH   8192u
+
+bool module_is_guest(const char *string)
+{
+    struct word w;
+    const char *cur = string;
+    while (word_next(&cur, &w)) {
+        if (span_is(w.text, w.len, "--")) break;
+        if (word_key_is(&w, "vm")) return true;
+    }
+    return false;
+}
+
+/* Append a word to the guest's command line, keeping it NUL-terminated. */
+static void cmd_append(struct vm_settings *set, const char *s, size_t n)
+{
+    size_t len = strlen(set->cmdline);
+    if (len && len + 1 < sizeof set->cmdline) set->cmdline[len++] = ' ';
+    for (size_t i = 0; i < n && len + 1 < sizeof set->cmdline; i++) set->cmdline[len++] = s[i];
+    set->cmdline[len] = 0;
+}
+
+bool guest_parse(const char *string, struct vm_settings *set, char *why, unsigned whylen)
+{
+    struct word w;
+    const char *cur = string;
+    bool first = true, named = false, rest = false;
+    memset(set, 0, sizeof *set);
+    set->mem = DEFAULT_MEM;
+    set->pool_min = 16;
+    set->pool_max = 128;
+    while (word_next(&cur, &w)) {
+        bool was_first = first;
+        first = false;
+        if (rest) { cmd_append(set, w.text, w.len); continue; }
+        if (span_is(w.text, w.len, "--")) { rest = true; continue; }
+        if (was_first && !w.val) { cmd_append(set, w.text, w.len); continue; }   /* the image path */
+        if (!w.val) { snfmt(why, whylen, "'%.*s' is not a setting (key=value; words for the guest go after --)", (int)w.len, w.text); return false; }
+        if (word_key_is(&w, "vm")) {
+            if (!w.vallen || w.vallen >= sizeof set->name) { snfmt(why, whylen, "vm= needs a name of 1 to 15 characters"); return false; }
+            memcpy(set->name, w.val, w.vallen);
+            set->name[w.vallen] = 0;
+            named = true;
+        } else if (word_key_is(&w, "mem")) {
+            if (!parse_size(w.val, w.vallen, &set->mem) || set->mem < MIN_MEM || set->mem % PAGE_SIZE) {
+                snfmt(why, whylen, "mem=%.*s: expected a size such as 64M, at least 2M, in whole pages", (int)w.vallen, w.val);
+                return false;
+            }
+        } else if (word_key_is(&w, "pool.min") || word_key_is(&w, "pool.max")) {
+            uint32_t v;
+            if (!parse_u32(w.val, w.vallen, &v) || v > MON_POOL_SLOTS) {
+                snfmt(why, whylen, "%.*s: expected a number of pages up to %u", (int)w.len, w.text, MON_POOL_SLOTS);
+                return false;
+            }
+            if (w.key[5] == 'm' && w.key[6] == 'i') set->pool_min = v; else set->pool_max = v;
+        } else {
+            snfmt(why, whylen, "unknown setting '%.*s' (settings: vm= mem= pool.min= pool.max=; guest words go after --)",
+                  (int)w.len, w.text);
+            return false;
+        }
+    }
+    if (!named) { snfmt(why, whylen, "no vm= name"); return false; }
+    if (set->pool_min > set->pool_max) { snfmt(why, whylen, "pool.min=%u is above pool.max=%u", set->pool_min, set->pool_max); return false; }
+    return true;
+}
+
+/* Find the Multiboot header in the first 8 KiB; NULL if there is none. */
+static const struct mb_header *find_mb_header(const uint8_t *image, uint32_t size)
+{
+    for (uint32_t off = 0; off + 12 <= size && off < MB_SEARCH; off += 4) {
+        const struct mb_header *h = (const struct mb_header *)(image + off);
+        if (h->magic == MB_HEADER_MAGIC && h->magic + h->flags + h->checksum == 0) return h;
+    }
+    return 0;
+}
+
+/* The physical entry point: e_entry, moved from virtual to physical if a segment says so. */
+static uint32_t entry_phys(const struct elf32_ehdr *eh, const struct elf32_phdr *ph)
+{
+    for (unsigned i = 0; i < eh->phnum; i++)
+        if (ph[i].type == PT_LOAD && eh->entry >= ph[i].vaddr && eh->entry - ph[i].vaddr < ph[i].memsz)
+            return eh->entry - ph[i].vaddr + ph[i].paddr;
+    return eh->entry;
+}
+
+bool guest_check(const uint8_t *image, uint32_t size, uint64_t mem, char *why, unsigned whylen)
+{
+    const struct elf32_ehdr *eh = (const struct elf32_ehdr *)image;
+    if (size < sizeof *eh || *(const uint32_t *)image != ELF_MAGIC) { snfmt(why, whylen, "not an ELF file"); return false; }
+    if (eh->ident[4] != ELFCLASS32 || eh->ident[5] != ELFDATA2LSB || eh->machine != EM_386) {
+        snfmt(why, whylen, "not a 32-bit little-endian x86 ELF (class %u, machine %u)", eh->ident[4], eh->machine);
+        return false;
+    }
+    if (eh->type != ET_EXEC) { snfmt(why, whylen, "ELF type %u is not an executable", eh->type); return false; }
+    const struct mb_header *mh = find_mb_header(image, size);
+    if (!mh) { snfmt(why, whylen, "no Multiboot header in its first 8 KiB"); return false; }
+    uint32_t unknown = mh->flags & 0xfff8u;
+    if (unknown) { snfmt(why, whylen, "its Multiboot header asks for features umbra lacks (flags %08x)", mh->flags); return false; }
+    if (mh->flags & MB_HF_ADDRESSES) { snfmt(why, whylen, "its Multiboot header uses load addresses (a.out kludge); umbra loads ELF only"); return false; }
+    if (eh->phentsize != sizeof(struct elf32_phdr) || !eh->phnum || eh->phnum > 64 ||
+        eh->phoff > size || (uint64_t)eh->phoff + eh->phnum * sizeof(struct elf32_phdr) > size) {
+        snfmt(why, whylen, "its program headers are malformed");
+        return false;
+    }
+    const struct elf32_phdr *ph = (const struct elf32_phdr *)(image + eh->phoff);
+    unsigned loads = 0;
+    for (unsigned i = 0; i < eh->phnum; i++) {
+        if (ph[i].type != PT_LOAD || !ph[i].memsz) continue;
+        loads++;
+        uint64_t end = (uint64_t)ph[i].paddr + ph[i].memsz;
+        if ((uint64_t)ph[i].offset + ph[i].filesz > size || ph[i].filesz > ph[i].memsz) {
+            snfmt(why, whylen, "segment %u lies outside the file", i);
+            return false;
+        }
+        if (end > mem) {
+            snfmt(why, whylen, "segment %u (%08x-%08x) lies outside the guest's %u MiB of RAM", i,
+                  ph[i].paddr, (uint32_t)(end - 1), (unsigned)(mem >> 20));
+            return false;
+        }
+        if (ph[i].paddr < GUEST_MBI_END && end > GUEST_MBI_BASE) {
+            snfmt(why, whylen, "segment %u (%08x-%08x) overlaps where umbra puts the Multiboot info (%x-%x)",
+                  i, ph[i].paddr, (uint32_t)(end - 1), GUEST_MBI_BASE, GUEST_MBI_END - 1);
+            return false;
+        }
+    }
+    if (!loads) { snfmt(why, whylen, "no loadable segment"); return false; }
+    uint32_t entry = entry_phys(eh, ph);
+    bool inside = false;
+    for (unsigned i = 0; i < eh->phnum; i++)
+        if (ph[i].type == PT_LOAD && entry >= ph[i].paddr && entry - ph[i].paddr < ph[i].memsz) inside = true;
+    if (!inside) { snfmt(why, whylen, "entry point %08x is not inside a loaded segment", entry); return false; }
+    return true;
+}
+
+/* Copy n bytes into guest-physical memory, page by page. */
+static void put_guest(struct vm *vm, uint32_t gpa, const void *src, uint32_t n)
+{
+    const uint8_t *s = src;
+    while (n) {
+        uint32_t chunk = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
+        if (chunk > n) chunk = n;
+        if (s) memcpy(vm_gpa(vm, gpa), s, chunk), s += chunk;
+        else memset(vm_gpa(vm, gpa), 0, chunk);
+        gpa += chunk; n -= chunk;
+    }
+}
+
+/* The guest's Multiboot info at GUEST_MBI_BASE: info, memory map, command line, loader name. */
+static uint32_t build_mbi(struct vm *vm)
+{
+    uint32_t mem = vm->guest_pages * PAGE_SIZE;
+    struct mb_mmap_entry map[4] = {
+        { 20, 0, 0x9fc00, MB_MMAP_AVAILABLE },
+        { 20, 0x9fc00, 0x400, 2 },
+        { 20, 0xf0000, 0x10000, 2 },
+        { 20, 0x100000, mem - 0x100000, MB_MMAP_AVAILABLE },
+    };
+    uint32_t p = GUEST_MBI_BASE;
+    uint32_t info = p;                 p += sizeof(struct mb_info);
+    uint32_t mmap = p;                 p += sizeof map;
+    uint32_t mods = p;                 p += 16;
+    uint32_t name = p;                 p += 8;
+    uint32_t cmd = p;
+    struct mb_info mbi;
+    memset(&mbi, 0, sizeof mbi);
+    mbi.flags = MB_INFO_MEM | MB_INFO_CMDLINE | MB_INFO_MODS | MB_INFO_MMAP | MB_INFO_LOADER_NAME;
+    mbi.mem_lower = 639;
+    mbi.mem_upper = (mem - 0x100000) >> 10;
+    mbi.cmdline = cmd;
+    mbi.mods_count = 0;
+    mbi.mods_addr = mods;
+    mbi.mmap_addr = mmap;
+    mbi.mmap_length = sizeof map;
+    mbi.boot_loader_name = name;
+    put_guest(vm, info, &mbi, sizeof mbi);
+    put_guest(vm, mmap, map, sizeof map);
+    put_guest(vm, name, "umbra", 6);
+    put_guest(vm, cmd, vm->set.cmdline, (uint32_t)strlen(vm->set.cmdline) + 1);
+    return info;
+}
+
+void guest_load(struct vm *vm, const uint8_t *image, uint32_t size)
+{
+    const struct elf32_ehdr *eh = (const struct elf32_ehdr *)image;
+    const struct elf32_phdr *ph = (const struct elf32_phdr *)(image + eh->phoff);
+    (void)size;
+    for (unsigned i = 0; i < eh->phnum; i++) {
+        if (ph[i].type != PT_LOAD || !ph[i].memsz) continue;
+        put_guest(vm, ph[i].paddr, image + ph[i].offset, ph[i].filesz);
+        put_guest(vm, ph[i].paddr + ph[i].filesz, 0, ph[i].memsz - ph[i].filesz);
+    }
+    vm->shared->entry_eip = entry_phys(eh, ph);
+    vm->shared->entry_eax = MB_BOOT_MAGIC;
+    vm->shared->entry_ebx = build_mbi(vm);
+}

@@ -1,0 +1,49 @@
+/* Launching VMs from the boot modules: each module string with vm= is a guest. A module that
+ * cannot become a guest is reported with its cause and skipped; the others go on. */
+#include "supervisor/sched.h"
+#include "supervisor/bootinfo.h"
+#include "supervisor/guestload.h"
+#include "supervisor/vm.h"
+#include "supervisor/memory.h"
+#include "supervisor/log.h"
+#include "lib/string.h"
+
+unsigned vms_launch(void)
+{
+    char why[160];
+    for (size_t i = 0; i < boot.nmods; i++) {
+        const struct boot_module *m = &boot.mods[i];
+        struct vm_settings set;
+        if (!module_is_guest(m->string)) {
+            kprintf("umbra: module %u '%s' has no vm= setting; not a guest, ignored\n", (unsigned)i, m->string);
+            continue;
+        }
+        if (nvms == MAX_VMS) {
+            kprintf("umbra: module %u '%s': at most %u VMs; not started\n", (unsigned)i, m->string, MAX_VMS);
+            continue;
+        }
+        if (!guest_parse(m->string, &set, why, sizeof why) ||
+            !guest_check((const uint8_t *)m->start, m->end - m->start, set.mem, why, sizeof why)) {
+            kprintf("umbra: module %u '%s': %s; this VM does not start\n", (unsigned)i, m->string, why);
+            continue;
+        }
+        bool dup = false;
+        for (unsigned v = 0; v < nvms; v++) dup |= !strcmp(vms[v].set.name, set.name);
+        if (dup) {
+            kprintf("umbra: module %u '%s': another VM is already named '%s'; this VM does not start\n",
+                    (unsigned)i, m->string, set.name);
+            continue;
+        }
+        struct vm *vm = &vms[nvms];
+        if (!vm_create(vm, nvms, &set, why, sizeof why)) {
+            kprintf("umbra: vm %s: %s; this VM does not start\n", set.name, why);
+            continue;
+        }
+        vmdev_init(vm);
+        guest_load(vm, (const uint8_t *)m->start, m->end - m->start);
+        kprintf("umbra: vm %s: %u MiB, entry %08x, command line '%s'\n", set.name,
+                (unsigned)(set.mem >> 20), vm->shared->entry_eip, set.cmdline);
+        nvms++;
+    }
+    return nvms;
+}

@@ -1,0 +1,165 @@
+/* The run loop: enter a VM's monitor, serve what it asked for on the ring, choose the next. */
+#include "supervisor/sched.h"
+#include "supervisor/vm.h"
+#include "supervisor/memory.h"
+#include "supervisor/log.h"
+#include "supervisor/config.h"
+#include "arch/x86/trap.h"
+#include "arch/x86/cpu.h"
+#include "drivers/pit.h"
+#include "lib/ring.h"
+#include "lib/string.h"
+
+#define UMBRA_EXIT_VM_STOPPED 0x7e
+
+void world_enter(uint32_t tramp_cr3, uint32_t entry_linear, uint32_t trans_linear);
+
+/* Answer the monitor: a full ring means the monitor has not read; never overwrite. */
+static void answer(struct vm *vm, const struct msg *m)
+{
+    if (!ring_put(&vm->ring->to_monitor, m))
+        kprintf("umbra: vm %s: ring to the monitor is full; answer %s held back\n", vm->set.name, msg_name(m->type));
+}
+
+/* Print what the monitor left in its log buffer. */
+static void flush_monitor_log(struct vm *vm)
+{
+    struct vm_shared *s = vm->shared;
+    if (!s->log_len) return;
+    if (s->log_len > sizeof s->log) s->log_len = sizeof s->log;
+    s->log[s->log_len < sizeof s->log ? s->log_len : sizeof s->log - 1] = 0;
+    kprintf("%s", s->log);
+    s->log_len = 0;
+}
+
+static const char *const emu_names[EMU_KINDS] = {
+    "cli", "sti", "hlt", "in", "out", "ins", "outs", "mov-cr", "mov-dr", "lgdt", "lidt", "lldt",
+    "ltr", "sgdt", "sidt", "sldt", "str", "smsw", "lmsw", "clts", "invlpg", "rdmsr", "wrmsr",
+    "wbinvd", "int", "iret", "retf", "load-ss", "sysenter", "sysexit", "popf", "pushf",
+};
+
+/* The VM's counters: traps by cause, emulated instructions by kind. */
+static void print_counters(struct vm *vm)
+{
+    const struct vm_counters *c = &vm->shared->count;
+    kprintf("vm %s: traps:", vm->set.name);
+    for (unsigned v = 0; v < 48; v++) if (c->traps[v]) kprintf(" #%u=%u", v, c->traps[v]);
+    kprintf("\nvm %s: emulated:", vm->set.name);
+    for (unsigned k = 0; k < EMU_KINDS; k++) if (c->emulated[k]) kprintf(" %s=%u", emu_names[k], c->emulated[k]);
+    kprintf("\nvm %s: reflected:", vm->set.name);
+    for (unsigned v = 0; v < 32; v++) if (c->reflected[v]) kprintf(" #%u=%u", v, c->reflected[v]);
+    kprintf("\nvm %s: interrupts injected %u, shadow fills %u, flushes %u, guest page faults %u, suspensions %u\n",
+            vm->set.name, c->interrupts_injected, c->shadow_fills, c->shadow_flushes, c->guest_page_faults,
+            c->suspensions);
+}
+
+/* The report for a guest the monitor stopped: why, and its registers. */
+static void report_stop(struct vm *vm)
+{
+    const struct vm_shared *s = vm->shared;
+    const struct guest_frame *r = &s->regs;
+    kprintf("umbra: vm %s stopped: %s\n", vm->set.name, s->text);
+    kprintf("  eip %08x cs %04x eflags %08x esp %08x ss %04x cpl %u\n", r->eip, r->cs, r->eflags, r->esp, r->ss, s->cpl);
+    kprintf("  eax %08x ebx %08x ecx %08x edx %08x esi %08x edi %08x ebp %08x\n",
+            r->eax, r->ebx, r->ecx, r->edx, r->esi, r->edi, r->ebp);
+    kprintf("  ds %04x es %04x fs %04x gs %04x cr0 %08x cr2 %08x cr3 %08x cr4 %08x\n",
+            r->ds, r->es, r->fs, r->gs, s->cr0, s->cr2, s->cr3, s->cr4);
+}
+
+/* End a VM: counters, frames back to the host. */
+static void vm_end(struct vm *vm, uint8_t status)
+{
+    vm->status = status;
+    print_counters(vm);
+    kprintf("umbra: vm %s ended with status %u\n", vm->set.name, status);
+    vm_destroy(vm);
+}
+
+/* Serve one request from the monitor. */
+static void serve(struct vm *vm, const struct msg *m)
+{
+    struct msg a = { .type = MSG_RESUME };
+    switch (m->type) {
+    case MSG_IO:
+        if (m->a[2]) {
+            vmdev_out(vm, (uint16_t)m->a[0], m->a[1], m->a[3]);
+            a.type = MSG_IO_DONE;
+        } else {
+            a.type = MSG_IO_DONE;
+            a.a[0] = vmdev_in(vm, (uint16_t)m->a[0], m->a[1]);
+        }
+        answer(vm, &a);
+        break;
+    case MSG_HOST_IRQ: {
+        struct trap_frame f;
+        memset(&f, 0, sizeof f);
+        f.vector = m->a[0];
+        trap_dispatch(&f);
+        break;
+    }
+    case MSG_HALT:
+        vm->state = VM_HALTED;
+        break;
+    case MSG_WANT_IRQ:
+        vm->shared->irq_pending = 0;
+        a.type = MSG_NO_IRQ;
+        answer(vm, &a);
+        break;
+    case MSG_PAGES_WANTED: {
+        uint32_t count, first = vm_pool_grow(vm, m->a[0], &count);
+        if (count) {
+            a.type = MSG_PAGES; a.a[0] = first; a.a[1] = count;
+            answer(vm, &a);
+        }
+        break;
+    }
+    case MSG_PAGES_BACK:
+        vm_pool_take(vm, m->a[0]);
+        break;
+    case MSG_GUEST_STOP:
+        report_stop(vm);
+        vm_end(vm, UMBRA_EXIT_VM_STOPPED);
+        break;
+    default:
+        kprintf("umbra: vm %s: unexpected message %s from the monitor\n", vm->set.name, msg_name(m->type));
+        break;
+    }
+}
+
+/* Run one VM until its monitor suspends, then serve its ring. */
+static void run_once(struct vm *vm)
+{
+    struct msg m;
+    world_enter(vm->tramp_cr3, vm->entry_linear, vm->trans_linear);
+    while (vm->state != VM_ENDED && ring_get(&vm->ring->to_host, &m)) serve(vm, &m);
+    if (vm->state != VM_ENDED) flush_monitor_log(vm);
+    if (vm->state != VM_ENDED && vm->dev.exited) vm_end(vm, vm->dev.exit_status);
+}
+
+uint8_t vms_run(void)
+{
+    uint8_t last = 0;
+    unsigned next = 0;
+    for (;;) {
+        unsigned live = 0, runnable = 0;
+        for (unsigned i = 0; i < nvms; i++) {
+            live += vms[i].state != VM_ENDED;
+            runnable += vms[i].state == VM_RUNNABLE;
+        }
+        if (!live) break;
+        if (!runnable) {
+            /* Everyone waits for an interrupt: so does the host. */
+            __asm__ volatile("sti; hlt; cli");
+            continue;
+        }
+        for (unsigned k = 0; k < nvms; k++) {
+            struct vm *vm = &vms[(next + k) % nvms];
+            if (vm->state != VM_RUNNABLE) continue;
+            next = (vm->id + 1) % nvms;
+            run_once(vm);
+            if (vm->state == VM_ENDED) last = vm->status;
+            break;
+        }
+    }
+    return last;
+}

@@ -1,0 +1,54 @@
+/* A virtual machine as the supervisor keeps it: memory, its monitor, its devices, its state. */
+#ifndef SUPERVISOR_VM_H
+#define SUPERVISOR_VM_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "arch/x86/mmu.h"
+#include "monitor/layout.h"
+#include "supervisor/vmdev.h"
+
+#define MAX_VMS 16
+
+/* A VM's settings, from its module string. */
+struct vm_settings {
+    char name[16];
+    uint64_t mem;                  /* guest RAM in bytes */
+    uint32_t pool_min, pool_max;   /* free-page watermarks of the monitor's pool */
+    char cmdline[256];             /* what the guest's Multiboot info says */
+};
+
+enum vm_state { VM_RUNNABLE, VM_HALTED, VM_ENDED };
+
+struct vm {
+    unsigned id;
+    struct vm_settings set;
+    enum vm_state state;
+    uint8_t status;                /* exit status, once ended */
+    uint32_t guest_pages;
+    uint32_t region;               /* the monitor region's linear address */
+    pae_entry_t *rpt[2];           /* the region's page tables (host view) */
+    struct vm_shared *shared;
+    struct ring_page *ring;
+    struct transition_data *td;
+    uint32_t tramp_cr3, entry_linear, trans_linear;
+    uint32_t pool_backed;          /* pool slots backed so far (a prefix, plus refills) */
+    struct vmdev dev;
+};
+
+extern struct vm vms[MAX_VMS];
+extern unsigned nvms;
+
+/* Build a VM: memory, monitor image, region, trampoline. false (and nothing kept) on failure,
+ * with the reason in why. */
+bool vm_create(struct vm *vm, unsigned id, const struct vm_settings *set, char *why, unsigned whylen);
+/* A pointer to guest-physical address gpa (must be RAM), valid to the end of its page. */
+void *vm_gpa(struct vm *vm, uint32_t gpa);
+/* Give every frame of the VM back; the VM is ended. */
+void vm_destroy(struct vm *vm);
+/* Back pool slots with fresh frames: up to n, starting at the first unbacked slot. Returns
+ * the first slot and sets *count (0 when the host has no memory to give). */
+uint32_t vm_pool_grow(struct vm *vm, uint32_t n, uint32_t *count);
+/* Take pool slot back from the monitor and free its frame. */
+void vm_pool_take(struct vm *vm, uint32_t slot);
+
+#endif

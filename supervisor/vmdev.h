@@ -1,0 +1,24 @@
+/* A VM's devices as the supervisor serves them: port accesses from the monitor. */
+#ifndef SUPERVISOR_VMDEV_H
+#define SUPERVISOR_VMDEV_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#define EXIT_PORT 0xf4
+
+struct vm;
+struct vmdev {
+    uint8_t uart_ier, uart_lcr, uart_mcr, uart_scr, uart_dll, uart_dlm, uart_fcr;
+    bool exited;
+    uint8_t exit_status;
+    uint32_t port_reads, port_writes;
+};
+
+/* Set the devices to their power-on state. */
+void vmdev_init(struct vm *vm);
+/* A guest port read of size 1, 2 or 4; unclaimed ports read all ones. */
+uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size);
+/* A guest port write. */
+void vmdev_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value);
+
+#endif
