@@ -3,6 +3,7 @@
 #include "supervisor/vmdev.h"
 #include "supervisor/vm.h"
 #include "drivers/serial.h"
+#include "supervisor/log.h"
 #include "lib/string.h"
 
 #define COM1 0x3f8
@@ -29,13 +30,31 @@ static uint8_t uart_in(struct vmdev *d, unsigned reg)
     }
 }
 
-/* COM1 register write: a byte to THR goes out on the host's COM1 unchanged. */
-static void uart_out(struct vmdev *d, unsigned reg, uint8_t v)
+/* A console byte from the guest. With one VM it goes to the host's COM1 unchanged; with
+ * several, whole lines go out prefixed with the VM's name so they stay readable. */
+static void console_byte(struct vm *vm, uint8_t v)
 {
+    struct vmdev *d = &vm->dev;
+    if (nvms <= 1) { serial_putc(COM1_PORT, (char)v); return; }
+    if (v != '\n' && d->line_len < sizeof d->line - 1) { d->line[d->line_len++] = (char)v; return; }
+    d->line[d->line_len] = 0;
+    for (const char *p = vm->set.name; *p; p++) serial_putc(COM1_PORT, *p);
+    serial_putc(COM1_PORT, ':');
+    serial_putc(COM1_PORT, ' ');
+    for (unsigned i = 0; i < d->line_len; i++) serial_putc(COM1_PORT, d->line[i]);
+    serial_putc(COM1_PORT, '\n');
+    d->line_len = 0;
+    if (v != '\n') d->line[d->line_len++] = (char)v;
+}
+
+/* COM1 register write: a byte to THR goes to the console. */
+static void uart_out(struct vm *vm, unsigned reg, uint8_t v)
+{
+    struct vmdev *d = &vm->dev;
     switch (reg) {
     case 0:
         if (d->uart_lcr & LCR_DLAB) d->uart_dll = v;
-        else if (!(d->uart_mcr & 0x10)) serial_putc(COM1_PORT, (char)v);
+        else if (!(d->uart_mcr & 0x10)) console_byte(vm, v);
         break;
     case 1: if (d->uart_lcr & LCR_DLAB) d->uart_dlm = v; else d->uart_ier = v & 0x0f; break;
     case 2: d->uart_fcr = v; break;
@@ -61,5 +80,5 @@ void vmdev_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
         vm->dev.exit_status = (uint8_t)value;
         return;
     }
-    if (size == 1 && port >= COM1 && port < COM1 + 8) uart_out(&vm->dev, port - COM1, (uint8_t)value);
+    if (size == 1 && port >= COM1 && port < COM1 + 8) uart_out(vm, port - COM1, (uint8_t)value);
 }

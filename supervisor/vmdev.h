@@ -12,6 +12,8 @@ struct vmdev {
     bool exited;
     uint8_t exit_status;
     uint32_t port_reads, port_writes;
+    char line[128];                /* console line being collected when several VMs share COM1 */
+    unsigned line_len;
 };
 
 /* Set the devices to their power-on state. */

@@ -1,0 +1,74 @@
+"""VM launch tests: a guest runs inside umbra exactly as natively; modules and settings that
+cannot make a guest are reported with their cause while the other VMs go on."""
+import fixtures
+from qemu import qemu, UMBRA_ELF
+
+UMBRA = "log=com2 onexit=qemu"
+
+
+def in_umbra(modules, mem=512, timeout=30):
+    return qemu(kernel=UMBRA_ELF, append=UMBRA, initrd=",".join(modules), mem=mem, timeout=timeout)
+
+
+def same_as_native(status):
+    def case():
+        elf = fixtures.build("hello%d" % status, defines=["EXIT_STATUS=%d" % status])
+        native = qemu(kernel=elf, mem=64)
+        assert native.exit_status == status, "native run: " + native.describe()
+        r = in_umbra([elf + " vm=t mem=64M"])
+        assert r.com1 == native.com1, "COM1 differs\nnative: %r\numbra: %r\n%s" % (native.com1, r.com1, r.describe())
+        assert r.exit_status == status, r.describe()
+        assert "audit ok" in r.text("com2"), r.describe()
+    return case
+
+
+def bad_modules():
+    good = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
+    far = fixtures.build("far", base=0x8000000)            # 128 MiB: outside a 64 MiB guest
+    nomb = fixtures.build("nomb", asm="nomb.asm")
+    elf64 = fixtures.build("hello64", asm="nomb.asm", elf64=True)
+    text = fixtures.text_file("notelf.txt", "this is not a kernel\n")
+    mods = [text + " vm=a", elf64 + " vm=b", far + " vm=c mem=64M", nomb + " vm=d",
+            good + " vm=e mem=lots", good + " vm=f colour=blue", good + " nothing=here",
+            good + " vm=g mem=16M", good + " vm=g mem=16M", good + " vm=h mem=900M", good + " vm=i mem=100000M"]
+    r = in_umbra(mods)
+    log = r.text("com2")
+    expect = ["'%s vm=a': not an ELF file; this VM does not start" % text,
+              "not a 32-bit little-endian x86 ELF",
+              "lies outside the guest's 64 MiB of RAM",
+              "no Multiboot header in its first 8 KiB",
+              "mem=lots: expected a size such as 64M",
+              "unknown setting 'colour=blue'",
+              "has no vm= setting; not a guest, ignored",
+              "another VM is already named 'g'",
+              "vm h: not enough memory", "mem=100000M is more than the 960 MiB a VM can have"]
+    for e in expect:
+        assert e in log, "missing %r in the log\n%s" % (e, r.describe())
+    # The one good VM ran to the end, alone on COM1, and nothing leaked.
+    assert r.com1 == b"hello from a guest\n", r.describe()
+    assert r.exit_status == 0, r.describe()
+    assert "audit ok" in log, r.describe()
+
+
+def two_vms():
+    a = fixtures.build("hello3", defines=["EXIT_STATUS=3"])
+    b = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
+    r = in_umbra([a + " vm=first mem=8M", b + " vm=second mem=8M"])
+    out = r.text()
+    assert "first: hello from a guest\n" in out and "second: hello from a guest\n" in out, r.describe()
+    log = r.text("com2")
+    assert "vm first ended with status 3" in log and "vm second ended with status 0" in log, r.describe()
+    assert r.exit_status in (0, 3), r.describe()
+    assert "audit ok" in log, r.describe()
+
+
+def guest_words():
+    # Words after -- reach the guest's command line; umbra's own settings do not.
+    elf = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
+    r = in_umbra([elf + " vm=w mem=4M -- console=ttyS0 quiet"])
+    assert "command line '%s console=ttyS0 quiet'" % elf in r.text("com2"), r.describe()
+
+
+def cases():
+    return [("same_as_native_0", same_as_native(0)), ("same_as_native_5", same_as_native(5)),
+            ("bad_modules", bad_modules), ("two_vms", two_vms), ("guest_words", guest_words)]
