@@ -69,6 +69,19 @@ def guest_words():
     assert "command line '%s console=ttyS0 quiet'" % elf in r.text("com2"), r.describe()
 
 
+def triple_fault():
+    crash = fixtures.build("crash", asm="crash.asm")
+    good = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
+    r = in_umbra([crash + " vm=bad mem=8M", good + " vm=good mem=8M"])
+    log = r.text("com2")
+    assert "umbra: vm bad stopped: triple fault" in log, r.describe()
+    assert "eax deadbeef" in log, "no register report\n" + r.describe()
+    assert "vm good ended with status 0" in log, r.describe()
+    assert "good: hello from a guest" in r.text(), r.describe()
+    assert "audit ok" in log, r.describe()
+
+
 def cases():
     return [("same_as_native_0", same_as_native(0)), ("same_as_native_5", same_as_native(5)),
-            ("bad_modules", bad_modules), ("two_vms", two_vms), ("guest_words", guest_words)]
+            ("bad_modules", bad_modules), ("two_vms", two_vms), ("guest_words", guest_words),
+            ("triple_fault", triple_fault)]
