@@ -67,6 +67,9 @@ void guest_stop(enum stop_reason why, const char *fmt, ...)
     va_end(ap);
     shared->stop_reason = why;
     shared->regs = *GUEST_FRAME;
+    /* Report the selectors the guest believes it has (virtual RPL = its CPL). */
+    shared->regs.cs = (shared->regs.cs & ~3u) | vcpu.cpl;
+    shared->regs.ss = (shared->regs.ss & ~3u) | vcpu.cpl;
     shared->cr0 = vcpu.cr0; shared->cr2 = vcpu.cr2; shared->cr3 = vcpu.cr3; shared->cr4 = vcpu.cr4;
     shared->cpl = vcpu.cpl;
     struct msg req = { .type = MSG_GUEST_STOP, .a = { why } };
