@@ -1,0 +1,123 @@
+/* The guest page-table walker against a fake guest memory: translations, A/D bits, and the
+ * exact #PF error codes for every combination of present, write, user, WP and PSE. */
+#include "tests/unit/unit.h"
+#include "paging/gwalk.h"
+#include "monitor/gmem.h"
+#include "arch/x86/mmu.h"
+#include "arch/x86/regs.h"
+
+#define MEM (8u << 20)
+static uint32_t mem[MEM / 4];
+
+uint32_t gpa_read32(uint32_t gpa) { return gpa < MEM ? mem[gpa / 4] : 0xffffffffu; }
+void gpa_write32(uint32_t gpa, uint32_t v) { if (gpa < MEM) mem[gpa / 4] = v; }
+
+#define PD 0x1000u
+#define PT 0x2000u
+static struct gmode m;
+
+/* A directory at PD with one table at PT for 0x00400000-0x007fffff. */
+static void setup(uint32_t pde_flags)
+{
+    memset(mem, 0, sizeof mem);
+    m = (struct gmode){ CR0_PE | CR0_PG | CR0_WP, PD, 0 };
+    mem[PD / 4 + 1] = PT | pde_flags;
+}
+
+static void map(uint32_t va, uint32_t pa, uint32_t flags) { mem[PT / 4 + PT32_PT_INDEX(va)] = pa | flags; }
+
+TEST(gwalk_paging_off_is_identity)
+{
+    struct gtrans t;
+    m = (struct gmode){ CR0_PE, 0, 0 };
+    CHECK_EQ(guest_walk(&m, 0x12345678, ACC_WRITE | ACC_USER, &t), 0);
+    CHECK_EQ(t.gpa, 0x12345678);
+    CHECK(t.write_ok && t.user_ok);
+}
+
+TEST(gwalk_translate_and_accessed_dirty)
+{
+    struct gtrans t;
+    setup(PTE_P | PTE_W | PTE_U);
+    map(0x400000, 0x300000, PTE_P | PTE_W | PTE_U);
+    CHECK_EQ(guest_walk(&m, 0x400123, 0, &t), 0);
+    CHECK_EQ(t.gpa, 0x300123);
+    CHECK(mem[PD / 4 + 1] & PTE_A);
+    CHECK(mem[PT / 4] & PTE_A);
+    CHECK(!(mem[PT / 4] & PTE_D));          /* a read does not dirty */
+    CHECK(!t.dirty);
+    CHECK_EQ(guest_walk(&m, 0x400123, ACC_WRITE, &t), 0);
+    CHECK(mem[PT / 4] & PTE_D);
+    CHECK(t.dirty);
+    CHECK_EQ(t.pte_gpa, PT);
+    CHECK_EQ(t.pde_gpa, PD + 4);
+}
+
+TEST(gwalk_not_present_error_codes)
+{
+    struct gtrans t;
+    setup(PTE_P | PTE_W | PTE_U);
+    /* Not-present table entry: P clear; W and U from the access. */
+    CHECK_EQ(guest_walk(&m, 0x401000, 0, &t), 0);
+    CHECK_EQ(guest_walk(&m, 0x401000, ACC_WRITE | ACC_USER, &t), PFEC_W | PFEC_U);
+    /* Not-present directory entry. */
+    CHECK_EQ(guest_walk(&m, 0x800000, ACC_USER, &t), PFEC_U);
+    CHECK_EQ(guest_walk(&m, 0x800000, ACC_WRITE, &t), PFEC_W);
+    CHECK(!(mem[PD / 4 + 1] & PTE_A));     /* nothing set on a fault */
+}
+
+TEST(gwalk_protection_error_codes)
+{
+    struct gtrans t;
+    setup(PTE_P | PTE_W | PTE_U);
+    map(0x400000, 0x300000, PTE_P);                     /* supervisor, read-only */
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_USER, &t), PFEC_P | PFEC_U);
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_WRITE, &t), PFEC_P | PFEC_W);    /* WP=1 */
+    CHECK_EQ(guest_walk(&m, 0x400000, 0, &t), 0);
+    m.cr0 &= ~CR0_WP;                                   /* WP=0: the kernel writes anyway */
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_WRITE, &t), 0);
+    CHECK(!t.write_ok);
+    /* A user page under a supervisor directory entry is not user-accessible. */
+    setup(PTE_P | PTE_W);
+    map(0x400000, 0x300000, PTE_P | PTE_W | PTE_U);
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_USER, &t), PFEC_P | PFEC_U);
+    /* A writable page under a read-only directory entry is read-only for the user. */
+    setup(PTE_P | PTE_U);
+    map(0x400000, 0x300000, PTE_P | PTE_W | PTE_U);
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_USER | ACC_WRITE, &t), PFEC_P | PFEC_W | PFEC_U);
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_USER, &t), 0);
+}
+
+TEST(gwalk_large_pages_need_pse)
+{
+    struct gtrans t;
+    memset(mem, 0, sizeof mem);
+    m = (struct gmode){ CR0_PE | CR0_PG, PD, CR4_PSE };
+    mem[PD / 4 + 1] = 0x400000 | PTE_P | PTE_W | PTE_PS | PTE_G;
+    CHECK_EQ(guest_walk(&m, 0x5abcde, ACC_WRITE, &t), 0);
+    CHECK_EQ(t.gpa, 0x5abcde);
+    CHECK(t.large);
+    CHECK(!t.global);                                   /* G counts only with CR4.PGE */
+    CHECK(mem[PD / 4 + 1] & PTE_D);
+    m.cr4 |= CR4_PGE;
+    CHECK_EQ(guest_walk(&m, 0x5abcde, 0, &t), 0);
+    CHECK(t.global);
+    /* Without PSE the PS bit is ignored: the entry points at a page table. */
+    m.cr4 = 0;
+    mem[0x400000 / 4 + PT32_PT_INDEX(0x5abcde)] = 0x200000 | PTE_P;
+    CHECK_EQ(guest_walk(&m, 0x5abcde, 0, &t), 0);
+    CHECK_EQ(t.gpa, 0x200cde);
+    CHECK(!t.large);
+}
+
+TEST(gwalk_directory_maps_itself)
+{
+    /* A page directory that maps itself: its entries read back as page tables. */
+    struct gtrans t;
+    setup(PTE_P | PTE_W);
+    mem[PD / 4 + 1023] = PD | PTE_P | PTE_W;
+    CHECK_EQ(guest_walk(&m, 0xfffff000 + 1 * 4, 0, &t), 0);
+    CHECK_EQ(t.gpa, PD + 4);
+    CHECK_EQ(guest_walk(&m, 0xffc00000 + 1 * 4096, 0, &t), 0);   /* the table at PDE 1 */
+    CHECK_EQ(t.gpa, PT);
+}
