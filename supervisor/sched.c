@@ -51,6 +51,8 @@ static void print_counters(struct vm *vm)
     kprintf("\nvm %s: interrupts injected %u, shadow fills %u, flushes %u, guest page faults %u, suspensions %u\n",
             vm->set.name, c->interrupts_injected, c->shadow_fills, c->shadow_flushes, c->guest_page_faults,
             c->suspensions);
+    kprintf("vm %s: pool: refills %u, pages given %u, returned %u\n", vm->set.name, vm->pool_refills,
+            vm->pool_given, vm->pool_returned);
 }
 
 /* The report for a guest the monitor stopped: why, and its registers. */
@@ -107,6 +109,8 @@ static void serve(struct vm *vm, const struct msg *m)
         break;
     case MSG_PAGES_WANTED: {
         uint32_t count, first = vm_pool_grow(vm, m->a[0], &count);
+        vm->pool_refills++;
+        vm->pool_given += count;
         if (count) {
             a.type = MSG_PAGES; a.a[0] = first; a.a[1] = count;
             answer(vm, &a);

@@ -95,7 +95,10 @@ void vm_pool_take(struct vm *vm, uint32_t slot)
     if (!pfn || !frame_free(&frames, pfn, FRAME_VM(vm->id)))
         kprintf("umbra: %s: the monitor handed back pool slot %u, which it does not own; ignored\n",
                 vm->set.name, slot);
-    else region_map(vm, off, 0);
+    else {
+        region_map(vm, off, 0);
+        vm->pool_returned++;
+    }
 }
 
 void vm_destroy(struct vm *vm)

@@ -32,6 +32,7 @@ struct vm {
     struct transition_data *td;
     uint32_t tramp_cr3, entry_linear, trans_linear;
     uint32_t pool_backed;          /* pool slots backed so far (a prefix, plus refills) */
+    uint32_t pool_refills, pool_given, pool_returned;
     struct vmdev dev;
 };
 
