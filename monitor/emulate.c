@@ -84,6 +84,7 @@ static bool load_ss(struct guest_frame *f, uint32_t sel)
     }
     if (!desc_present(d)) { deliver_exception(f, EXC_SS, sel & ~3u); return false; }
     f->ss = (sel & ~3u) | 3;
+    vcpu.irq_shadow = true;
     return true;
 }
 
@@ -156,6 +157,7 @@ static bool write_cr(struct guest_frame *f, unsigned cr, uint32_t v)
         uint32_t old = vcpu.cr0;
         vcpu.cr0 = v | CR0_ET;
         if ((old ^ vcpu.cr0) & (CR0_PG | CR0_WP)) vtlb_flush_all();
+        fpu_sync_cr0();
         break;
     }
     case 2: vcpu.cr2 = v; break;
@@ -275,6 +277,7 @@ static void emulate_group(struct guest_frame *f, const struct insn *in)
         if (!load_rm16(f, in, &v)) return;
         /* LMSW sets PE, MP, EM, TS; it cannot clear PE. */
         vcpu.cr0 = (vcpu.cr0 & ~0xeu) | (v & 0xf) | (vcpu.cr0 & CR0_PE);
+        fpu_sync_cr0();
         break;
     case 7:
         shared->count.emulated[EMU_INVLPG]++;
@@ -300,6 +303,7 @@ void gp_fault(struct guest_frame *f)
     case OP_CLI: case OP_STI:
         if (vcpu.cpl > vcpu.iopl) { gp0(f); return; }
         shared->count.emulated[in.op == OP_CLI ? EMU_CLI : EMU_STI]++;
+        if (in.op == OP_STI && !(f->eflags & EFL_IF)) vcpu.irq_shadow = true;
         if (in.op == OP_CLI) f->eflags &= ~EFL_IF; else f->eflags |= EFL_IF;
         f->eip += in.len;
         return;
@@ -354,6 +358,7 @@ void gp_fault(struct guest_frame *f)
         if (vcpu.cpl) { gp0(f); return; }
         shared->count.emulated[EMU_CLTS]++;
         vcpu.cr0 &= ~CR0_TS;
+        fpu_sync_cr0();
         f->eip += in.len;
         return;
     case OP_INVD: case OP_WBINVD:

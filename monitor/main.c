@@ -100,11 +100,30 @@ void set_guest_eflags(struct guest_frame *f, uint32_t fl, uint32_t mask)
     f->eflags = (f->eflags & ~mask) | (fl & mask) | EFL_FIXED;
 }
 
-/* Deliver a waiting virtual interrupt if the guest can take one; keep the real IOPL at 0. */
+#define CR0_FPU_BITS (CR0_MP | CR0_EM | CR0_TS | CR0_NE)
+
+void fpu_sync_cr0(void)
+{
+    uint32_t cr0;
+    __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+    uint32_t want = (cr0 & ~CR0_FPU_BITS) | (vcpu.cr0 & CR0_FPU_BITS);
+    if (want != cr0) __asm__ volatile("mov %0, %%cr0" :: "r"(want));
+}
+
+/* Deliver a waiting virtual interrupt if the guest can take one; keep the real IOPL at 0.
+ * After STI or an SS load the CPU lets one more instruction run before an interrupt: the
+ * monitor steps over it with TF (its own, hidden again at the next trap). */
 void before_guest(struct guest_frame *f)
 {
     f->eflags &= ~EFL_IOPL;
-    if (f->eflags & EFL_IF) {
+    if (vcpu.irq_shadow) {
+        vcpu.irq_shadow = false;
+        if ((f->eflags & EFL_IF) && (vcpu.pending_vector >= 0 || shared->irq_pending) && !vcpu.shadow_step) {
+            vcpu.shadow_step = true;
+            vcpu.guest_tf = (f->eflags & EFL_TF) != 0;
+            f->eflags |= EFL_TF;
+        }
+    } else if (f->eflags & EFL_IF) {
         if (vcpu.pending_vector >= 0) {
             int v = vcpu.pending_vector;
             vcpu.pending_vector = -1;
@@ -123,6 +142,7 @@ void monitor_resume(struct guest_frame *f)
     struct msg m, answer;
     bool have_answer = false;
     if (!booted) { boot(f); booted = true; }
+    fpu_sync_cr0();      /* the host may have touched CR0 while switching FPU state */
     while (ring_get(&ring->to_monitor, &m)) {
         switch (m.type) {
         case MSG_INJECT: vcpu.pending_vector = (int32_t)(m.a[0] & 0xff); break;

@@ -34,9 +34,13 @@ struct vcpu {
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip, pat;
     int32_t pending_vector;      /* an acknowledged virtual interrupt, -1 if none */
     bool want_irq_asked;         /* the supervisor was asked for an interrupt and said none */
-    bool delivering;             /* inside exception delivery: a fault now is a double fault */
-    unsigned nesting;            /* faults during delivery, for the double and triple fault */
+    bool irq_shadow;             /* the last instruction was STI or an SS load: no interrupt yet */
+    bool shadow_step;            /* the monitor set TF to get past that one instruction */
+    bool guest_tf;               /* the guest's own TF while shadow_step is on */
 };
+
+/* Make the real CR0's FPU bits (MP, EM, TS, NE) the guest's. */
+void fpu_sync_cr0(void);
 
 extern struct vcpu vcpu;
 #define shared ((struct vm_shared *)MON_OFF_SHARED)

@@ -20,6 +20,17 @@ void monitor_trap(struct guest_frame *f)
     if (f != GUEST_FRAME || (f->cs & 3) != 3) monitor_fault(f);
     unsigned v = f->vector;
     if (v < 48) shared->count.traps[v]++;
+    if (vcpu.shadow_step) {
+        /* The instruction after STI or an SS load has run (or trapped): hide our TF again. */
+        vcpu.shadow_step = false;
+        f->eflags = (f->eflags & ~EFL_TF) | (vcpu.guest_tf ? EFL_TF : 0);
+        if (v == EXC_DB && !vcpu.guest_tf) {
+            uint32_t zero = 0;
+            __asm__ volatile("mov %0, %%dr6" :: "r"(zero));
+            before_guest(f);
+            return;
+        }
+    }
     if (v >= 32 && v < 48) {
         /* A host interrupt: the supervisor handles it in its own world. */
         struct msg req = { .type = MSG_HOST_IRQ, .a = { v } };
@@ -28,6 +39,15 @@ void monitor_trap(struct guest_frame *f)
     switch (v) {
     case EXC_PF: page_fault(f); break;
     case EXC_GP: gp_fault(f); break;
+    case EXC_DB: {
+        /* The guest's own single step or breakpoint: its DR6 tells it why. */
+        uint32_t dr6, zero = 0;
+        __asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+        __asm__ volatile("mov %0, %%dr6" :: "r"(zero));
+        vcpu.dr[6] = (vcpu.dr[6] & ~0xe00fu) | (dr6 & 0xe00fu);
+        deliver_exception(f, v, 0);
+        break;
+    }
     case EXC_BP:
     case EXC_OF:
         /* INT3 and INTO reach the monitor directly (DPL 3 gates); the guest's gate decides. */

@@ -2,6 +2,7 @@
 #include "boot/multiboot.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/gdt.h"
+#include "arch/x86/regs.h"
 #include "arch/x86/trap.h"
 #include "drivers/pic.h"
 #include "drivers/pit.h"
@@ -54,6 +55,8 @@ void kmain(uint32_t magic, uint32_t mbi)
     if (!cpu.pae)
         panic("this CPU has no PAE; umbra runs its shadow page tables in PAE format and cannot go on");
 
+    if (cpu.fxsr) write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+    if (cpu.umip) write_cr4(read_cr4() | CR4_UMIP);   /* SGDT and friends trap at CPL3 */
     bootinfo_read(mbi);
     memory_init();
     hostmap_init();

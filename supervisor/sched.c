@@ -6,6 +6,7 @@
 #include "supervisor/config.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/regs.h"
 #include "drivers/pit.h"
 #include "lib/ring.h"
 #include "lib/string.h"
@@ -130,10 +131,31 @@ static void serve(struct vm *vm, const struct msg *m)
     }
 }
 
+/* The x87/SSE state belongs to one VM at a time; the host itself never uses it. Switching
+ * happens only when a different VM runs, so one VM alone never pays for it. */
+static struct vm *fpu_owner;
+static uint8_t fpu_initial[512] __attribute__((aligned(16)));
+
+static void fpu_switch(struct vm *vm)
+{
+    if (fpu_owner == vm || !cpu.fxsr) return;
+    uint32_t cr0 = read_cr0();
+    write_cr0(cr0 & ~(CR0_TS | CR0_EM));
+    if (!fpu_initial[24]) {        /* MXCSR is never 0 once saved: make the power-on state once */
+        __asm__ volatile("fninit; fxsave %0" : "=m"(fpu_initial));
+    }
+    if (fpu_owner && fpu_owner->state != VM_ENDED) __asm__ volatile("fxsave %0" : "=m"(fpu_owner->fpu));
+    __asm__ volatile("fxrstor %0" :: "m"(*(vm->fpu_valid ? vm->fpu : fpu_initial)));
+    vm->fpu_valid = true;
+    write_cr0(cr0);
+    fpu_owner = vm;
+}
+
 /* Run one VM until its monitor suspends, then serve its ring. */
 static void run_once(struct vm *vm)
 {
     struct msg m;
+    fpu_switch(vm);
     world_enter(vm->tramp_cr3, vm->entry_linear, vm->trans_linear);
     while (vm->state != VM_ENDED && ring_get(&vm->ring->to_host, &m)) serve(vm, &m);
     if (vm->state != VM_ENDED) flush_monitor_log(vm);

@@ -34,6 +34,8 @@ struct vm {
     uint32_t pool_backed;          /* pool slots backed so far (a prefix, plus refills) */
     uint32_t pool_refills, pool_given, pool_returned;
     struct vmdev dev;
+    bool fpu_valid;                /* fpu holds this VM's x87/SSE state */
+    uint8_t fpu[512] __attribute__((aligned(16)));
 };
 
 extern struct vm vms[MAX_VMS];
