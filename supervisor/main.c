@@ -12,6 +12,7 @@
 #include "supervisor/log.h"
 #include "supervisor/memory.h"
 #include "supervisor/sched.h"
+#include "supervisor/clock.h"
 
 #define UMBRA_VERSION "0.1"
 
@@ -65,8 +66,9 @@ void kmain(uint32_t magic, uint32_t mbi)
             boot.mods_dropped ? " (too many: the rest are ignored)" : "");
 
     pic_init();
-    pit_init(100);
+    pit_init(1000);          /* a 1 ms host tick: the granularity of virtual timers */
     __asm__ volatile("sti");
+    clock_init();
     test_fault();
 
     uint8_t status = UMBRA_EXIT_OK;
