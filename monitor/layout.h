@@ -134,6 +134,7 @@ struct vm_shared {
     /* Kept current by the monitor. */
     volatile uint32_t guest_if;    /* the guest's virtual IF */
     volatile uint32_t irq_pending; /* set by the supervisor: a virtual interrupt waits */
+    volatile uint32_t vector_held; /* the monitor holds an acknowledged vector not yet delivered */
     uint32_t stop_reason;
     struct guest_frame regs;       /* the guest's registers when it stopped */
     uint32_t cr0, cr2, cr3, cr4, cpl;

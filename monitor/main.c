@@ -39,6 +39,7 @@ void suspend(const struct msg *req, cont_fn fn, uint32_t ctx)
 {
     shared->count.suspensions++;
     shared->guest_if = (GUEST_FRAME->eflags & EFL_IF) != 0;
+    shared->vector_held = vcpu.pending_vector >= 0;
     pool_maybe_ask();
     if (req && !ring_put(&ring->to_host, req)) {
         /* The supervisor drains the ring at every suspension, so this cannot happen unless

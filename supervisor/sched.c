@@ -4,6 +4,7 @@
 #include "supervisor/memory.h"
 #include "supervisor/log.h"
 #include "supervisor/config.h"
+#include "supervisor/clock.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/regs.h"
@@ -104,8 +105,14 @@ static void serve(struct vm *vm, const struct msg *m)
         vm->state = VM_HALTED;
         break;
     case MSG_WANT_IRQ:
-        vm->shared->irq_pending = 0;
-        a.type = MSG_NO_IRQ;
+        /* The guest can take an interrupt now: acknowledge one, or say there is none. */
+        if (vmdev_update(vm, clock_ns())) {
+            a.type = MSG_INJECT;
+            a.a[0] = vmdev_ack(vm);
+        } else {
+            vm->shared->irq_pending = 0;
+            a.type = MSG_NO_IRQ;
+        }
         answer(vm, &a);
         break;
     case MSG_PAGES_WANTED: {
@@ -151,11 +158,27 @@ static void fpu_switch(struct vm *vm)
     fpu_owner = vm;
 }
 
+/* Bring a VM's devices up to now; a pending interrupt wakes a halted VM. */
+static void devices_update(struct vm *vm)
+{
+    bool pending = vmdev_update(vm, clock_ns());
+    vm->shared->irq_pending = pending;
+    if (pending && vm->state == VM_HALTED) vm->state = VM_RUNNABLE;
+}
+
 /* Run one VM until its monitor suspends, then serve its ring. */
 static void run_once(struct vm *vm)
 {
     struct msg m;
     fpu_switch(vm);
+    devices_update(vm);
+    if (vm->shared->irq_pending && vm->shared->guest_if && !vm->shared->vector_held &&
+        !ring_full(&vm->ring->to_monitor)) {
+        /* It will take it at once: acknowledge now and save the monitor a round trip. */
+        struct msg inj = { .type = MSG_INJECT, .a = { vmdev_ack(vm) } };
+        answer(vm, &inj);
+        vm->shared->irq_pending = vpic_pending(&vm->dev.pic);
+    }
     world_enter(vm->tramp_cr3, vm->entry_linear, vm->trans_linear);
     while (vm->state != VM_ENDED && ring_get(&vm->ring->to_host, &m)) serve(vm, &m);
     if (vm->state != VM_ENDED) flush_monitor_log(vm);
@@ -169,6 +192,7 @@ uint8_t vms_run(void)
     for (;;) {
         unsigned live = 0, runnable = 0;
         for (unsigned i = 0; i < nvms; i++) {
+            if (vms[i].state == VM_HALTED) devices_update(&vms[i]);
             live += vms[i].state != VM_ENDED;
             runnable += vms[i].state == VM_RUNNABLE;
         }

@@ -4,15 +4,57 @@
 #include "supervisor/vm.h"
 #include "drivers/serial.h"
 #include "supervisor/log.h"
+#include "supervisor/clock.h"
 #include "lib/string.h"
 
 #define COM1 0x3f8
 #define LCR_DLAB 0x80
 
+/* The state a PC BIOS leaves: the 8259s at vectors 0x08 and 0x70 with everything but the
+ * cascade masked, and PIT channel 0 running at 18.2 Hz in mode 3. */
 void vmdev_init(struct vm *vm)
 {
+    static const uint8_t pic_boot[][2] = {
+        { 0x20, 0x11 }, { 0x21, 0x08 }, { 0x21, 0x04 }, { 0x21, 0x01 }, { 0x21, 0xfb },
+        { 0xa0, 0x11 }, { 0xa1, 0x70 }, { 0xa1, 0x02 }, { 0xa1, 0x01 }, { 0xa1, 0xff },
+    };
+    uint64_t now = clock_ns();
     memset(&vm->dev, 0, sizeof vm->dev);
     vm->dev.uart_lcr = 0x03;
+    vpic_init(&vm->dev.pic);
+    for (unsigned i = 0; i < sizeof pic_boot / sizeof pic_boot[0]; i++)
+        vpic_write(&vm->dev.pic, pic_boot[i][0], pic_boot[i][1]);
+    vpit_init(&vm->dev.pit);
+    vpit_write(&vm->dev.pit, VPIT_CTRL, 0x36, now);
+    vpit_write(&vm->dev.pit, VPIT_CH0, 0, now);
+    vpit_write(&vm->dev.pit, VPIT_CH0, 0, now);
+}
+
+bool vmdev_update(struct vm *vm, uint64_t now)
+{
+    if (vpit_irq0_edges(&vm->dev.pit, now)) {
+        vpic_set_irq(&vm->dev.pic, 0, true);
+        vpic_set_irq(&vm->dev.pic, 0, false);
+    }
+    return vpic_pending(&vm->dev.pic);
+}
+
+uint8_t vmdev_ack(struct vm *vm)
+{
+    return vpic_ack(&vm->dev.pic);
+}
+
+/* Is port one of the 8259 pair's? */
+static bool pic_port(uint16_t port)
+{
+    return port == VPIC_MASTER_CMD || port == VPIC_MASTER_DATA || port == VPIC_SLAVE_CMD ||
+           port == VPIC_SLAVE_DATA || port == VPIC_ELCR0 || port == VPIC_ELCR1;
+}
+
+/* Is port one of the 8254's (or port 0x61)? */
+static bool pit_port(uint16_t port)
+{
+    return (port >= VPIT_CH0 && port <= VPIT_CTRL) || port == VPIT_PORTB;
 }
 
 /* COM1 register read. */
@@ -69,6 +111,8 @@ uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size)
 {
     vm->dev.port_reads++;
     if (size == 1 && port >= COM1 && port < COM1 + 8) return uart_in(&vm->dev, port - COM1);
+    if (size == 1 && pic_port(port)) return vpic_read(&vm->dev.pic, port);
+    if (size == 1 && pit_port(port)) return vpit_read(&vm->dev.pit, port, clock_ns());
     return size == 1 ? 0xff : size == 2 ? 0xffff : 0xffffffffu;
 }
 
@@ -81,4 +125,6 @@ void vmdev_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
         return;
     }
     if (size == 1 && port >= COM1 && port < COM1 + 8) uart_out(vm, port - COM1, (uint8_t)value);
+    else if (size == 1 && pic_port(port)) vpic_write(&vm->dev.pic, port, (uint8_t)value);
+    else if (size == 1 && pit_port(port)) vpit_write(&vm->dev.pit, port, (uint8_t)value, clock_ns());
 }

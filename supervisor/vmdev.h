@@ -3,11 +3,15 @@
 #define SUPERVISOR_VMDEV_H
 #include <stdbool.h>
 #include <stdint.h>
+#include "supervisor/dev/vpic.h"
+#include "supervisor/dev/vpit.h"
 
 #define EXIT_PORT 0xf4
 
 struct vm;
 struct vmdev {
+    struct vpic pic;
+    struct vpit pit;
     uint8_t uart_ier, uart_lcr, uart_mcr, uart_scr, uart_dll, uart_dlm, uart_fcr;
     bool exited;
     uint8_t exit_status;
@@ -22,5 +26,10 @@ void vmdev_init(struct vm *vm);
 uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size);
 /* A guest port write. */
 void vmdev_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value);
+/* Bring the devices up to time now (ns): timer edges become interrupt requests. Returns
+ * whether the interrupt controller asks the CPU for an interrupt. */
+bool vmdev_update(struct vm *vm, uint64_t now);
+/* The interrupt-acknowledge cycle: the vector the guest's CPU gets. */
+uint8_t vmdev_ack(struct vm *vm);
 
 #endif

@@ -112,7 +112,21 @@ def pool_refills():
     assert int(m.group(1)) >= 2 and int(m.group(3)) > 0, "expected refills and hand-backs:\n" + log
 
 
+def fixture_same_as_native(name, asm, mem="16M", timeout=30):
+    """A fixture guest natively and in umbra: identical COM1 and exit status 0."""
+    def case():
+        elf = fixtures.build(name, asm=asm)
+        native = qemu(kernel=elf, mem=64, timeout=timeout)
+        assert native.exit_status == 0, "native run: " + native.describe()
+        r = in_umbra([elf + " vm=x mem=" + mem], timeout=timeout)
+        assert r.com1 == native.com1, "COM1 differs\nnative: %r\numbra: %r\n%s" % (native.com1, r.com1, r.describe())
+        assert r.exit_status == 0, r.describe()
+        assert "audit ok" in r.text("com2"), r.describe()
+    return case
+
+
 def cases():
     return [("same_as_native_0", same_as_native(0)), ("same_as_native_5", same_as_native(5)),
             ("bad_modules", bad_modules), ("two_vms", two_vms), ("guest_words", guest_words),
-            ("triple_fault", triple_fault), ("paging", paging("")), ("pool_refills", pool_refills)]
+            ("triple_fault", triple_fault), ("paging", paging("")), ("pool_refills", pool_refills),
+            ("timer", fixture_same_as_native("timer", "timer.asm"))]
