@@ -135,3 +135,4 @@ deps:
 	fi
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+.SECONDARY:

@@ -88,6 +88,12 @@ void desc_mode_changed(void)
     }
 }
 
+bool desc_is_hidden_user_code(uint16_t sel)
+{
+    uint32_t i = SEL_INDEX(sel);
+    return !(sel & SEL_TI) && i && i < shadowed && (user_code[i / 8] & (1u << (i % 8))) && vcpu.cpl != 3;
+}
+
 uint32_t seg_base(uint16_t sel)
 {
     if ((sel & SEL_TI) || SEL_INDEX(sel) == 0 || SEL_INDEX(sel) >= GDT_ENTRIES) return 0;

@@ -17,6 +17,8 @@ void desc_load_gdt(uint32_t base, uint32_t limit);
 void desc_sync(void);
 /* The guest CPL changed: its user code descriptors are present only in user mode. */
 void desc_mode_changed(void);
+/* Is sel one of the guest's user code descriptors, hidden while the guest is in kernel mode? */
+bool desc_is_hidden_user_code(uint16_t sel);
 /* Read the guest's own descriptor for sel; false (with *d zero) past the table or for null/LDT. */
 bool guest_desc(uint16_t sel, struct seg_desc *d);
 /* The base of the segment a real selector names (the shadow's base is the guest's). */

@@ -287,18 +287,41 @@ static void emulate_group(struct guest_frame *f, const struct insn *in)
     f->eip += in->len;
 }
 
-void gp_fault(struct guest_frame *f)
+enum fetched { FETCH_OK, FETCH_UNKNOWN, FETCH_FAULTED };
+
+/* Fetch the instruction at the guest's CS:EIP through its page tables and decode it. A fetch
+ * fault is delivered to the guest (FETCH_FAULTED); FETCH_UNKNOWN: not one the monitor emulates. */
+static enum fetched fetch_decode(struct guest_frame *f, struct insn *in)
 {
     uint8_t b[15];
     uint32_t fva, lin = seg_base((uint16_t)f->cs) + f->eip, n = 15;
     uint32_t first = PAGE_SIZE - (lin & (PAGE_SIZE - 1));
     if (first > 15) first = 15;
     uint32_t e = glin_read(lin, b, first, acc_cpl(), &fva);
-    if (e) { deliver_pf(f, fva, e); return; }
+    if (e) { deliver_pf(f, fva, e); return FETCH_FAULTED; }
     if (first < 15 && glin_read(lin + first, b + first, 15 - first, acc_cpl(), &fva)) n = first;
+    return insn_decode(b, n, f, in) ? FETCH_OK : FETCH_UNKNOWN;
+}
 
+void np_fault(struct guest_frame *f)
+{
     struct insn in;
-    if (!insn_decode(b, n, f, &in)) { deliver_exception(f, EXC_GP, f->error); return; }
+    if (vcpu.cpl == 0 && desc_is_hidden_user_code((uint16_t)f->error)) {
+        enum fetched r = fetch_decode(f, &in);
+        if (r == FETCH_FAULTED) return;
+        if (r == FETCH_OK && in.op == OP_IRET) { emulate_iret(f, in.op16); return; }
+        if (r == FETCH_OK && in.op == OP_RETF) { emulate_retf(f, in.imm, in.op16); return; }
+    }
+    deliver_exception(f, EXC_NP, f->error);
+}
+
+void gp_fault(struct guest_frame *f)
+{
+    uint32_t fva;
+    struct insn in;
+    enum fetched r = fetch_decode(f, &in);
+    if (r == FETCH_FAULTED) return;
+    if (r == FETCH_UNKNOWN) { deliver_exception(f, EXC_GP, f->error); return; }
     switch (in.op) {
     case OP_CLI: case OP_STI:
         if (vcpu.cpl > vcpu.iopl) { gp0(f); return; }

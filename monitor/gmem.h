@@ -19,8 +19,8 @@ void gpa_read(uint32_t gpa, void *buf, uint32_t n);
 void gpa_write(uint32_t gpa, const void *buf, uint32_t n);
 uint32_t gpa_read32(uint32_t gpa);
 void gpa_write32(uint32_t gpa, uint32_t v);
-/* Read/write n bytes at guest-linear va with the rights in acc; 0 on success, else the #PF
- * error code the guest would see, with the faulting address in *fault_va. */
+/* Read/write n bytes at guest-linear va with the rights in acc; 0 on success, else
+ * GWALK_FAULT | the #PF error code the guest would see, with the faulting address in *fault_va. */
 uint32_t glin_read(uint32_t va, void *buf, uint32_t n, unsigned acc, uint32_t *fault_va);
 uint32_t glin_write(uint32_t va, const void *buf, uint32_t n, unsigned acc, uint32_t *fault_va);
 

@@ -48,6 +48,7 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
 static void nested_fault(struct guest_frame *f, unsigned first, unsigned second, uint32_t err)
 {
     delivering = ~0u;
+    if (second == EXC_PF) err &= 0xffff;
     if (first == EXC_DF)
         guest_stop(STOP_TRIPLE_FAULT, "triple fault: exception %u while delivering a double fault", second);
     bool df = (first == EXC_PF && (second == EXC_PF || contributory(second))) ||
@@ -60,6 +61,7 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
 {
     unsigned outer = delivering;
     uint32_t ext = k == K_EXT ? EXT : 0, fva;
+    if (v == EXC_PF) err &= 0xffff;        /* drop the walker's fault flag */
     if (outer != ~0u) { nested_fault(f, outer, v, err); return; }
     delivering = v;
     shared->count.reflected[v & 31] += v < 32;
@@ -119,7 +121,7 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
     for (uint32_t i = 0; i < n; i++) words[i] = frame[n - 1 - i];
     esp -= n * 4;
     if ((e = glin_write(seg_base((uint16_t)ss) + esp, words, n * 4, dpl == 3 ? ACC_USER : 0, &fva))) {
-        vcpu.cr2 = fva; nested_fault(f, v, EXC_PF, e | (dpl == 3 ? PFEC_U : 0)); return;
+        vcpu.cr2 = fva; nested_fault(f, v, EXC_PF, (e & 0xffff) | (dpl == 3 ? PFEC_U : 0)); return;
     }
 
     f->ss = ss;

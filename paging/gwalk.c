@@ -7,7 +7,7 @@
 /* The #PF error code for an access of kind acc; present: the fault is a protection one. */
 static uint32_t pf_error(unsigned acc, bool present)
 {
-    return (present ? PFEC_P : 0) | ((acc & ACC_WRITE) ? PFEC_W : 0) | ((acc & ACC_USER) ? PFEC_U : 0);
+    return GWALK_FAULT | (present ? PFEC_P : 0) | ((acc & ACC_WRITE) ? PFEC_W : 0) | ((acc & ACC_USER) ? PFEC_U : 0);
 }
 
 /* May an access of kind acc go through entries with these combined rights? (SDM 4.6) */

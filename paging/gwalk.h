@@ -22,9 +22,15 @@ struct gtrans {
 uint32_t gpa_read32(uint32_t gpa);
 void gpa_write32(uint32_t gpa, uint32_t v);
 
+/* A fault is reported as GWALK_FAULT | the #PF error code (which may itself be 0: a
+ * supervisor read of a not-present page). */
+#define GWALK_FAULT 0x80000000u
+#define GWALK_ERROR(r) ((r) & 0xffffu)
+
 /* Translate va for an access of kind acc (ACC_* from monitor/gmem.h) as the guest's MMU would,
- * setting A (and D on a write) in its entries when the access is allowed. Returns 0, or the
- * #PF error code the hardware would report. With paging off, va is the address. */
+ * setting A (and D on a write) in its entries when the access is allowed. Returns 0, or
+ * GWALK_FAULT with the #PF error code the hardware would report. With paging off, va is the
+ * address. */
 uint32_t guest_walk(const struct gmode *m, uint32_t va, unsigned acc, struct gtrans *t);
 
 #endif

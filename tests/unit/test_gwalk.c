@@ -58,11 +58,11 @@ TEST(gwalk_not_present_error_codes)
     struct gtrans t;
     setup(PTE_P | PTE_W | PTE_U);
     /* Not-present table entry: P clear; W and U from the access. */
-    CHECK_EQ(guest_walk(&m, 0x401000, 0, &t), 0);
-    CHECK_EQ(guest_walk(&m, 0x401000, ACC_WRITE | ACC_USER, &t), PFEC_W | PFEC_U);
+    CHECK_EQ(guest_walk(&m, 0x401000, 0, &t), GWALK_FAULT);   /* error code 0, still a fault */
+    CHECK_EQ(guest_walk(&m, 0x401000, ACC_WRITE | ACC_USER, &t), GWALK_FAULT | PFEC_W | PFEC_U);
     /* Not-present directory entry. */
-    CHECK_EQ(guest_walk(&m, 0x800000, ACC_USER, &t), PFEC_U);
-    CHECK_EQ(guest_walk(&m, 0x800000, ACC_WRITE, &t), PFEC_W);
+    CHECK_EQ(guest_walk(&m, 0x800000, ACC_USER, &t), GWALK_FAULT | PFEC_U);
+    CHECK_EQ(guest_walk(&m, 0x800000, ACC_WRITE, &t), GWALK_FAULT | PFEC_W);
     CHECK(!(mem[PD / 4 + 1] & PTE_A));     /* nothing set on a fault */
 }
 
@@ -71,8 +71,8 @@ TEST(gwalk_protection_error_codes)
     struct gtrans t;
     setup(PTE_P | PTE_W | PTE_U);
     map(0x400000, 0x300000, PTE_P);                     /* supervisor, read-only */
-    CHECK_EQ(guest_walk(&m, 0x400000, ACC_USER, &t), PFEC_P | PFEC_U);
-    CHECK_EQ(guest_walk(&m, 0x400000, ACC_WRITE, &t), PFEC_P | PFEC_W);    /* WP=1 */
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_USER, &t), GWALK_FAULT | PFEC_P | PFEC_U);
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_WRITE, &t), GWALK_FAULT | PFEC_P | PFEC_W);    /* WP=1 */
     CHECK_EQ(guest_walk(&m, 0x400000, 0, &t), 0);
     m.cr0 &= ~CR0_WP;                                   /* WP=0: the kernel writes anyway */
     CHECK_EQ(guest_walk(&m, 0x400000, ACC_WRITE, &t), 0);
@@ -80,11 +80,11 @@ TEST(gwalk_protection_error_codes)
     /* A user page under a supervisor directory entry is not user-accessible. */
     setup(PTE_P | PTE_W);
     map(0x400000, 0x300000, PTE_P | PTE_W | PTE_U);
-    CHECK_EQ(guest_walk(&m, 0x400000, ACC_USER, &t), PFEC_P | PFEC_U);
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_USER, &t), GWALK_FAULT | PFEC_P | PFEC_U);
     /* A writable page under a read-only directory entry is read-only for the user. */
     setup(PTE_P | PTE_U);
     map(0x400000, 0x300000, PTE_P | PTE_W | PTE_U);
-    CHECK_EQ(guest_walk(&m, 0x400000, ACC_USER | ACC_WRITE, &t), PFEC_P | PFEC_W | PFEC_U);
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_USER | ACC_WRITE, &t), GWALK_FAULT | PFEC_P | PFEC_W | PFEC_U);
     CHECK_EQ(guest_walk(&m, 0x400000, ACC_USER, &t), 0);
 }
 

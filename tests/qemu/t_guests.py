@@ -1,0 +1,46 @@
+"""Guest test kernels (tests/guests/*.c), each run natively under QEMU and inside umbra:
+the guest checks itself and must pass natively; umbra must give byte-identical COM1 and
+the same exit status. That comparison is umbra's strongest oracle."""
+import glob
+import os
+
+from qemu import qemu, BUILD, UMBRA_ELF, ROOT
+
+# Words passed to every guest's command line (after the kernel path).
+ARGS = "alpha beta=2"
+
+
+def guest_list():
+    return sorted(os.path.splitext(os.path.basename(p))[0]
+                  for p in glob.glob(os.path.join(ROOT, "tests", "guests", "*.c")) if not p.endswith("demo.c"))
+
+
+def elf(name):
+    return os.path.join(BUILD, "guests", name + ".elf")
+
+
+def native(name):
+    return qemu(kernel=elf(name), append=ARGS, mem=64, timeout=30)
+
+
+def in_umbra(name):
+    return qemu(kernel=UMBRA_ELF, append="log=com2 onexit=qemu",
+                initrd="%s vm=%s mem=64M -- %s" % (elf(name), name, ARGS), mem=512, timeout=60)
+
+
+def compare(name):
+    def case():
+        n = native(name)
+        assert n.exit_status == 0 and b"not ok" not in n.com1, "fails natively:\n" + n.describe()
+        u = in_umbra(name)
+        if u.com1 != n.com1 or u.exit_status != n.exit_status:
+            nl, ul = n.text().splitlines(), u.text().splitlines()
+            diff = [l for l in ul if l not in nl][:8] + ["-- missing: " + l for l in nl if l not in ul][:8]
+            raise AssertionError("umbra differs from native (exit %s vs %s):\n%s\n%s"
+                                 % (u.exit_status, n.exit_status, "\n".join(diff), u.describe()))
+        assert "audit ok" in u.text("com2"), u.describe()
+    return case
+
+
+def cases():
+    return [(g, compare(g)) for g in guest_list()]
