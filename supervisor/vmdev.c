@@ -67,7 +67,11 @@ static uint8_t uart_in(struct vmdev *d, unsigned reg)
     case 3: return d->uart_lcr;
     case 4: return d->uart_mcr;
     case 5: return 0x60;                                 /* THR empty, transmitter empty */
-    case 6: return (d->uart_mcr & 0x10) ? (uint8_t)((d->uart_mcr & 0x0c) << 4 | (d->uart_mcr & 0x03) << 4) : 0xb0;
+    case 6:
+        /* Loopback: DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD. */
+        if (d->uart_mcr & 0x10)
+            return (uint8_t)((d->uart_mcr & 1) << 5 | (d->uart_mcr & 2) << 3 | (d->uart_mcr & 0x0c) << 4);
+        return 0xb0;
     default: return d->uart_scr;
     }
 }
