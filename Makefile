@@ -80,11 +80,11 @@ $(BUILD)/k/%.o: %.asm
 
 # --- ISO --------------------------------------------------------------------
 iso: $(BUILD)/umbra.iso
-$(BUILD)/umbra.iso: $(BUILD)/umbra.elf iso/grub.cfg $(GUESTS_ISO)
+$(BUILD)/umbra.iso: $(BUILD)/umbra.elf iso/grub.cfg $(BUILD)/guests/demo.elf
 	@rm -rf $(BUILD)/isoroot && mkdir -p $(BUILD)/isoroot/boot/grub $(BUILD)/isoroot/guests
 	cp $(BUILD)/umbra.elf $(BUILD)/isoroot/boot/umbra.elf
 	cp iso/grub.cfg $(BUILD)/isoroot/boot/grub/grub.cfg
-	cp iso/placeholder.txt $(BUILD)/isoroot/guests/demo.elf
+	cp $(BUILD)/guests/demo.elf $(BUILD)/isoroot/guests/demo.elf
 	grub-mkrescue -o $@ $(BUILD)/isoroot 2>$(BUILD)/grub-mkrescue.log || \
 	  { cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
