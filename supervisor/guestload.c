@@ -2,6 +2,7 @@
  * check, nothing changed), then perform (copy segments, zero BSS, write the Multiboot info). */
 #include "supervisor/guestload.h"
 #include "supervisor/elf.h"
+#include "supervisor/bootinfo.h"
 #include "boot/multiboot.h"
 #include "arch/x86/mmu.h"
 #include "lib/words.h"
@@ -21,6 +22,67 @@ bool module_is_guest(const char *string)
         if (word_key_is(&w, "vm")) return true;
     }
     return false;
+}
+
+bool module_owner(const char *string, char *name, unsigned size)
+{
+    struct word w;
+    const char *cur = string;
+    while (word_next(&cur, &w)) {
+        if (span_is(w.text, w.len, "--")) break;
+        if (word_key_is(&w, "for") && w.val && w.vallen && w.vallen < size) {
+            memcpy(name, w.val, w.vallen);
+            name[w.vallen] = 0;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The end of the highest loaded segment, page-aligned: where modules may start. */
+static uint32_t image_top(const uint8_t *image)
+{
+    const struct elf32_ehdr *eh = (const struct elf32_ehdr *)image;
+    const struct elf32_phdr *ph = (const struct elf32_phdr *)(image + eh->phoff);
+    uint32_t top = 0;
+    for (unsigned i = 0; i < eh->phnum; i++)
+        if (ph[i].type == PT_LOAD && ph[i].paddr + ph[i].memsz > top) top = ph[i].paddr + ph[i].memsz;
+    return (uint32_t)PAGE_ALIGN_UP(top);
+}
+
+bool guest_modules(const char *vm, const uint8_t *image, uint64_t mem, struct gmod *mods, unsigned *n,
+                   char *why, unsigned whylen)
+{
+    char owner[16];
+    uint64_t at = image_top(image);
+    *n = 0;
+    for (size_t i = 0; i < boot.nmods; i++) {
+        const struct boot_module *b = &boot.mods[i];
+        if (!module_owner(b->string, owner, sizeof owner) || strcmp(owner, vm)) continue;
+        if (*n == GUEST_MAX_MODS) { snfmt(why, whylen, "more than %u modules", GUEST_MAX_MODS); return false; }
+        struct gmod *g = &mods[(*n)++];
+        g->data = (const uint8_t *)b->start;
+        g->size = b->end - b->start;
+        at += PAGE_ALIGN_UP(g->size);
+        if (at > mem) {
+            snfmt(why, whylen, "its module '%s' does not fit in its %u MiB above the kernel", b->string,
+                  (unsigned)(mem >> 20));
+            return false;
+        }
+        /* The guest sees the module's string without the for= word. */
+        struct word w;
+        const char *cur = b->string;
+        g->string[0] = 0;
+        size_t len = 0;
+        while (word_next(&cur, &w)) {
+            if (word_key_is(&w, "for")) continue;
+            for (size_t k = 0; k <= w.len && len + 1 < sizeof g->string; k++)
+                g->string[len++] = k < w.len ? w.text[k] : ' ';
+        }
+        if (len && g->string[len - 1] == ' ') len--;
+        g->string[len] = 0;
+    }
+    return true;
 }
 
 /* Append a word to the guest's command line, keeping it NUL-terminated. */
@@ -157,8 +219,9 @@ static void put_guest(struct vm *vm, uint32_t gpa, const void *src, uint32_t n)
     }
 }
 
-/* The guest's Multiboot info at GUEST_MBI_BASE: info, memory map, command line, loader name. */
-static uint32_t build_mbi(struct vm *vm)
+/* The guest's Multiboot info at GUEST_MBI_BASE: info, memory map, modules, command line,
+ * loader name. The modules themselves lie page-aligned above the kernel. */
+static uint32_t build_mbi(struct vm *vm, uint32_t mods_at, const struct gmod *gm, unsigned n)
 {
     uint32_t mem = vm->guest_pages * PAGE_SIZE;
     struct mb_mmap_entry map[4] = {
@@ -170,17 +233,25 @@ static uint32_t build_mbi(struct vm *vm)
     uint32_t p = GUEST_MBI_BASE;
     uint32_t info = p;                 p += sizeof(struct mb_info);
     uint32_t mmap = p;                 p += sizeof map;
-    uint32_t mods = p;                 p += 16;
+    uint32_t mods = p;                 p += 16 * GUEST_MAX_MODS;
     uint32_t name = p;                 p += 8;
-    uint32_t cmd = p;
+    uint32_t cmd = p;                  p += (uint32_t)strlen(vm->set.cmdline) + 1;
     struct mb_info mbi;
     memset(&mbi, 0, sizeof mbi);
     mbi.flags = MB_INFO_MEM | MB_INFO_CMDLINE | MB_INFO_MODS | MB_INFO_MMAP | MB_INFO_LOADER_NAME;
     mbi.mem_lower = 639;
     mbi.mem_upper = (mem - 0x100000) >> 10;
     mbi.cmdline = cmd;
-    mbi.mods_count = 0;
+    mbi.mods_count = n;
     mbi.mods_addr = mods;
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t entry[4] = { mods_at, mods_at + gm[i].size, p, 0 };
+        put_guest(vm, mods + i * 16, entry, sizeof entry);
+        put_guest(vm, p, gm[i].string, (uint32_t)strlen(gm[i].string) + 1);
+        p += (uint32_t)strlen(gm[i].string) + 1;
+        put_guest(vm, mods_at, gm[i].data, gm[i].size);
+        mods_at += (uint32_t)PAGE_ALIGN_UP(gm[i].size);
+    }
     mbi.mmap_addr = mmap;
     mbi.mmap_length = sizeof map;
     mbi.boot_loader_name = name;
@@ -191,7 +262,7 @@ static uint32_t build_mbi(struct vm *vm)
     return info;
 }
 
-void guest_load(struct vm *vm, const uint8_t *image, uint32_t size)
+void guest_load(struct vm *vm, const uint8_t *image, uint32_t size, const struct gmod *mods, unsigned n)
 {
     const struct elf32_ehdr *eh = (const struct elf32_ehdr *)image;
     const struct elf32_phdr *ph = (const struct elf32_phdr *)(image + eh->phoff);
@@ -203,5 +274,5 @@ void guest_load(struct vm *vm, const uint8_t *image, uint32_t size)
     }
     vm->shared->entry_eip = entry_phys(eh, ph);
     vm->shared->entry_eax = MB_BOOT_MAGIC;
-    vm->shared->entry_ebx = build_mbi(vm);
+    vm->shared->entry_ebx = build_mbi(vm, image_top(image), mods, n);
 }

@@ -10,10 +10,23 @@
 
 unsigned vms_launch(void)
 {
-    char why[160];
+    char why[160], owner[16];
+    static struct gmod mods[GUEST_MAX_MODS];
+    unsigned nmods;
     for (size_t i = 0; i < boot.nmods; i++) {
         const struct boot_module *m = &boot.mods[i];
         struct vm_settings set;
+        if (module_owner(m->string, owner, sizeof owner)) {
+            bool found = false;
+            for (size_t k = 0; k < boot.nmods; k++) {
+                struct vm_settings other;
+                char w2[8];
+                if (module_is_guest(boot.mods[k].string) && guest_parse(boot.mods[k].string, &other, w2, sizeof w2) &&
+                    !strcmp(other.name, owner)) found = true;
+            }
+            if (!found) kprintf("umbra: module %u '%s': no guest is named '%s'; ignored\n", (unsigned)i, m->string, owner);
+            continue;
+        }
         if (!module_is_guest(m->string)) {
             kprintf("umbra: module %u '%s' has no vm= setting; not a guest, ignored\n", (unsigned)i, m->string);
             continue;
@@ -23,7 +36,8 @@ unsigned vms_launch(void)
             continue;
         }
         if (!guest_parse(m->string, &set, why, sizeof why) ||
-            !guest_check((const uint8_t *)m->start, m->end - m->start, set.mem, why, sizeof why)) {
+            !guest_check((const uint8_t *)m->start, m->end - m->start, set.mem, why, sizeof why) ||
+            !guest_modules(set.name, (const uint8_t *)m->start, set.mem, mods, &nmods, why, sizeof why)) {
             kprintf("umbra: module %u '%s': %s; this VM does not start\n", (unsigned)i, m->string, why);
             continue;
         }
@@ -40,7 +54,7 @@ unsigned vms_launch(void)
             continue;
         }
         vmdev_init(vm);
-        guest_load(vm, (const uint8_t *)m->start, m->end - m->start);
+        guest_load(vm, (const uint8_t *)m->start, m->end - m->start, mods, nmods);
         kprintf("umbra: vm %s: %u MiB, entry %08x, command line '%s'\n", set.name,
                 (unsigned)(set.mem >> 20), vm->shared->entry_eip, set.cmdline);
         nvms++;

@@ -42,6 +42,16 @@ int gmain(uint32_t magic, uint32_t mbi_addr)
     while (*c == ' ') c++;
     gprintf("command line after the path: '%s'\n", c);
     check(!strcmp(c, "alpha beta=2"), "command line words");
-    check((m->flags & 8) == 0 || m->mods_count == 0, "no modules");
+    /* Modules: their strings and contents (not their addresses, which are the loader's choice). */
+    check_eq(m->flags & 8, 8, "info has modules");
+    gprintf("modules: %u\n", m->mods_count);
+    const uint32_t *mod = (const uint32_t *)m->mods_addr;
+    for (uint32_t i = 0; i < m->mods_count; i++, mod += 4) {
+        const char *str = (const char *)mod[2], *data = (const char *)mod[0];
+        gprintf("module %u: '%s', %u bytes: ", i, str, mod[1] - mod[0]);
+        for (uint32_t k = 0; k < mod[1] - mod[0] && k < 40; k++) gprintf("%c", data[k] >= 32 && data[k] < 127 ? data[k] : '.');
+        gprintf("\n");
+        check_eq(mod[0] & 0xfff, 0, "module %u starts on a page", i);
+    }
     return summary("mbinfo");
 }

@@ -19,13 +19,30 @@ def elf(name):
     return os.path.join(BUILD, "guests", name + ".elf")
 
 
+def modules(name):
+    """The boot modules a guest gets: (path, words) pairs. mbinfo gets two."""
+    if name != "mbinfo":
+        return []
+    d = os.path.join(BUILD, "fixtures")
+    os.makedirs(d, exist_ok=True)
+    out = []
+    for i, text in enumerate(["first guest module\n", "second one, with more bytes in it\n"]):
+        path = os.path.join(d, "mbmod%d.txt" % i)
+        with open(path, "w") as f:
+            f.write(text)
+        out.append((path, "modarg=%d" % i))
+    return out
+
+
 def native(name):
-    return qemu(kernel=elf(name), append=ARGS, mem=64, timeout=30)
+    mods = ",".join("%s %s" % m for m in modules(name))
+    return qemu(kernel=elf(name), append=ARGS, initrd=mods or None, mem=64, timeout=30)
 
 
 def in_umbra(name):
+    mods = "".join(",%s for=%s %s" % (p, name, w) for p, w in modules(name))
     return qemu(kernel=UMBRA_ELF, append="log=com2 onexit=qemu",
-                initrd="%s vm=%s mem=64M -- %s" % (elf(name), name, ARGS), mem=512, timeout=60)
+                initrd="%s vm=%s mem=64M -- %s%s" % (elf(name), name, ARGS, mods), mem=512, timeout=60)
 
 
 def compare(name):
