@@ -6,6 +6,7 @@
 #include "arch/x86/trap.h"
 #include "drivers/pic.h"
 #include "drivers/pit.h"
+#include "drivers/serial.h"
 #include "supervisor/bootinfo.h"
 #include "supervisor/config.h"
 #include "supervisor/hostmap.h"
@@ -72,6 +73,7 @@ void kmain(uint32_t magic, uint32_t mbi)
     test_fault();
 
     uint8_t status = UMBRA_EXIT_OK;
+    serial_init(COM1_PORT);          /* the guests' console, whatever the log uses */
     if (vms_launch()) status = vms_run();
     memory_report(" at the end");
     if (memory_audit()) panic("frame audit failed");

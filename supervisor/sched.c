@@ -9,6 +9,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/regs.h"
 #include "drivers/pit.h"
+#include "drivers/serial.h"
 #include "lib/ring.h"
 #include "lib/string.h"
 
@@ -158,6 +159,18 @@ static void fpu_switch(struct vm *vm)
     fpu_owner = vm;
 }
 
+/* Bytes typed on the host's COM1 go to the first VM still running. */
+static void console_input(void)
+{
+    int c;
+    for (unsigned i = 0; i < nvms; i++) {
+        if (vms[i].state == VM_ENDED) continue;
+        while (vms[i].dev.rx_count < sizeof vms[i].dev.rx && (c = serial_getc(COM1_PORT)) >= 0)
+            vmdev_console_input(&vms[i], (uint8_t)c);
+        return;
+    }
+}
+
 /* Bring a VM's devices up to now; a pending interrupt wakes a halted VM. */
 static void devices_update(struct vm *vm)
 {
@@ -191,6 +204,7 @@ uint8_t vms_run(void)
     unsigned next = 0;
     for (;;) {
         unsigned live = 0, runnable = 0;
+        console_input();
         for (unsigned i = 0; i < nvms; i++) {
             if (vms[i].state == VM_HALTED) devices_update(&vms[i]);
             live += vms[i].state != VM_ENDED;

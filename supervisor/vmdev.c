@@ -57,16 +57,57 @@ static bool pit_port(uint16_t port)
     return (port >= VPIT_CH0 && port <= VPIT_CTRL) || port == VPIT_PORTB;
 }
 
+#define IER_RDA  0x01
+#define IER_THRE 0x02
+
+/* COM1's interrupt line: received data or an empty transmitter, as IER enables them. */
+static void uart_irq(struct vmdev *d)
+{
+    bool level = ((d->uart_ier & IER_RDA) && d->rx_count) || ((d->uart_ier & IER_THRE) && d->thre_ip);
+    vpic_set_irq(&d->pic, 4, level);
+}
+
+bool vmdev_console_input(struct vm *vm, uint8_t byte)
+{
+    struct vmdev *d = &vm->dev;
+    if (d->rx_count == sizeof d->rx) return false;
+    d->rx[(d->rx_head + d->rx_count++) % sizeof d->rx] = byte;
+    uart_irq(d);
+    return true;
+}
+
+/* IIR: the highest-priority pending interrupt (received data, then transmitter empty). */
+static uint8_t uart_iir(struct vmdev *d)
+{
+    uint8_t fifo = (d->uart_fcr & 1) ? 0xc0 : 0;
+    if ((d->uart_ier & IER_RDA) && d->rx_count) return fifo | 0x04;
+    if ((d->uart_ier & IER_THRE) && d->thre_ip) {
+        d->thre_ip = false;              /* reading IIR with THRE reported clears it */
+        uart_irq(d);
+        return fifo | 0x02;
+    }
+    return fifo | 0x01;
+}
+
 /* COM1 register read. */
 static uint8_t uart_in(struct vmdev *d, unsigned reg)
 {
     switch (reg) {
-    case 0: return (d->uart_lcr & LCR_DLAB) ? d->uart_dll : 0;
+    case 0:
+        if (d->uart_lcr & LCR_DLAB) return d->uart_dll;
+        if (!d->rx_count) return 0;
+        {
+            uint8_t b = d->rx[d->rx_head];
+            d->rx_head = (d->rx_head + 1) % sizeof d->rx;
+            d->rx_count--;
+            uart_irq(d);
+            return b;
+        }
     case 1: return (d->uart_lcr & LCR_DLAB) ? d->uart_dlm : d->uart_ier;
-    case 2: return (d->uart_fcr & 1) ? 0xc1 : 0x01;     /* no interrupt pending; FIFO bits */
+    case 2: return uart_iir(d);
     case 3: return d->uart_lcr;
     case 4: return d->uart_mcr;
-    case 5: return 0x60;                                 /* THR empty, transmitter empty */
+    case 5: return (uint8_t)(0x60 | (d->rx_count ? 1 : 0));   /* THR and transmitter empty; DR */
     case 6:
         /* Loopback: DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD. */
         if (d->uart_mcr & 0x10)
@@ -99,11 +140,22 @@ static void uart_out(struct vm *vm, unsigned reg, uint8_t v)
     struct vmdev *d = &vm->dev;
     switch (reg) {
     case 0:
-        if (d->uart_lcr & LCR_DLAB) d->uart_dll = v;
-        else if (!(d->uart_mcr & 0x10)) console_byte(vm, v);
+        if (d->uart_lcr & LCR_DLAB) { d->uart_dll = v; break; }
+        if (d->uart_mcr & 0x10) vmdev_console_input(vm, v);     /* loopback */
+        else console_byte(vm, v);
+        d->thre_ip = true;               /* sent at once: the holding register is empty again */
+        uart_irq(d);
         break;
-    case 1: if (d->uart_lcr & LCR_DLAB) d->uart_dlm = v; else d->uart_ier = v & 0x0f; break;
-    case 2: d->uart_fcr = v; break;
+    case 1:
+        if (d->uart_lcr & LCR_DLAB) { d->uart_dlm = v; break; }
+        if ((v & IER_THRE) && !(d->uart_ier & IER_THRE)) d->thre_ip = true;
+        d->uart_ier = v & 0x0f;
+        uart_irq(d);
+        break;
+    case 2:
+        d->uart_fcr = v;
+        if (v & 2) { d->rx_count = 0; uart_irq(d); }     /* clear the receive FIFO */
+        break;
     case 3: d->uart_lcr = v; break;
     case 4: d->uart_mcr = v & 0x1f; break;
     case 7: d->uart_scr = v; break;

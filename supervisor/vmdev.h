@@ -13,6 +13,9 @@ struct vmdev {
     struct vpic pic;
     struct vpit pit;
     uint8_t uart_ier, uart_lcr, uart_mcr, uart_scr, uart_dll, uart_dlm, uart_fcr;
+    uint8_t rx[16];                /* received bytes waiting for the guest */
+    unsigned rx_head, rx_count;
+    bool thre_ip;                  /* a transmitter-empty interrupt is pending */
     bool exited;
     uint8_t exit_status;
     uint32_t port_reads, port_writes;
@@ -29,6 +32,8 @@ void vmdev_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value);
 /* Bring the devices up to time now (ns): timer edges become interrupt requests. Returns
  * whether the interrupt controller asks the CPU for an interrupt. */
 bool vmdev_update(struct vm *vm, uint64_t now);
+/* A byte typed on the host's console for this VM; false when its buffer is full. */
+bool vmdev_console_input(struct vm *vm, uint8_t byte);
 /* The interrupt-acknowledge cycle: the vector the guest's CPU gets. */
 uint8_t vmdev_ack(struct vm *vm);
 

@@ -36,15 +36,43 @@ class Run:
                 % (self.code, " (timed out)" if self.timed_out else "", tail1, tail2))
 
 
+def _converse(argv, prompt, data, timeout):
+    """Run QEMU with COM1 on stdio: type data after the prompt; (exit code, output) or None."""
+    import select
+    import time
+    deadline = time.time() + timeout
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out, sent = b"", False
+    while True:
+        left = deadline - time.time()
+        if left <= 0:
+            p.kill()
+            p.wait()
+            return None
+        r, _, _ = select.select([p.stdout], [], [], min(left, 0.5))
+        if r:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            out += chunk
+        if not sent and prompt in out:
+            p.stdin.write(data)
+            p.stdin.flush()
+            sent = True
+    return p.wait(), out
+
+
 def qemu(kernel=None, append=None, initrd=None, iso=None, mem=512, timeout=30, cpu="max",
-         extra=()):
-    """Boot `kernel` (Multiboot ELF, with -append/-initrd) or `iso`; return a Run."""
+         extra=(), com1_input=None):
+    """Boot `kernel` (Multiboot ELF, with -append/-initrd) or `iso`; return a Run.
+    com1_input: (prompt, bytes): the bytes are typed on COM1 once COM1 has shown the prompt
+    (COM1 then runs on QEMU's stdio)."""
     with tempfile.TemporaryDirectory(prefix="umbra-qemu-") as tmp:
         c1 = os.path.join(tmp, "com1")
         c2 = os.path.join(tmp, "com2")
         argv = ["qemu-system-i386", "-accel", "tcg", "-cpu", cpu, "-m", str(mem),
                 "-display", "none", "-nodefaults", "-no-reboot",
-                "-serial", "file:" + c1, "-serial", "file:" + c2,
+                "-serial", "stdio" if com1_input is not None else "file:" + c1, "-serial", "file:" + c2,
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
         if kernel:
             argv += ["-kernel", kernel]
@@ -57,9 +85,18 @@ def qemu(kernel=None, append=None, initrd=None, iso=None, mem=512, timeout=30, c
         argv += list(extra)
         timed_out = False
         try:
-            p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, timeout=timeout)
-            code = p.returncode
+            if com1_input is not None:
+                out = _converse(argv, com1_input[0], com1_input[1], timeout)
+                if out is None:
+                    code, timed_out, out = None, True, b""
+                else:
+                    code, out = out
+                with open(c1, "wb") as f:
+                    f.write(out)
+            else:
+                p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, timeout=timeout)
+                code = p.returncode
         except subprocess.TimeoutExpired:
             code, timed_out = None, True
         com1 = open(c1, "rb").read() if os.path.exists(c1) else b""

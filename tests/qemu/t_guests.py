@@ -8,6 +8,8 @@ from qemu import qemu, BUILD, UMBRA_ELF, ROOT
 
 # Words passed to every guest's command line (after the kernel path).
 ARGS = "alpha beta=2"
+# Bytes typed on COM1 for the guests that read it.
+INPUT = {"echo": (b"type a line\n", b"hello, umbra\n")}
 
 
 def guest_list():
@@ -36,13 +38,15 @@ def modules(name):
 
 def native(name):
     mods = ",".join("%s %s" % m for m in modules(name))
-    return qemu(kernel=elf(name), append=ARGS, initrd=mods or None, mem=64, timeout=30)
+    return qemu(kernel=elf(name), append=ARGS, initrd=mods or None, mem=64, timeout=30,
+                com1_input=INPUT.get(name))
 
 
 def in_umbra(name):
     mods = "".join(",%s for=%s %s" % (p, name, w) for p, w in modules(name))
     return qemu(kernel=UMBRA_ELF, append="log=com2 onexit=qemu",
-                initrd="%s vm=%s mem=64M -- %s%s" % (elf(name), name, ARGS, mods), mem=512, timeout=60)
+                initrd="%s vm=%s mem=64M -- %s%s" % (elf(name), name, ARGS, mods), mem=512, timeout=60,
+                com1_input=INPUT.get(name))
 
 
 def compare(name):

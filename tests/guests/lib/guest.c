@@ -14,7 +14,7 @@ static void com_init(void)
     outb(COM1 + 0, 0x01);
     outb(COM1 + 1, 0x00);
     outb(COM1 + 3, 0x03);
-    outb(COM1 + 2, 0xc7);
+    outb(COM1 + 2, 0x01);          /* FIFOs on, trigger at one byte; keep what arrived */
     outb(COM1 + 4, 0x03);
     com_ready = true;
 }
