@@ -37,8 +37,16 @@ int gmain(uint32_t magic, uint32_t mbi)
     __asm__ volatile("smsw %0" : "=r"(msw));
     __asm__ volatile("lmsw %w0" :: "r"(msw | 8));
     check_eq(rd_cr0() & 8, 8, "LMSW sets TS");
+    expect_trap(7, 2);
+    traps_seen = 0;
+    __asm__ volatile("fninit");
+    check_eq(traps_seen, 1, "an x87 instruction with TS set raises #NM");
+    check_eq(last.vector, 7, "#NM");
     __asm__ volatile("clts");
     check_eq(rd_cr0() & 8, 0, "CLTS clears TS");
+    traps_seen = 0;
+    __asm__ volatile("fninit");
+    check_eq(traps_seen, 0, "and the FPU works after CLTS");
     __asm__ volatile("smsw %0" : "=r"(msw));
     check_eq(msw & 1, 1, "SMSW shows PE");
 

@@ -75,6 +75,16 @@ int gmain(uint32_t magic, uint32_t mbi)
     check_eq(calls, 1000, "a thousand round trips");
 
     calls = 0;
+    run_user_lret(user_syscall);
+    check_eq(calls, 2, "ring 3 entered by a far return");
+
+    /* A far return within ring 0, releasing 8 bytes of parameters. */
+    uint32_t before, after;
+    __asm__ volatile("mov %%esp, %0; push $1; push $2; pushl $0x08; push $1f; lret $8; 1: mov %%esp, %1"
+                     : "=&r"(before), "=&r"(after));
+    check_eq(after, before, "far return with parameters: stack balanced");
+
+    calls = 0;
     run_user(user_flags);
     check_eq(calls, 1, "pushf in ring 3");
 

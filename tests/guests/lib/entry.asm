@@ -87,6 +87,23 @@ run_user:
     mov ds, cx
     mov es, cx
     iret
+; run_user_lret(fn): the same, entering ring 3 with a far return instead of IRET.
+global run_user_lret
+run_user_lret:
+    push ebp
+    push ebx
+    push esi
+    push edi
+    mov [saved_esp], esp
+    mov eax, [esp + 20]
+    push 0x23
+    push guser_stack_top
+    push 0x1b
+    push eax
+    mov cx, 0x23
+    mov ds, cx
+    mov es, cx
+    retf
 ; Called from the INT 0x81 handler: drop the trap frames, return from run_user.
 back_to_kernel:
     mov esp, [saved_esp]

@@ -38,6 +38,8 @@ void tables_init(void);
 void set_handler(unsigned v, ghandler h, unsigned dpl, bool trap);
 /* Run fn in ring 3 on its own stack; it comes back with INT 0x81 (RING0_RETURN). */
 void run_user(void (*fn)(void));
+/* The same, entering ring 3 with a far return (RETF) instead of IRET. */
+void run_user_lret(void (*fn)(void));
 #define RING0_RETURN() __asm__ volatile("int $0x81")
 extern struct tss { uint16_t link, r0; uint32_t esp0; uint16_t ss0, r1; uint32_t rest[22]; uint16_t trap, iomap; } gtss;
 
