@@ -4,21 +4,8 @@ bits 32
 %include "monitor/layout.inc"
 
 section .text
-%macro STUB 1
-mstub_%1:
-%if (%1 == 8) || (%1 == 10) || (%1 == 11) || (%1 == 12) || (%1 == 13) || (%1 == 14) || (%1 == 17)
-%else
-    push 0
-%endif
-    push %1
-    jmp trap_common
-%endmacro
-
-%assign v 0
-%rep 256
-STUB v
-%assign v v+1
-%endrep
+%include "arch/x86/vectors.inc"
+VECTOR_STUBS mstub_, trap_common
 
 extern monitor_trap, monitor_resume
 global return_to_guest, monitor_entry_from_host, mstub_table
@@ -73,8 +60,4 @@ monitor_entry_from_host:
 
 section .rodata
 mstub_table:
-%assign v 0
-%rep 256
-    dd mstub_ %+ v
-%assign v v+1
-%endrep
+    VECTOR_TABLE mstub_

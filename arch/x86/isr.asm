@@ -2,21 +2,8 @@
 bits 32
 section .text
 
-%macro STUB 1
-isr_%1:
-%if (%1 == 8) || (%1 == 10) || (%1 == 11) || (%1 == 12) || (%1 == 13) || (%1 == 14) || (%1 == 17) || (%1 == 21) || (%1 == 29) || (%1 == 30)
-%else
-    push 0                      ; vectors without an error code get a zero one
-%endif
-    push %1
-    jmp isr_common
-%endmacro
-
-%assign v 0
-%rep 256
-STUB v
-%assign v v+1
-%endrep
+%include "arch/x86/vectors.inc"
+VECTOR_STUBS isr_, isr_common
 
 extern trap_dispatch
 isr_common:
@@ -44,11 +31,7 @@ isr_common:
 section .rodata
 global isr_table
 isr_table:
-%assign v 0
-%rep 256
-    dd isr_ %+ v
-%assign v v+1
-%endrep
+    VECTOR_TABLE isr_
 
 ; The double-fault task: runs on its own TSS and stack, reports, never returns.
 section .text
