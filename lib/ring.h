@@ -30,6 +30,7 @@ enum msg_type {
     MSG_GUEST_STOP,     /* the guest cannot go on: a0 reason (enum stop_reason); text in the shared page */
     MSG_GUEST_EXIT,     /* the guest ended itself: a0 status */
     MSG_LOG,            /* the monitor wants a line logged: text in the shared page */
+    MSG_RELOCATE,       /* a0 new region base; a1 0: map the transition page there too, 1: moved */
     /* host -> monitor */
     MSG_IO_DONE,        /* a0 value read */
     MSG_INJECT,         /* deliver interrupt a0 (vector) when the guest can take it */

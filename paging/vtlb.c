@@ -21,6 +21,7 @@
 #include "monitor/gmem.h"
 #include "monitor/pool.h"
 #include "monitor/reflect.h"
+#include "monitor/relocate.h"
 #include "arch/x86/mmu.h"
 #include "arch/x86/regs.h"
 #include "lib/string.h"
@@ -92,6 +93,15 @@ static void view_flush(struct view *v)
 
 static uint32_t view_root(const struct view *v) { return pool_frame(v->pdpt_slot) << PAGE_SHIFT; }
 
+void vtlb_region_link(uint32_t base, bool link)
+{
+    for (int k = 0; k < VIEWS; k++) {
+        pae_entry_t *pd = pool_ptr(views[k].pd_slot[PAE_PDPT_INDEX(base)]);
+        pd[PAE_PD_INDEX(base)] = link ? shared->region_pde[0] : 0;
+        pd[PAE_PD_INDEX(base) + 1] = link ? shared->region_pde[1] : 0;
+    }
+}
+
 void vtlb_set_view(void)
 {
     const struct view *v = &views[vcpu.cpl == 3 ? VIEW_USER : VIEW_KERNEL];
@@ -148,9 +158,7 @@ void page_fault(struct guest_frame *f)
         deliver_pf(f, va, e);
         return;
     }
-    if (va - shared->region < MON_REGION_SIZE)
-        guest_stop(STOP_UNSUPPORTED, "the guest maps %08x, inside the monitor region at %08x; "
-                   "moving the monitor is not implemented yet", va, shared->region);
+    if (va - shared->region < MON_REGION_SIZE) relocate_monitor(va);
     bool may_write = vcpu.cpl == 3 ? t.write_ok : (t.write_ok || !(vcpu.cr0 & CR0_WP));
     pae_entry_t entry;
     if (gpa_is_ram(t.gpa)) {

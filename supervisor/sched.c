@@ -126,6 +126,16 @@ static void serve(struct vm *vm, const struct msg *m)
         }
         break;
     }
+    case MSG_RELOCATE:
+        if (!vm_relocate(vm, m->a[0], m->a[1])) {
+            kprintf("umbra: vm %s: no memory to move its monitor; stopping it\n", vm->set.name);
+            vm_end(vm, UMBRA_EXIT_VM_STOPPED);
+            break;
+        }
+        if (m->a[1]) kprintf("umbra: vm %s: the guest uses the monitor's range; monitor moved to %08x\n",
+                             vm->set.name, m->a[0]);
+        answer(vm, &a);
+        break;
     case MSG_PAGES_BACK:
         vm_pool_take(vm, m->a[0]);
         break;

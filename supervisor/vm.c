@@ -50,27 +50,67 @@ void *vm_gpa(struct vm *vm, uint32_t gpa)
     return (void *)((pfn << PAGE_SHIFT) | (gpa & (PAGE_SIZE - 1)));
 }
 
-/* The trampoline: the host's page tables with the transition page at trans_linear. Only the
- * directory and table on the way to that one page are copies; the rest is shared. */
-static bool build_trampoline(struct vm *vm, uint32_t trans_pfn)
+/* The trampoline: the host's page tables with the transition page also mapped at each
+ * address in `at` (one, or two while the monitor moves). Only the directories and tables on
+ * the way to those pages are copies; the rest is shared with the host. */
+static bool build_trampoline(struct vm *vm, const uint32_t *at, unsigned n)
 {
-    uint32_t va = vm->trans_linear, pdpt_pfn = vm_frame(vm), pd_pfn = vm_frame(vm), pt_pfn = vm_frame(vm);
-    if (!pdpt_pfn || !pd_pfn || !pt_pfn) return false;
+    uint32_t old[6], nold = vm->ntramp;
+    memcpy(old, vm->tramp_frames, sizeof old);
+    vm->ntramp = 0;
+    uint32_t pdpt_pfn = vm_frame(vm);
+    if (!pdpt_pfn) return false;
+    vm->tramp_frames[vm->ntramp++] = pdpt_pfn;
     pae_entry_t *host_pdpt = (pae_entry_t *)host_cr3, *pdpt = (pae_entry_t *)(pdpt_pfn << PAGE_SHIFT);
-    pae_entry_t *pd = (pae_entry_t *)(pd_pfn << PAGE_SHIFT), *pt = (pae_entry_t *)(pt_pfn << PAGE_SHIFT);
     memcpy(pdpt, host_pdpt, 4 * sizeof *pdpt);
-    memcpy(pd, (void *)(uint32_t)(host_pdpt[PAE_PDPT_INDEX(va)] & PAE_ADDR_MASK), PAGE_SIZE);
-    pae_entry_t pde = pd[PAE_PD_INDEX(va)];
-    if ((pde & PTE_P) && (pde & PTE_PS)) {
-        for (unsigned i = 0; i < PAE_ENTRIES; i++)
-            pt[i] = ((pde & PAE_ADDR_2M) + i * PAGE_SIZE) | (pde & (PTE_P | PTE_W));
-    } else if (pde & PTE_P) {
-        memcpy(pt, (void *)(uint32_t)(pde & PAE_ADDR_MASK), PAGE_SIZE);
+    for (unsigned k = 0; k < n; k++) {
+        uint32_t va = at[k];
+        pae_entry_t *pd;
+        if ((pdpt[PAE_PDPT_INDEX(va)] & PAE_ADDR_MASK) == (host_pdpt[PAE_PDPT_INDEX(va)] & PAE_ADDR_MASK)) {
+            uint32_t pd_pfn = vm_frame(vm);
+            if (!pd_pfn) return false;
+            vm->tramp_frames[vm->ntramp++] = pd_pfn;
+            pd = (pae_entry_t *)(pd_pfn << PAGE_SHIFT);
+            memcpy(pd, (void *)(uint32_t)(host_pdpt[PAE_PDPT_INDEX(va)] & PAE_ADDR_MASK), PAGE_SIZE);
+            pdpt[PAE_PDPT_INDEX(va)] = ((pae_entry_t)pd_pfn << PAGE_SHIFT) | PTE_P;
+        } else {
+            pd = (pae_entry_t *)(uint32_t)(pdpt[PAE_PDPT_INDEX(va)] & PAE_ADDR_MASK);
+        }
+        pae_entry_t pde = pd[PAE_PD_INDEX(va)], *pt;
+        bool ours = false;
+        for (unsigned i = 1; i < vm->ntramp; i++)
+            if ((pde & PAE_ADDR_MASK) == ((pae_entry_t)vm->tramp_frames[i] << PAGE_SHIFT)) ours = true;
+        if (ours && !(pde & PTE_PS)) {
+            pt = (pae_entry_t *)(uint32_t)(pde & PAE_ADDR_MASK);
+        } else {
+            uint32_t pt_pfn = vm_frame(vm);
+            if (!pt_pfn) return false;
+            vm->tramp_frames[vm->ntramp++] = pt_pfn;
+            pt = (pae_entry_t *)(pt_pfn << PAGE_SHIFT);
+            if ((pde & PTE_P) && (pde & PTE_PS)) {
+                for (unsigned i = 0; i < PAE_ENTRIES; i++)
+                    pt[i] = ((pde & PAE_ADDR_2M) + i * PAGE_SIZE) | (pde & (PTE_P | PTE_W));
+            } else if (pde & PTE_P) {
+                memcpy(pt, (void *)(uint32_t)(pde & PAE_ADDR_MASK), PAGE_SIZE);
+            }
+            pd[PAE_PD_INDEX(va)] = ((pae_entry_t)pt_pfn << PAGE_SHIFT) | PTE_P | PTE_W;
+        }
+        pt[PAE_PT_INDEX(va)] = ((pae_entry_t)vm->trans_pfn << PAGE_SHIFT) | PTE_P | PTE_W;
     }
-    pt[PAE_PT_INDEX(va)] = ((pae_entry_t)trans_pfn << PAGE_SHIFT) | PTE_P | PTE_W;
-    pd[PAE_PD_INDEX(va)] = ((pae_entry_t)pt_pfn << PAGE_SHIFT) | PTE_P | PTE_W;
-    pdpt[PAE_PDPT_INDEX(va)] = ((pae_entry_t)pd_pfn << PAGE_SHIFT) | PTE_P;
     vm->tramp_cr3 = pdpt_pfn << PAGE_SHIFT;
+    if (vm->td) vm->td->tramp_cr3 = vm->tramp_cr3;
+    for (unsigned i = 0; i < nold; i++) frame_free(&frames, old[i], FRAME_VM(vm->id));
+    return true;
+}
+
+bool vm_relocate(struct vm *vm, uint32_t to, unsigned phase)
+{
+    uint32_t at[2] = { to + vm->transition_off, vm->trans_linear };
+    if (phase == 0) return build_trampoline(vm, at, 2);
+    if (!build_trampoline(vm, at, 1)) return false;
+    vm->region = to;
+    vm->trans_linear = to + vm->transition_off;
+    vm->entry_linear = to + vm->from_host_off;
     return true;
 }
 
@@ -208,9 +248,12 @@ bool vm_create(struct vm *vm, unsigned id, const struct vm_settings *set, char *
     s->pool_max = set->pool_max;
     s->pool_initial = vm->pool_backed;
 
+    vm->transition_off = h->transition_off;
+    vm->from_host_off = h->from_host_off;
     vm->trans_linear = vm->region + h->transition_off;
-    vm->entry_linear = vm->trans_linear + (h->from_host_off - h->transition_off);
-    if (!build_trampoline(vm, region_frame(vm, h->transition_off))) {
+    vm->entry_linear = vm->region + h->from_host_off;
+    vm->trans_pfn = region_frame(vm, h->transition_off);
+    if (!build_trampoline(vm, &vm->trans_linear, 1)) {
         vm_destroy(vm);
         snfmt(why, whylen, "out of memory for the trampoline");
         return false;

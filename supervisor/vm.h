@@ -31,6 +31,8 @@ struct vm {
     struct ring_page *ring;
     struct transition_data *td;
     uint32_t tramp_cr3, entry_linear, trans_linear;
+    uint32_t tramp_frames[6], ntramp;   /* the trampoline's own page-table frames */
+    uint32_t trans_pfn, from_host_off, transition_off;
     uint32_t pool_backed;          /* pool slots backed so far (a prefix, plus refills) */
     uint32_t pool_refills, pool_given, pool_returned;
     struct vmdev dev;
@@ -51,6 +53,9 @@ void vm_destroy(struct vm *vm);
 /* Back pool slots with fresh frames: up to n, starting at the first unbacked slot. Returns
  * the first slot and sets *count (0 when the host has no memory to give). */
 uint32_t vm_pool_grow(struct vm *vm, uint32_t n, uint32_t *count);
+/* The monitor moves to region base `to`: phase 0 maps the transition page there as well,
+ * phase 1 makes `to` the only one. false when the host has no memory for the tables. */
+bool vm_relocate(struct vm *vm, uint32_t to, unsigned phase);
 /* Take pool slot back from the monitor and free its frame. */
 void vm_pool_take(struct vm *vm, uint32_t slot);
 

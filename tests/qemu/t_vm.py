@@ -125,8 +125,15 @@ def fixture_same_as_native(name, asm, mem="16M", timeout=30):
     return case
 
 
+def relocation():
+    fixture_same_as_native("reloc", "reloc.asm", mem="64M")()
+    elf = fixtures.build("reloc", asm="reloc.asm")
+    r = in_umbra([elf + " vm=x mem=64M"])
+    assert "monitor moved to" in r.text("com2"), r.describe()
+
+
 def cases():
     return [("same_as_native_0", same_as_native(0)), ("same_as_native_5", same_as_native(5)),
             ("bad_modules", bad_modules), ("two_vms", two_vms), ("guest_words", guest_words),
             ("triple_fault", triple_fault), ("paging", paging("")), ("pool_refills", pool_refills),
-            ("timer", fixture_same_as_native("timer", "timer.asm"))]
+            ("timer", fixture_same_as_native("timer", "timer.asm")), ("relocation", relocation)]
