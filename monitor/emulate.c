@@ -84,7 +84,6 @@ static bool load_ss(struct guest_frame *f, uint32_t sel)
     }
     if (!desc_present(d)) { deliver_exception(f, EXC_SS, sel & ~3u); return false; }
     f->ss = (sel & ~3u) | 3;
-    vcpu.irq_shadow = true;
     return true;
 }
 
@@ -326,9 +325,10 @@ void gp_fault(struct guest_frame *f)
     case OP_CLI: case OP_STI:
         if (vcpu.cpl > vcpu.iopl) { gp0(f); return; }
         shared->count.emulated[in.op == OP_CLI ? EMU_CLI : EMU_STI]++;
-        if (in.op == OP_STI && !(f->eflags & EFL_IF)) vcpu.irq_shadow = true;
+        bool opens = in.op == OP_STI && !(f->eflags & EFL_IF);
         if (in.op == OP_CLI) f->eflags &= ~EFL_IF; else f->eflags |= EFL_IF;
         f->eip += in.len;
+        if (opens) open_irq_shadow(f);
         return;
     case OP_HLT:
         if (vcpu.cpl) { gp0(f); return; }
@@ -356,6 +356,7 @@ void gp_fault(struct guest_frame *f)
         if (!load_ss(f, sel)) return;
         f->esp += in.op16 ? 2 : 4;
         f->eip += in.len;
+        open_irq_shadow(f);
         return;
     }
     case OP_MOV_SREG: {
@@ -363,6 +364,7 @@ void gp_fault(struct guest_frame *f)
         if (in.reg != 2) { deliver_exception(f, EXC_GP, f->error); return; }   /* a genuine fault */
         if (!load_rm16(f, &in, &sel) || !load_ss(f, sel)) return;
         f->eip += in.len;
+        open_irq_shadow(f);
         return;
     }
     case OP_LSS: {
@@ -372,6 +374,7 @@ void gp_fault(struct guest_frame *f)
         if (!load_ss(f, sel)) return;
         *reg(f, in.reg) = off;
         f->eip += in.len;
+        open_irq_shadow(f);
         return;
     }
     case OP_GRP6: case OP_GRP7:

@@ -111,14 +111,22 @@ void fpu_sync_cr0(void)
     if (want != cr0) __asm__ volatile("mov %0, %%cr0" :: "r"(want));
 }
 
+void open_irq_shadow(const struct guest_frame *f)
+{
+    vcpu.irq_shadow = true;
+    vcpu.shadow_eip = f->eip;
+}
+
 /* Deliver a waiting virtual interrupt if the guest can take one; keep the real IOPL at 0.
- * After STI or an SS load the CPU lets one more instruction run before an interrupt: the
- * monitor steps over it with TF (its own, hidden again at the next trap). */
+ * After STI or an SS load the CPU lets one more instruction run before an interrupt. Until
+ * that instruction has run (the guest is about to resume at shadow_eip) nothing is delivered;
+ * if something waits, the monitor steps over the instruction with a TF of its own, hidden
+ * again at the next trap, and delivers after it. */
 void before_guest(struct guest_frame *f)
 {
     f->eflags &= ~EFL_IOPL;
+    if (vcpu.irq_shadow && f->eip != vcpu.shadow_eip) vcpu.irq_shadow = false;
     if (vcpu.irq_shadow) {
-        vcpu.irq_shadow = false;
         if ((f->eflags & EFL_IF) && (vcpu.pending_vector >= 0 || shared->irq_pending) && !vcpu.shadow_step) {
             vcpu.shadow_step = true;
             vcpu.guest_tf = (f->eflags & EFL_TF) != 0;

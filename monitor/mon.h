@@ -34,11 +34,14 @@ struct vcpu {
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip, pat;
     int32_t pending_vector;      /* an acknowledged virtual interrupt, -1 if none */
     bool want_irq_asked;         /* the supervisor was asked for an interrupt and said none */
-    bool irq_shadow;             /* the last instruction was STI or an SS load: no interrupt yet */
+    bool irq_shadow;             /* the instruction at shadow_eip follows STI or an SS load and */
+    uint32_t shadow_eip;         /* has not run yet: no interrupt may come before it */
     bool shadow_step;            /* the monitor set TF to get past that one instruction */
     bool guest_tf;               /* the guest's own TF while shadow_step is on */
 };
 
+/* STI or an SS load just completed: the next instruction runs before any interrupt. */
+void open_irq_shadow(const struct guest_frame *f);
 /* Make the real CR0's FPU bits (MP, EM, TS, NE) the guest's. */
 void fpu_sync_cr0(void);
 

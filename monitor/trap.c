@@ -20,10 +20,14 @@ void monitor_trap(struct guest_frame *f)
     if (f != GUEST_FRAME || (f->cs & 3) != 3) monitor_fault(f);
     unsigned v = f->vector;
     if (v < 48) shared->count.traps[v]++;
+    /* The instruction in STI's shadow has run once the guest is elsewhere. A host interrupt
+     * or a shadow fill before it leaves it still to run, and still shadowed. */
+    if (vcpu.irq_shadow && f->eip != vcpu.shadow_eip) vcpu.irq_shadow = false;
     if (vcpu.shadow_step) {
-        /* The instruction after STI or an SS load has run (or trapped): hide our TF again. */
+        /* Our TF stepped over it (or it trapped first): hide our TF again. */
         vcpu.shadow_step = false;
         f->eflags = (f->eflags & ~EFL_TF) | (vcpu.guest_tf ? EFL_TF : 0);
+        if (v == EXC_DB) vcpu.irq_shadow = false;      /* it ran, even if it jumped to itself */
         if (v == EXC_DB && !vcpu.guest_tf) {
             uint32_t zero = 0;
             __asm__ volatile("mov %0, %%dr6" :: "r"(zero));

@@ -104,6 +104,8 @@ static void serve(struct vm *vm, const struct msg *m)
     }
     case MSG_HALT:
         vm->state = VM_HALTED;
+        vm->halted_since = clock_ns();
+        vm->halt_reported = false;
         break;
     case MSG_WANT_IRQ:
         /* The guest can take an interrupt now: acknowledge one, or say there is none. */
@@ -181,12 +183,28 @@ static void console_input(void)
     }
 }
 
+/* A VM halted this long without an interrupt in sight is probably waiting for nothing. */
+#define HALT_REPORT_NS 5000000000ull
+
+/* Say once why a VM has been halted so long: what its interrupt controller holds. */
+static void report_long_halt(struct vm *vm, uint64_t now)
+{
+    const struct vpic_chip *m = &vm->dev.pic.chip[0], *s = &vm->dev.pic.chip[1];
+    vm->halt_reported = true;
+    kprintf("umbra: vm %s has been halted for %u s: 8259 IRR %02x/%02x ISR %02x/%02x IMR %02x/%02x; "
+            "COM1 IER %02x with %u bytes waiting\n", vm->set.name, (unsigned)((now - vm->halted_since) / 1000000000u),
+            m->irr, s->irr, m->isr, s->isr, m->imr, s->imr, vm->dev.uart_ier, vm->dev.rx_count);
+}
+
 /* Bring a VM's devices up to now; a pending interrupt wakes a halted VM. */
 static void devices_update(struct vm *vm)
 {
-    bool pending = vmdev_update(vm, clock_ns());
+    uint64_t now = clock_ns();
+    bool pending = vmdev_update(vm, now);
     vm->shared->irq_pending = pending;
     if (pending && vm->state == VM_HALTED) vm->state = VM_RUNNABLE;
+    else if (vm->state == VM_HALTED && !vm->halt_reported && now - vm->halted_since > HALT_REPORT_NS)
+        report_long_halt(vm, now);
 }
 
 /* Run one VM until its monitor suspends, then serve its ring. */

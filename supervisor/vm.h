@@ -35,6 +35,8 @@ struct vm {
     uint32_t trans_pfn, from_host_off, transition_off;
     uint32_t pool_backed;          /* pool slots backed so far (a prefix, plus refills) */
     uint32_t pool_refills, pool_given, pool_returned;
+    uint64_t halted_since;         /* clock_ns when it last halted */
+    bool halt_reported;
     struct vmdev dev;
     bool fpu_valid;                /* fpu holds this VM's x87/SSE state */
     uint8_t fpu[512] __attribute__((aligned(16)));

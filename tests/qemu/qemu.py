@@ -37,7 +37,7 @@ class Run:
 
 
 def _converse(argv, prompt, data, timeout):
-    """Run QEMU with COM1 on stdio: type data after the prompt; (exit code, output) or None."""
+    """Run QEMU with COM1 on stdio: type data after the prompt; (exit code or None on timeout, output)."""
     import select
     import time
     deadline = time.time() + timeout
@@ -48,7 +48,7 @@ def _converse(argv, prompt, data, timeout):
         if left <= 0:
             p.kill()
             p.wait()
-            return None
+            return None, out
         r, _, _ = select.select([p.stdout], [], [], min(left, 0.5))
         if r:
             chunk = os.read(p.stdout.fileno(), 65536)
@@ -86,11 +86,8 @@ def qemu(kernel=None, append=None, initrd=None, iso=None, mem=512, timeout=30, c
         timed_out = False
         try:
             if com1_input is not None:
-                out = _converse(argv, com1_input[0], com1_input[1], timeout)
-                if out is None:
-                    code, timed_out, out = None, True, b""
-                else:
-                    code, out = out
+                code, out = _converse(argv, com1_input[0], com1_input[1], timeout)
+                timed_out = code is None
                 with open(c1, "wb") as f:
                     f.write(out)
             else:
