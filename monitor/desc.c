@@ -94,8 +94,13 @@ bool desc_is_hidden_user_code(uint16_t sel)
     return !(sel & SEL_TI) && i && i < shadowed && (user_code[i / 8] & (1u << (i % 8))) && vcpu.cpl != 3;
 }
 
+struct seg_desc desc_shadow_of(uint16_t sel)
+{
+    if ((sel & SEL_TI) || SEL_INDEX(sel) == 0 || SEL_INDEX(sel) >= GDT_ENTRIES) return (struct seg_desc){ 0, 0 };
+    return mon_gdt[SEL_INDEX(sel)];
+}
+
 uint32_t seg_base(uint16_t sel)
 {
-    if ((sel & SEL_TI) || SEL_INDEX(sel) == 0 || SEL_INDEX(sel) >= GDT_ENTRIES) return 0;
-    return desc_base(mon_gdt[SEL_INDEX(sel)]);
+    return desc_base(desc_shadow_of(sel));
 }

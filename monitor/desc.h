@@ -21,6 +21,8 @@ void desc_mode_changed(void);
 bool desc_is_hidden_user_code(uint16_t sel);
 /* Read the guest's own descriptor for sel; false (with *d zero) past the table or for null/LDT. */
 bool guest_desc(uint16_t sel, struct seg_desc *d);
+/* The real (shadow) descriptor a real selector names. */
+struct seg_desc desc_shadow_of(uint16_t sel);
 /* The base of the segment a real selector names (the shadow's base is the guest's). */
 uint32_t seg_base(uint16_t sel);
 /* Is d a code segment descriptor? a writable data one? */

@@ -9,7 +9,7 @@
  */
 #include "monitor/emulate.h"
 #include "monitor/mon.h"
-#include "monitor/insn.h"
+#include "monitor/emu/decode.h"
 #include "monitor/desc.h"
 #include "monitor/gmem.h"
 #include "monitor/reflect.h"
@@ -36,31 +36,38 @@ static uint16_t sreg(const struct guest_frame *f, int s)
 
 static unsigned acc_cpl(void) { return vcpu.cpl == 3 ? ACC_USER : 0; }
 
-/* Read or write the memory operand; false after delivering the fault. */
-static bool mem_read(struct guest_frame *f, const struct insn *in, uint32_t off, void *buf, uint32_t n)
+/* The guest-linear address of the memory operand, plus off. */
+static uint32_t operand_linear(const struct guest_frame *f, const struct emu_insn *in, uint32_t off)
 {
-    uint32_t fva, e = glin_read(seg_base(sreg(f, in->ea_seg)) + in->ea + off, buf, n, acc_cpl(), &fva);
+    const uint32_t gpr[8] = { f->eax, f->ecx, f->edx, f->ebx, f->esp, f->ebp, f->esi, f->edi };
+    return seg_base(sreg(f, in->ea_seg)) + emu_ea(in, gpr) + off;
+}
+
+/* Read or write the memory operand; false after delivering the fault. */
+static bool mem_read(struct guest_frame *f, const struct emu_insn *in, uint32_t off, void *buf, uint32_t n)
+{
+    uint32_t fva, e = glin_read(operand_linear(f, in, off), buf, n, acc_cpl(), &fva);
     if (e) deliver_pf(f, fva, e);
     return !e;
 }
 
-static bool mem_write(struct guest_frame *f, const struct insn *in, uint32_t off, const void *buf, uint32_t n)
+static bool mem_write(struct guest_frame *f, const struct emu_insn *in, uint32_t off, const void *buf, uint32_t n)
 {
-    uint32_t fva, e = glin_write(seg_base(sreg(f, in->ea_seg)) + in->ea + off, buf, n, acc_cpl(), &fva);
+    uint32_t fva, e = glin_write(operand_linear(f, in, off), buf, n, acc_cpl(), &fva);
     if (e) deliver_pf(f, fva, e);
     return !e;
 }
 
 /* Store a 16-bit value to an r/m16 operand (a register gets it zero-extended). */
-static bool store_rm16(struct guest_frame *f, const struct insn *in, uint32_t v)
+static bool store_rm16(struct guest_frame *f, const struct emu_insn *in, uint32_t v)
 {
-    if (!in->mem) { *reg(f, in->rm) = in->op16 ? ((*reg(f, in->rm) & 0xffff0000u) | (v & 0xffff)) : v; return true; }
+    if (!in->mem) { *reg(f, in->rm) = in->opsize == 2 ? ((*reg(f, in->rm) & 0xffff0000u) | (v & 0xffff)) : v; return true; }
     uint16_t w = (uint16_t)v;
     return mem_write(f, in, 0, &w, 2);
 }
 
 /* Load an r/m16 operand. */
-static bool load_rm16(struct guest_frame *f, const struct insn *in, uint32_t *v)
+static bool load_rm16(struct guest_frame *f, const struct emu_insn *in, uint32_t *v)
 {
     if (!in->mem) { *v = *reg(f, in->rm) & 0xffff; return true; }
     uint16_t w;
@@ -123,18 +130,18 @@ static void io_done(struct guest_frame *f, const struct msg *a, uint32_t c)
 }
 
 /* IN, OUT, INS, OUTS: checked against the guest's IOPL, then sent to the device models. */
-static void emulate_io(struct guest_frame *f, const struct insn *in)
+static void emulate_io(struct guest_frame *f, const struct emu_insn *in)
 {
     if (vcpu.cpl > vcpu.iopl) { gp0(f); return; }
-    bool is_in = in->op == OP_IN || in->op == OP_INS, string = in->op == OP_INS || in->op == OP_OUTS;
-    uint32_t port = string ? (f->edx & 0xffff) : in->imm, value = 0;
-    shared->count.emulated[in->op == OP_IN ? EMU_IN : in->op == OP_OUT ? EMU_OUT : is_in ? EMU_INS : EMU_OUTS]++;
-    if (string && in->addr16) guest_stop(STOP_UNSUPPORTED, "string I/O with 16-bit addressing; not supported");
+    bool is_in = in->cls == K_IN || in->cls == K_INS, string = in->cls == K_INS || in->cls == K_OUTS;
+    uint32_t port = in->has_imm ? in->imm : (f->edx & 0xffff), value = 0;
+    shared->count.emulated[in->cls == K_IN ? EMU_IN : in->cls == K_OUT ? EMU_OUT : is_in ? EMU_INS : EMU_OUTS]++;
+    if (string && in->addrsize == 2) guest_stop(STOP_UNSUPPORTED, "string I/O with 16-bit addressing; not supported");
     if (string && in->rep && f->ecx == 0) { f->eip += in->len; return; }
     if (!is_in) {
         if (!string) value = f->eax;
         else {
-            uint32_t fva, e = glin_read(seg_base(sreg(f, in->seg >= 0 ? in->seg : 3)) + f->esi, &value, in->size, acc_cpl(), &fva);
+            uint32_t fva, e = glin_read(seg_base(sreg(f, in->seg >= 0 ? in->seg : SEG_DS)) + f->esi, &value, in->size, acc_cpl(), &fva);
             if (e) { deliver_pf(f, fva, e); return; }
         }
     }
@@ -226,9 +233,9 @@ static void emulate_ltr(struct guest_frame *f, uint32_t sel)
 }
 
 /* Group 6 (SLDT STR LLDT LTR) and group 7 (SGDT SIDT LGDT LIDT SMSW LMSW INVLPG). */
-static void emulate_group(struct guest_frame *f, const struct insn *in)
+static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
 {
-    bool grp7 = in->op == OP_GRP7;
+    bool grp7 = in->cls == K_GRP7;
     unsigned r = in->reg;
     bool privileged = grp7 ? (r == 2 || r == 3 || r == 6 || r == 7) : (r == 2 || r == 3);
     if ((grp7 && (r == 5 || (r == 7 && !in->mem) || ((r < 4) && !in->mem))) || (!grp7 && r > 3)) {
@@ -265,7 +272,7 @@ static void emulate_group(struct guest_frame *f, const struct insn *in)
         uint32_t base;
         shared->count.emulated[r == 2 ? EMU_LGDT : EMU_LIDT]++;
         if (!mem_read(f, in, 0, &lim, 2) || !mem_read(f, in, 2, &base, 4)) return;
-        if (in->op16) base &= 0x00ffffff;
+        if (in->opsize == 2) base &= 0x00ffffff;
         if (r == 2) desc_load_gdt(base, lim);
         else { vcpu.idt_base = base; vcpu.idt_limit = lim; }
         break;
@@ -280,7 +287,7 @@ static void emulate_group(struct guest_frame *f, const struct insn *in)
         break;
     case 7:
         shared->count.emulated[EMU_INVLPG]++;
-        vtlb_flush_va(seg_base(sreg(f, in->ea_seg)) + in->ea);
+        vtlb_flush_va(operand_linear(f, in, 0));
         break;
     }
     f->eip += in->len;
@@ -290,7 +297,7 @@ enum fetched { FETCH_OK, FETCH_UNKNOWN, FETCH_FAULTED };
 
 /* Fetch the instruction at the guest's CS:EIP through its page tables and decode it. A fetch
  * fault is delivered to the guest (FETCH_FAULTED); FETCH_UNKNOWN: not one the monitor emulates. */
-static enum fetched fetch_decode(struct guest_frame *f, struct insn *in)
+static enum fetched fetch_decode(struct guest_frame *f, struct emu_insn *in)
 {
     uint8_t b[15];
     uint32_t fva, lin = seg_base((uint16_t)f->cs) + f->eip, n = 15;
@@ -299,17 +306,19 @@ static enum fetched fetch_decode(struct guest_frame *f, struct insn *in)
     uint32_t e = glin_read(lin, b, first, acc_cpl(), &fva);
     if (e) { deliver_pf(f, fva, e); return FETCH_FAULTED; }
     if (first < 15 && glin_read(lin + first, b + first, 15 - first, acc_cpl(), &fva)) n = first;
-    return insn_decode(b, n, f, in) ? FETCH_OK : FETCH_UNKNOWN;
+    struct seg_desc cs = desc_shadow_of((uint16_t)f->cs);
+    bool code32 = (cs.hi >> 22) & 1;      /* the D bit of the code segment */
+    return emu_decode(b, n, code32, in) == EMU_OK ? FETCH_OK : FETCH_UNKNOWN;
 }
 
 void np_fault(struct guest_frame *f)
 {
-    struct insn in;
+    struct emu_insn in;
     if (vcpu.cpl == 0 && desc_is_hidden_user_code((uint16_t)f->error)) {
         enum fetched r = fetch_decode(f, &in);
         if (r == FETCH_FAULTED) return;
-        if (r == FETCH_OK && in.op == OP_IRET) { emulate_iret(f, in.op16); return; }
-        if (r == FETCH_OK && in.op == OP_RETF) { emulate_retf(f, in.imm, in.op16); return; }
+        if (r == FETCH_OK && in.cls == K_IRET) { emulate_iret(f, in.opsize == 2); return; }
+        if (r == FETCH_OK && in.cls == K_RETF) { emulate_retf(f, in.imm, in.opsize == 2); return; }
     }
     deliver_exception(f, EXC_NP, f->error);
 }
@@ -317,20 +326,20 @@ void np_fault(struct guest_frame *f)
 void gp_fault(struct guest_frame *f)
 {
     uint32_t fva;
-    struct insn in;
+    struct emu_insn in;
     enum fetched r = fetch_decode(f, &in);
     if (r == FETCH_FAULTED) return;
     if (r == FETCH_UNKNOWN) { deliver_exception(f, EXC_GP, f->error); return; }
-    switch (in.op) {
-    case OP_CLI: case OP_STI:
+    switch (in.cls) {
+    case K_CLI: case K_STI:
         if (vcpu.cpl > vcpu.iopl) { gp0(f); return; }
-        shared->count.emulated[in.op == OP_CLI ? EMU_CLI : EMU_STI]++;
-        bool opens = in.op == OP_STI && !(f->eflags & EFL_IF);
-        if (in.op == OP_CLI) f->eflags &= ~EFL_IF; else f->eflags |= EFL_IF;
+        shared->count.emulated[in.cls == K_CLI ? EMU_CLI : EMU_STI]++;
+        bool opens = in.cls == K_STI && !(f->eflags & EFL_IF);
+        if (in.cls == K_CLI) f->eflags &= ~EFL_IF; else f->eflags |= EFL_IF;
         f->eip += in.len;
         if (opens) open_irq_shadow(f);
         return;
-    case OP_HLT:
+    case K_HLT:
         if (vcpu.cpl) { gp0(f); return; }
         shared->count.emulated[EMU_HLT]++;
         f->eip += in.len;
@@ -341,61 +350,63 @@ void gp_fault(struct guest_frame *f)
             suspend(&req, 0, 0);
         }
         return;
-    case OP_IN: case OP_OUT: case OP_INS: case OP_OUTS:
+    case K_IN: case K_OUT: case K_INS: case K_OUTS:
         emulate_io(f, &in);
         return;
-    case OP_INT:
+    case K_INT:
         deliver_soft(f, in.imm, f->eip + in.len);
         return;
-    case OP_IRET: emulate_iret(f, in.op16); return;
-    case OP_RETF: emulate_retf(f, in.imm, in.op16); return;
-    case OP_POP_SS: {
+    case K_IRET: emulate_iret(f, in.opsize == 2); return;
+    case K_RETF: emulate_retf(f, in.imm, in.opsize == 2); return;
+    case K_POP_SREG: {
+        if (in.sub != SEG_SS) break;
         uint32_t sel = 0;
         uint32_t err = glin_read(seg_base((uint16_t)f->ss) + f->esp, &sel, 2, acc_cpl(), &fva);
         if (err) { deliver_pf(f, fva, err); return; }
         if (!load_ss(f, sel)) return;
-        f->esp += in.op16 ? 2 : 4;
+        f->esp += in.opsize;
         f->eip += in.len;
         open_irq_shadow(f);
         return;
     }
-    case OP_MOV_SREG: {
+    case K_MOV_SREG: {
         uint32_t sel;
-        if (in.reg != 2) { deliver_exception(f, EXC_GP, f->error); return; }   /* a genuine fault */
+        if (in.reg != SEG_SS) { deliver_exception(f, EXC_GP, f->error); return; }   /* a genuine fault */
         if (!load_rm16(f, &in, &sel) || !load_ss(f, sel)) return;
         f->eip += in.len;
         open_irq_shadow(f);
         return;
     }
-    case OP_LSS: {
+    case K_LSEG: {
         uint32_t off = 0, sel = 0;
+        if (in.sub != SEG_SS) break;
         if (!in.mem) { deliver_exception(f, EXC_UD, 0); return; }
-        if (!mem_read(f, &in, 0, &off, in.op16 ? 2 : 4) || !mem_read(f, &in, in.op16 ? 2 : 4, &sel, 2)) return;
+        if (!mem_read(f, &in, 0, &off, in.opsize) || !mem_read(f, &in, in.opsize, &sel, 2)) return;
         if (!load_ss(f, sel)) return;
         *reg(f, in.reg) = off;
         f->eip += in.len;
         open_irq_shadow(f);
         return;
     }
-    case OP_GRP6: case OP_GRP7:
+    case K_GRP6: case K_GRP7:
         emulate_group(f, &in);
         return;
-    case OP_CLTS:
+    case K_CLTS:
         if (vcpu.cpl) { gp0(f); return; }
         shared->count.emulated[EMU_CLTS]++;
         vcpu.cr0 &= ~CR0_TS;
         fpu_sync_cr0();
         f->eip += in.len;
         return;
-    case OP_INVD: case OP_WBINVD:
+    case K_INVD: case K_WBINVD:
         if (vcpu.cpl) { gp0(f); return; }
         shared->count.emulated[EMU_WBINVD]++;
         f->eip += in.len;
         return;
-    case OP_MOV_FROM_CR: case OP_MOV_TO_CR: {
+    case K_MOV_FROM_CR: case K_MOV_TO_CR: {
         if (vcpu.cpl) { gp0(f); return; }
         shared->count.emulated[EMU_MOV_CR]++;
-        if (in.op == OP_MOV_TO_CR) { if (write_cr(f, in.reg, *reg(f, in.rm))) f->eip += in.len; return; }
+        if (in.cls == K_MOV_TO_CR) { if (write_cr(f, in.reg, *reg(f, in.rm))) f->eip += in.len; return; }
         uint32_t v;
         switch (in.reg) {
         case 0: v = vcpu.cr0; break;
@@ -408,21 +419,21 @@ void gp_fault(struct guest_frame *f)
         f->eip += in.len;
         return;
     }
-    case OP_MOV_FROM_DR: case OP_MOV_TO_DR: {
+    case K_MOV_FROM_DR: case K_MOV_TO_DR: {
         if (vcpu.cpl) { gp0(f); return; }
         shared->count.emulated[EMU_MOV_DR]++;
         unsigned d = in.reg;
         if (d == 4 || d == 5) d += 2;        /* aliases of DR6 and DR7 while CR4.DE is clear */
-        if (in.op == OP_MOV_TO_DR) vcpu.dr[d] = *reg(f, in.rm);
+        if (in.cls == K_MOV_TO_DR) vcpu.dr[d] = *reg(f, in.rm);
         else *reg(f, in.rm) = d == 6 ? (vcpu.dr[6] | 0xffff0ff0u) : d == 7 ? (vcpu.dr[7] | 0x400u) : vcpu.dr[d];
         f->eip += in.len;
         return;
     }
-    case OP_RDMSR: case OP_WRMSR:
+    case K_RDMSR: case K_WRMSR:
         if (vcpu.cpl) { gp0(f); return; }
-        emulate_msr(f, in.op == OP_WRMSR);
+        emulate_msr(f, in.cls == K_WRMSR);
         return;
-    case OP_SYSENTER:
+    case K_SYSENTER:
         shared->count.emulated[EMU_SYSENTER]++;
         if (!(vcpu.sysenter_cs & 0xfffc)) { gp0(f); return; }
         f->cs = ((uint32_t)vcpu.sysenter_cs & 0xfffc) | 3;
@@ -432,7 +443,7 @@ void gp_fault(struct guest_frame *f)
         f->eflags &= ~(EFL_VM | EFL_IF | EFL_RF);
         set_cpl(0);
         return;
-    case OP_SYSEXIT:
+    case K_SYSEXIT:
         shared->count.emulated[EMU_SYSEXIT]++;
         if (vcpu.cpl || !(vcpu.sysenter_cs & 0xfffc)) { gp0(f); return; }
         f->cs = (((uint32_t)vcpu.sysenter_cs + 16) & 0xfffc) | 3;
@@ -441,7 +452,7 @@ void gp_fault(struct guest_frame *f)
         f->esp = f->ecx;
         set_cpl(3);
         return;
-    case OP_OTHER:
+    default:
         break;
     }
     deliver_exception(f, EXC_GP, f->error);
