@@ -7,6 +7,11 @@
  * The guest's user code descriptors are present only while the guest is in user mode, so
  * that an IRET or far return from the guest kernel to user mode faults (it would otherwise
  * succeed at CPL3 without the monitor seeing the mode change).
+ * Every return to the guest reloads its segment registers from the real GDT, where the CPU
+ * would keep the descriptors it cached when they were loaded. So when a shadow entry that a
+ * live register names is about to change, the old descriptor moves to that register's stale
+ * slot and the register is pointed there; the guest's next load of the register picks up the
+ * new entry, exactly as on hardware. (MOV from the register shows the stale slot's selector.)
  * Known gap: a descriptor the guest edits in memory without reloading GDTR is picked up at
  * the next LGDT, LTR, IRET or SS load (desc_sync), not at once.
  */
@@ -14,10 +19,18 @@
 #include "monitor/mon.h"
 #include "monitor/tables.h"
 #include "monitor/gmem.h"
+#include "monitor/reflect.h"
 #include "arch/x86/regs.h"
 #include "lib/string.h"
 
 static uint32_t shadowed;                 /* entries 1..shadowed-1 hold guest shadows */
+static struct seg_desc mon_ldt[MON_LDT_ENTRIES] __attribute__((aligned(8)));
+static uint32_t ldt_shadowed;             /* LDT entries 0..ldt_shadowed-1 hold shadows */
+static uint8_t user_code_ldt[MON_LDT_ENTRIES / 8];
+/* Stale slots: the descriptor a segment register still caches after the guest changed its
+ * GDT entry, the guest's own selector for it, and that entry as the guest wrote it. */
+static uint16_t stale_sel[6];
+static struct seg_desc stale_guest[6];
 static uint8_t user_code[GUEST_GDT_MAX / 8];   /* which indices are guest user code */
 
 void desc_init(void)
@@ -33,7 +46,15 @@ bool guest_desc(uint16_t sel, struct seg_desc *d)
 {
     uint32_t fva;
     memset(d, 0, sizeof *d);
-    if ((sel & SEL_TI) || SEL_INDEX(sel) == 0) return false;
+    if (!(sel & SEL_TI) && SEL_INDEX(sel) >= MON_STALE_FIRST && SEL_INDEX(sel) < MON_STALE_FIRST + 6) {
+        *d = stale_guest[SEL_INDEX(sel) - MON_STALE_FIRST];
+        return true;
+    }
+    if (sel & SEL_TI) {
+        if (!vcpu.ldtr || (uint32_t)(sel & ~7u) + 7 > vcpu.ldt_limit) return false;
+        return glin_read(vcpu.ldt_base + (sel & ~7u), d, sizeof *d, 0, &fva) == 0;
+    }
+    if (SEL_INDEX(sel) == 0) return false;
     if (vcpu.gdt_base == 0 && vcpu.gdt_limit == 0xffff) {
         /* Before the guest's first LGDT: the boot descriptors. */
         if (SEL_INDEX(sel) >= 3) return false;
@@ -45,19 +66,91 @@ bool guest_desc(uint16_t sel, struct seg_desc *d)
     return glin_read(vcpu.gdt_base + (sel & ~7u), d, sizeof *d, 0, &fva) == 0;
 }
 
-/* The real descriptor for guest descriptor g at index i. */
-static struct seg_desc shadow_of(struct seg_desc g, uint32_t i)
+/* The real descriptor for guest descriptor g at index i of the table whose user-code bitmap is uc. */
+static struct seg_desc shadow_in(struct seg_desc g, uint32_t i, uint8_t *uc)
 {
     if (!(desc_access(g) & DESC_S)) return (struct seg_desc){ 0, 0 };
     bool ucode = desc_is_code(g) && desc_dpl(g) == 3;
-    if (ucode) user_code[i / 8] |= (uint8_t)(1u << (i % 8));
-    else user_code[i / 8] &= (uint8_t)~(1u << (i % 8));
+    if (ucode) uc[i / 8] |= (uint8_t)(1u << (i % 8));
+    else uc[i / 8] &= (uint8_t)~(1u << (i % 8));
     desc_set_dpl(&g, 3);
     if (ucode && vcpu.cpl != 3) g.hi &= ~((uint32_t)DESC_P << 8);
     return g;
 }
 
-void desc_sync(void)
+static struct seg_desc shadow_of(struct seg_desc g, uint32_t i) { return shadow_in(g, i, user_code); }
+
+/* Copy the guest's LDT into the shadow LDT. */
+static void ldt_sync(void)
+{
+    uint32_t n = vcpu.ldtr ? (vcpu.ldt_limit + 1) / 8 : 0;
+    if (n > MON_LDT_ENTRIES) n = MON_LDT_ENTRIES;
+    for (uint32_t i = 0; i < n; i++) {
+        struct seg_desc g;
+        guest_desc((uint16_t)(i << 3 | SEL_TI), &g);
+        mon_ldt[i] = shadow_in(g, i, user_code_ldt);
+    }
+    for (uint32_t i = n; i < ldt_shadowed; i++) mon_ldt[i] = (struct seg_desc){ 0, 0 };
+    ldt_shadowed = n;
+}
+
+void desc_ldt_install(uint32_t base)
+{
+    uint32_t limit = ldt_shadowed ? ldt_shadowed * 8 - 1 : 0;
+    mon_gdt[SEL_INDEX(MON_SEL_LDT)] = desc_make(base + (uint32_t)mon_ldt, limit, DESC_P | DESC_TYPE_LDT, 0);
+    uint16_t sel = vcpu.ldtr ? MON_SEL_LDT : 0;
+    __asm__ volatile("lldt %w0" :: "r"(sel));
+}
+
+bool desc_load_ldt(struct guest_frame *f, uint16_t sel)
+{
+    struct seg_desc d;
+    if (!(sel & ~3u)) {
+        vcpu.ldtr = 0;
+        ldt_sync();
+        desc_ldt_install(shared->region);
+        return true;
+    }
+    if ((sel & SEL_TI) || !guest_desc(sel, &d) || (desc_access(d) & DESC_S) ||
+        (desc_access(d) & DESC_TYPE_MASK) != DESC_TYPE_LDT) {
+        deliver_exception(f, EXC_GP, sel & ~3u);
+        return false;
+    }
+    if (!desc_present(d)) { deliver_exception(f, EXC_NP, sel & ~3u); return false; }
+    vcpu.ldtr = sel;
+    vcpu.ldt_base = desc_base(d);
+    vcpu.ldt_limit = desc_limit(d);
+    ldt_sync();
+    desc_ldt_install(shared->region);
+    return true;
+}
+
+/* The frame's segment registers in encoding order (ES CS SS DS FS GS). */
+static uint32_t *seg_reg(struct guest_frame *f, unsigned r)
+{
+    uint32_t *const regs[6] = { &f->es, &f->cs, &f->ss, &f->ds, &f->fs, &f->gs };
+    return regs[r];
+}
+
+/* Entry i is about to become nd: registers that cache its old contents keep them. */
+static void keep_cached(struct guest_frame *f, uint32_t i, struct seg_desc nd)
+{
+    struct seg_desc old = mon_gdt[i];
+    /* The CPU sets the accessed bit in the real table: that is no change of the segment. */
+    uint32_t acc = (uint32_t)DESC_TYPE_ACCESSED << 8;
+    if (old.lo == nd.lo && (old.hi | acc) == (nd.hi | acc)) return;
+    for (unsigned r = 0; r < 6; r++) {
+        uint32_t *sel = seg_reg(f, r);
+        if ((*sel & SEL_TI) || SEL_INDEX(*sel) != i) continue;
+        uint32_t slot = MON_STALE_FIRST + r;
+        stale_sel[r] = (uint16_t)*sel;
+        guest_desc((uint16_t)*sel, &stale_guest[r]);
+        mon_gdt[slot] = old;
+        *sel = (slot << 3) | SEL_RPL(*sel);
+    }
+}
+
+void desc_sync(struct guest_frame *f)
 {
     if (vcpu.gdt_base == 0 && vcpu.gdt_limit == 0xffff) return;
     uint32_t n = (vcpu.gdt_limit + 1) / 8;
@@ -65,38 +158,77 @@ void desc_sync(void)
     for (uint32_t i = 1; i < n; i++) {
         struct seg_desc g;
         guest_desc((uint16_t)(i << 3), &g);
-        mon_gdt[i] = shadow_of(g, i);
+        struct seg_desc nd = shadow_of(g, i);
+        keep_cached(f, i, nd);
+        mon_gdt[i] = nd;
     }
-    for (uint32_t i = n; i < shadowed; i++) mon_gdt[i] = (struct seg_desc){ 0, 0 };
+    for (uint32_t i = n; i < shadowed; i++) {
+        keep_cached(f, i, (struct seg_desc){ 0, 0 });
+        mon_gdt[i] = (struct seg_desc){ 0, 0 };
+    }
     shadowed = n > 1 ? n : 1;
+    if (vcpu.ldtr) ldt_sync();
 }
 
-void desc_load_gdt(uint32_t base, uint32_t limit)
+void desc_load_gdt(struct guest_frame *f, uint32_t base, uint32_t limit)
 {
+    struct seg_desc boot[3] = { mon_gdt[0], mon_gdt[1], mon_gdt[2] };
+    bool first = vcpu.gdt_base == 0 && vcpu.gdt_limit == 0xffff;
     vcpu.gdt_base = base;
     vcpu.gdt_limit = limit;
     if (vcpu.gdt_base == 0 && vcpu.gdt_limit == 0xffff) vcpu.gdt_limit = 0xfffe;  /* a real table */
-    desc_sync();
+    if (first) {
+        /* The registers still cache the boot descriptors: keep those until reloaded. */
+        for (unsigned r = 0; r < 6; r++) {
+            uint32_t *sel = seg_reg(f, r);
+            uint32_t i = SEL_INDEX(*sel);
+            if ((*sel & SEL_TI) || i < 1 || i > 2) continue;
+            mon_gdt[MON_STALE_FIRST + r] = boot[i];
+            stale_guest[r] = boot[i];
+            desc_set_dpl(&stale_guest[r], 0);      /* the guest's view: its kernel segments */
+            stale_sel[r] = (uint16_t)*sel;
+            *sel = ((MON_STALE_FIRST + r) << 3) | SEL_RPL(*sel);
+        }
+    }
+    desc_sync(f);
+}
+
+uint32_t desc_guest_sel(uint32_t real)
+{
+    uint32_t i = SEL_INDEX(real);
+    if (!(real & SEL_TI) && i >= MON_STALE_FIRST && i < MON_STALE_FIRST + 6)
+        return (stale_sel[i - MON_STALE_FIRST] & ~3u) | SEL_RPL(real);
+    return real;
+}
+
+/* Present user code descriptors in user mode only, in one table. */
+static void hide_user_code(struct seg_desc *t, uint32_t first, uint32_t n, const uint8_t *uc)
+{
+    for (uint32_t i = first; i < n; i++) {
+        if (!(uc[i / 8] & (1u << (i % 8)))) continue;
+        if (vcpu.cpl == 3) t[i].hi |= (uint32_t)DESC_P << 8;
+        else t[i].hi &= ~((uint32_t)DESC_P << 8);
+    }
 }
 
 void desc_mode_changed(void)
 {
-    for (uint32_t i = 1; i < shadowed; i++) {
-        if (!(user_code[i / 8] & (1u << (i % 8)))) continue;
-        if (vcpu.cpl == 3) mon_gdt[i].hi |= (uint32_t)DESC_P << 8;
-        else mon_gdt[i].hi &= ~((uint32_t)DESC_P << 8);
-    }
+    hide_user_code(mon_gdt, 1, shadowed, user_code);
+    hide_user_code(mon_ldt, 0, ldt_shadowed, user_code_ldt);
 }
 
 bool desc_is_hidden_user_code(uint16_t sel)
 {
     uint32_t i = SEL_INDEX(sel);
-    return !(sel & SEL_TI) && i && i < shadowed && (user_code[i / 8] & (1u << (i % 8))) && vcpu.cpl != 3;
+    if (vcpu.cpl == 3) return false;
+    if (sel & SEL_TI) return i < ldt_shadowed && (user_code_ldt[i / 8] & (1u << (i % 8)));
+    return i && i < shadowed && (user_code[i / 8] & (1u << (i % 8)));
 }
 
 struct seg_desc desc_shadow_of(uint16_t sel)
 {
-    if ((sel & SEL_TI) || SEL_INDEX(sel) == 0 || SEL_INDEX(sel) >= GDT_ENTRIES) return (struct seg_desc){ 0, 0 };
+    if (sel & SEL_TI) return SEL_INDEX(sel) < ldt_shadowed ? mon_ldt[SEL_INDEX(sel)] : (struct seg_desc){ 0, 0 };
+    if (SEL_INDEX(sel) == 0 || SEL_INDEX(sel) >= GDT_ENTRIES) return (struct seg_desc){ 0, 0 };
     return mon_gdt[SEL_INDEX(sel)];
 }
 

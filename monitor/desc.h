@@ -8,13 +8,26 @@
 /* The flat segments a Multiboot kernel is entered with. */
 #define GUEST_BOOT_CS SEL(1, 0)
 #define GUEST_BOOT_DS SEL(2, 0)
+/* ESP at entry: Multiboot leaves it undefined; low RAM below the Multiboot info is what a
+ * kernel that pushes before setting its own stack (GNU Mach does) can safely use. */
+#define GUEST_BOOT_ESP 0x7c00u
 
 /* Entry state: flat code and data at the Multiboot selectors. */
 void desc_init(void);
+struct guest_frame;
 /* LGDT: the guest's table moved; shadow it afresh. */
-void desc_load_gdt(uint32_t base, uint32_t limit);
-/* Copy the guest's GDT into the real one again (descriptors may have changed in memory). */
-void desc_sync(void);
+void desc_load_gdt(struct guest_frame *f, uint32_t base, uint32_t limit);
+/* Copy the guest's GDT into the real one again (descriptors may have changed in memory).
+ * A segment register whose descriptor changes keeps the old one, as the CPU's descriptor
+ * cache would, through its stale slot until the guest loads it again. */
+void desc_sync(struct guest_frame *f);
+/* LLDT: sel names an LDT descriptor in the guest's GDT (or is null). false after delivering
+ * the #GP or #NP the guest's CPU would raise. */
+bool desc_load_ldt(struct guest_frame *f, uint16_t sel);
+/* Point the real GDT's LDT descriptor at the shadow LDT in the region at base; load LDTR. */
+void desc_ldt_install(uint32_t base);
+/* The selector the guest believes a segment register holds (stale slots map back). */
+uint32_t desc_guest_sel(uint32_t real);
 /* The guest CPL changed: its user code descriptors are present only in user mode. */
 void desc_mode_changed(void);
 /* Is sel one of the guest's user code descriptors, hidden while the guest is in kernel mode? */

@@ -83,7 +83,7 @@ static bool load_ss(struct guest_frame *f, uint32_t sel)
 {
     struct seg_desc d;
     shared->count.emulated[EMU_LOAD_SS]++;
-    desc_sync();
+    desc_sync(f);
     if (!(sel & ~3u) || (sel & 3) != vcpu.cpl) { deliver_exception(f, EXC_GP, sel & ~3u); return false; }
     if (!guest_desc((uint16_t)sel, &d) || !desc_is_wdata(d) || desc_dpl(d) != vcpu.cpl) {
         deliver_exception(f, EXC_GP, sel & ~3u);
@@ -150,6 +150,38 @@ static void emulate_io(struct guest_frame *f, const struct emu_insn *in)
     suspend(&req, io_done, ctx);
 }
 
+/* The CR4 bits the guest may set: the architectural ones this CPU has. */
+static uint32_t cr4_allowed(void)
+{
+    uint32_t a, b, c, d, ok = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE |
+                              CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+    if (c & (1u << 26)) ok |= CR4_OSXSAVE;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+    if (b & (1u << 0)) ok |= CR4_FSGSBASE;
+    if (b & (1u << 7)) ok |= CR4_SMEP;
+    if (b & (1u << 20)) ok |= CR4_SMAP;
+    if (c & (1u << 2)) ok |= CR4_UMIP;
+    return ok;
+}
+
+/* XSETBV: XCR0 with the checks the CPU makes (ECX 0, x87 on, AVX only with SSE, supported bits). */
+static void emulate_xsetbv(struct guest_frame *f, const struct emu_insn *in)
+{
+    uint64_t v = (uint64_t)f->edx << 32 | f->eax;
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(0));
+    uint64_t supported = (uint64_t)d << 32 | a;
+    if (vcpu.cpl || f->ecx != 0 || !(vcpu.cr4 & CR4_OSXSAVE) || !(v & 1) || (v & ~supported) ||
+        ((v & 4) && !(v & 2))) {
+        gp0(f);
+        return;
+    }
+    vcpu.xcr0 = v;
+    fpu_sync_cr0();
+    f->eip += in->len;
+}
+
 /* MOV to CR0/CR2/CR3/CR4 with the checks the guest's CPU makes; false after a fault. */
 static bool write_cr(struct guest_frame *f, unsigned cr, uint32_t v)
 {
@@ -169,14 +201,14 @@ static bool write_cr(struct guest_frame *f, unsigned cr, uint32_t v)
     case 2: vcpu.cr2 = v; break;
     case 3: vcpu.cr3 = v; vtlb_flush_all(); break;
     case 4: {
-        if (v & ~(CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE |
-                  CR4_OSFXSR | CR4_OSXMMEXCPT)) { gp0(f); return false; }
+        if (v & ~cr4_allowed()) { gp0(f); return false; }
         if ((v & CR4_PAE) && (vcpu.cr0 & CR0_PG))
             guest_stop(STOP_UNSUPPORTED, "the guest turned on PAE paging; only 32-bit paging guests are supported yet");
         if (v & (CR4_VME | CR4_PVI)) guest_stop(STOP_UNSUPPORTED, "CR4.VME/PVI (virtual-8086 extensions) not supported");
         uint32_t old = vcpu.cr4;
         vcpu.cr4 = v;
         if ((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE)) vtlb_flush_all();
+        fpu_sync_cr0();
         break;
     }
     default: deliver_exception(f, EXC_UD, 0); return false;
@@ -237,6 +269,7 @@ static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
 {
     bool grp7 = in->cls == K_GRP7;
     unsigned r = in->reg;
+    if (grp7 && !in->mem && r == 2 && in->rm == 1) { emulate_xsetbv(f, in); return; }
     bool privileged = grp7 ? (r == 2 || r == 3 || r == 6 || r == 7) : (r == 2 || r == 3);
     if ((grp7 && (r == 5 || (r == 7 && !in->mem) || ((r < 4) && !in->mem))) || (!grp7 && r > 3)) {
         deliver_exception(f, EXC_UD, 0);
@@ -250,9 +283,7 @@ static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
         case 1: shared->count.emulated[EMU_STR]++; if (!store_rm16(f, in, vcpu.tr)) return; break;
         case 2:
             shared->count.emulated[EMU_LLDT]++;
-            if (!load_rm16(f, in, &v)) return;
-            if (v & ~3u) guest_stop(STOP_UNSUPPORTED, "LLDT %04x: local descriptor tables are not supported yet", v);
-            vcpu.ldtr = 0;
+            if (!load_rm16(f, in, &v) || !desc_load_ldt(f, (uint16_t)v)) return;
             break;
         case 3: if (!load_rm16(f, in, &v)) return; emulate_ltr(f, v); if (vcpu.tr != v) return; break;
         }
@@ -273,7 +304,7 @@ static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
         shared->count.emulated[r == 2 ? EMU_LGDT : EMU_LIDT]++;
         if (!mem_read(f, in, 0, &lim, 2) || !mem_read(f, in, 2, &base, 4)) return;
         if (in->opsize == 2) base &= 0x00ffffff;
-        if (r == 2) desc_load_gdt(base, lim);
+        if (r == 2) desc_load_gdt(f, base, lim);
         else { vcpu.idt_base = base; vcpu.idt_limit = lim; }
         break;
     }

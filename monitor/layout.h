@@ -40,7 +40,10 @@
 #define MON_SEL_DS         SEL(8190, 0)
 #define MON_SEL_FLAT       SEL(8189, 0)   /* base 0: guest linear memory, explicitly */
 #define MON_SEL_TSS        SEL(8188, 0)
-#define GUEST_GDT_MAX      8188u          /* guest descriptors must have lower indices */
+#define MON_STALE_FIRST    8182u          /* 8182-8187: stale descriptors, one per segment register */
+#define MON_SEL_LDT        SEL(8181, 0)   /* the shadow of the guest's LDT */
+#define GUEST_GDT_MAX      8181u          /* guest descriptors must have lower indices */
+#define MON_LDT_ENTRIES    1024u          /* guest LDT entries shadowed; the rest are not present */
 
 #define MON_MAGIC 0x4e4f4d55u            /* "UMON" */
 

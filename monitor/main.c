@@ -22,6 +22,7 @@ static void boot(struct guest_frame *f)
     vcpu.cr0 = CR0_PE | CR0_ET;
     vcpu.pending_vector = -1;
     vcpu.pat = 0x0007040600070406ull;
+    vcpu.xcr0 = 1;                     /* x87 state only, as after reset */
     pool_init();
     desc_init();
     vtlb_init();
@@ -33,6 +34,7 @@ static void boot(struct guest_frame *f)
     f->ss = GUEST_BOOT_DS | 3;
     f->ds = f->es = f->fs = f->gs = GUEST_BOOT_DS;
     f->eflags = EFL_FIXED;
+    f->esp = GUEST_BOOT_ESP;
 }
 
 void suspend(const struct msg *req, cont_fn fn, uint32_t ctx)
@@ -69,8 +71,12 @@ void guest_stop(enum stop_reason why, const char *fmt, ...)
     shared->stop_reason = why;
     shared->regs = *GUEST_FRAME;
     /* Report the selectors the guest believes it has (virtual RPL = its CPL). */
-    shared->regs.cs = (shared->regs.cs & ~3u) | vcpu.cpl;
-    shared->regs.ss = (shared->regs.ss & ~3u) | vcpu.cpl;
+    shared->regs.cs = (desc_guest_sel(shared->regs.cs) & ~3u) | vcpu.cpl;
+    shared->regs.ss = (desc_guest_sel(shared->regs.ss) & ~3u) | vcpu.cpl;
+    shared->regs.ds = desc_guest_sel(shared->regs.ds);
+    shared->regs.es = desc_guest_sel(shared->regs.es);
+    shared->regs.fs = desc_guest_sel(shared->regs.fs);
+    shared->regs.gs = desc_guest_sel(shared->regs.gs);
     shared->cr0 = vcpu.cr0; shared->cr2 = vcpu.cr2; shared->cr3 = vcpu.cr3; shared->cr4 = vcpu.cr4;
     shared->cpl = vcpu.cpl;
     struct msg req = { .type = MSG_GUEST_STOP, .a = { why } };
@@ -105,10 +111,16 @@ void set_guest_eflags(struct guest_frame *f, uint32_t fl, uint32_t mask)
 
 void fpu_sync_cr0(void)
 {
-    uint32_t cr0;
+    uint32_t cr0, cr4;
     __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
     uint32_t want = (cr0 & ~CR0_FPU_BITS) | (vcpu.cr0 & CR0_FPU_BITS);
     if (want != cr0) __asm__ volatile("mov %0, %%cr0" :: "r"(want));
+    /* CR4.OSXSAVE decides whether XGETBV works at CPL3 and what CPUID shows: the guest's. */
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    want = (cr4 & ~CR4_OSXSAVE) | (vcpu.cr4 & CR4_OSXSAVE);
+    if (want != cr4) __asm__ volatile("mov %0, %%cr4" :: "r"(want));
+    if (want & CR4_OSXSAVE)
+        __asm__ volatile("xsetbv" :: "c"(0), "a"((uint32_t)vcpu.xcr0), "d"((uint32_t)(vcpu.xcr0 >> 32)));
 }
 
 void open_irq_shadow(const struct guest_frame *f)
@@ -152,6 +164,7 @@ void monitor_resume(struct guest_frame *f)
     bool have_answer = false;
     if (!booted) { boot(f); booted = true; }
     fpu_sync_cr0();      /* the host may have touched CR0 while switching FPU state */
+    if (vcpu.ldtr) desc_ldt_install(shared->region);   /* LDTR is the host's while it runs */
     while (ring_get(&ring->to_monitor, &m)) {
         switch (m.type) {
         case MSG_INJECT: vcpu.pending_vector = (int32_t)(m.a[0] & 0xff); break;

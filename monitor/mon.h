@@ -29,9 +29,11 @@ struct vcpu {
     uint32_t iopl;               /* the guest's virtual IOPL */
     uint32_t gdt_base, gdt_limit, idt_base, idt_limit;
     uint16_t ldtr, tr;
+    uint32_t ldt_base, ldt_limit;
     uint32_t tr_base, tr_limit;
     uint32_t dr[8];
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip, pat;
+    uint64_t xcr0;               /* the guest's XCR0 (XSETBV), real while it runs */
     int32_t pending_vector;      /* an acknowledged virtual interrupt, -1 if none */
     bool want_irq_asked;         /* the supervisor was asked for an interrupt and said none */
     bool irq_shadow;             /* the instruction at shadow_eip follows STI or an SS load and */
@@ -42,7 +44,7 @@ struct vcpu {
 
 /* STI or an SS load just completed: the next instruction runs before any interrupt. */
 void open_irq_shadow(const struct guest_frame *f);
-/* Make the real CR0's FPU bits (MP, EM, TS, NE) the guest's. */
+/* Make the real CR0's FPU bits (MP, EM, TS, NE), CR4.OSXSAVE and XCR0 the guest's. */
 void fpu_sync_cr0(void);
 
 extern struct vcpu vcpu;

@@ -37,7 +37,7 @@ void set_cpl(unsigned cpl)
 }
 
 /* The virtual selector the guest believes it has for a real CS or SS. */
-static uint32_t vsel(uint32_t real) { return (real & ~3u) | vcpu.cpl; }
+static uint32_t vsel(uint32_t real) { return (desc_guest_sel(real) & ~3u) | vcpu.cpl; }
 
 enum kind { K_EXC, K_SOFT, K_EXT };
 static unsigned delivering = ~0u;    /* the vector being delivered, ~0 when none */
@@ -227,7 +227,7 @@ void emulate_iret(struct guest_frame *f, bool op16)
     shared->count.emulated[EMU_IRET]++;
     if (f->eflags & EFL_NT) guest_stop(STOP_UNSUPPORTED, "IRET with NT set (a task return); not supported");
     if (op16) guest_stop(STOP_UNSUPPORTED, "16-bit IRET; not supported");
-    desc_sync();
+    desc_sync(f);
     if (!pop_words(f, w, 3, op16, 0)) return;
     if (w[2] & EFL_VM) guest_stop(STOP_UNSUPPORTED, "IRET to virtual-8086 mode; not supported");
     if (!return_cs_ok(f, w[1])) return;
@@ -245,7 +245,7 @@ void emulate_retf(struct guest_frame *f, uint32_t imm, bool op16)
     uint32_t w[2];
     shared->count.emulated[EMU_RETF]++;
     if (op16) guest_stop(STOP_UNSUPPORTED, "16-bit far return; not supported");
-    desc_sync();
+    desc_sync(f);
     if (!pop_words(f, w, 2, op16, 0)) return;
     if (!return_cs_ok(f, w[1])) return;
     bool outward = (w[1] & 3) > vcpu.cpl;

@@ -12,6 +12,7 @@
 #include "monitor/mon.h"
 #include "monitor/tables.h"
 #include "monitor/gmem.h"
+#include "monitor/desc.h"
 #include "paging/vtlb.h"
 #include "arch/x86/mmu.h"
 #include "arch/x86/regs.h"
@@ -65,6 +66,7 @@ static void move(struct guest_frame *f, const struct msg *answer, uint32_t to)
     vtlb_region_link(to, true);
     reload_segments(to);
     shared->region = to;
+    desc_ldt_install(to);
     vtlb_region_link(from, false);
     vtlb_flush_all();
     struct msg req = { .type = MSG_RELOCATE, .a = { to, 1 } };

@@ -3,9 +3,11 @@
 #include "supervisor/log.h"
 #include "arch/x86/cpu.h"
 #include "drivers/pit.h"
+#include "drivers/rtc.h"
 
 static uint64_t tsc0;
 static uint32_t tsc_khz;
+static uint64_t epoch;
 
 void clock_init(void)
 {
@@ -17,7 +19,10 @@ void clock_init(void)
     uint64_t cycles = rdtsc() - start;
     tsc_khz = (uint32_t)(cycles * tick_hz / 20 / 1000);
     if (!tsc_khz) tsc_khz = 1;
+    struct rtc_time now;
+    rtc_read(&now);
     tsc0 = rdtsc();
+    epoch = rtc_to_epoch(&now);
     kprintf("clock: TSC at %u.%03u MHz\n", tsc_khz / 1000, tsc_khz % 1000);
 }
 
@@ -29,3 +34,4 @@ uint64_t clock_ns(void)
 }
 
 uint32_t clock_tsc_khz(void) { return tsc_khz; }
+uint64_t clock_epoch(void) { return epoch; }

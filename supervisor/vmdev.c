@@ -24,6 +24,7 @@ void vmdev_init(struct vm *vm)
     vpic_init(&vm->dev.pic);
     for (unsigned i = 0; i < sizeof pic_boot / sizeof pic_boot[0]; i++)
         vpic_write(&vm->dev.pic, pic_boot[i][0], pic_boot[i][1]);
+    vcmos_init(&vm->dev.cmos, clock_epoch(), vm->guest_pages * 4096u);
     vpit_init(&vm->dev.pit);
     vpit_write(&vm->dev.pit, VPIT_CTRL, 0x36, now);
     vpit_write(&vm->dev.pit, VPIT_CH0, 0, now);
@@ -169,6 +170,7 @@ uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size)
     if (size == 1 && port >= COM1 && port < COM1 + 8) return uart_in(&vm->dev, port - COM1);
     if (size == 1 && pic_port(port)) return vpic_read(&vm->dev.pic, port);
     if (size == 1 && pit_port(port)) return vpit_read(&vm->dev.pit, port, clock_ns());
+    if (size == 1 && (port == VCMOS_INDEX || port == VCMOS_DATA)) return vcmos_read(&vm->dev.cmos, port, clock_ns());
     return size == 1 ? 0xff : size == 2 ? 0xffff : 0xffffffffu;
 }
 
@@ -183,4 +185,5 @@ void vmdev_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
     if (size == 1 && port >= COM1 && port < COM1 + 8) uart_out(vm, port - COM1, (uint8_t)value);
     else if (size == 1 && pic_port(port)) vpic_write(&vm->dev.pic, port, (uint8_t)value);
     else if (size == 1 && pit_port(port)) vpit_write(&vm->dev.pit, port, (uint8_t)value, clock_ns());
+    else if (size == 1 && (port == VCMOS_INDEX || port == VCMOS_DATA)) vcmos_write(&vm->dev.cmos, port, (uint8_t)value, clock_ns());
 }

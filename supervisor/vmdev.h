@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include "supervisor/dev/vpic.h"
 #include "supervisor/dev/vpit.h"
+#include "supervisor/dev/vcmos.h"
 
 #define EXIT_PORT 0xf4
 
@@ -12,6 +13,7 @@ struct vm;
 struct vmdev {
     struct vpic pic;
     struct vpit pit;
+    struct vcmos cmos;
     uint8_t uart_ier, uart_lcr, uart_mcr, uart_scr, uart_dll, uart_dlm, uart_fcr;
     uint8_t rx[16];                /* received bytes waiting for the guest */
     unsigned rx_head, rx_count;

@@ -26,6 +26,10 @@
 #define CR4_OSFXSR (1u << 9)
 #define CR4_OSXMMEXCPT (1u << 10)
 #define CR4_UMIP (1u << 11)
+#define CR4_FSGSBASE (1u << 16)
+#define CR4_OSXSAVE (1u << 18)
+#define CR4_SMEP (1u << 20)
+#define CR4_SMAP (1u << 21)
 
 #define EFL_CF   (1u << 0)
 #define EFL_FIXED (1u << 1)    /* always reads as 1 */
