@@ -36,8 +36,9 @@ class Run:
                 % (self.code, " (timed out)" if self.timed_out else "", tail1, tail2))
 
 
-def _converse(argv, prompt, data, timeout):
-    """Run QEMU with COM1 on stdio: type data after the prompt; (exit code or None on timeout, output)."""
+def _converse(argv, prompt, data, timeout, until=None):
+    """Run QEMU with COM1 on stdio: type data after the prompt (if any); stop early once COM1
+    shows `until`. Returns (exit code, or None on timeout or early stop, output)."""
     import select
     import time
     deadline = time.time() + timeout
@@ -55,24 +56,35 @@ def _converse(argv, prompt, data, timeout):
             if not chunk:
                 break
             out += chunk
-        if not sent and prompt in out:
+        if not sent and prompt is not None and prompt in out:
             p.stdin.write(data)
             p.stdin.flush()
             sent = True
+        if until is not None and until in out:
+            # let the rest of the line arrive, then stop the machine
+            time.sleep(0.2)
+            r, _, _ = select.select([p.stdout], [], [], 0.5)
+            if r:
+                out += os.read(p.stdout.fileno(), 65536)
+            p.kill()
+            p.wait()
+            return None, out
     return p.wait(), out
 
 
 def qemu(kernel=None, append=None, initrd=None, iso=None, mem=512, timeout=30, cpu="max",
-         extra=(), com1_input=None):
+         extra=(), com1_input=None, until=None, com2=True):
     """Boot `kernel` (Multiboot ELF, with -append/-initrd) or `iso`; return a Run.
     com1_input: (prompt, bytes): the bytes are typed on COM1 once COM1 has shown the prompt
-    (COM1 then runs on QEMU's stdio)."""
+    (COM1 then runs on QEMU's stdio). until: stop QEMU once COM1 shows these bytes.
+    com2: give the machine a second serial port (captured to a file)."""
     with tempfile.TemporaryDirectory(prefix="umbra-qemu-") as tmp:
         c1 = os.path.join(tmp, "com1")
         c2 = os.path.join(tmp, "com2")
         argv = ["qemu-system-i386", "-accel", "tcg", "-cpu", cpu, "-m", str(mem),
                 "-display", "none", "-nodefaults", "-no-reboot",
-                "-serial", "stdio" if com1_input is not None else "file:" + c1, "-serial", "file:" + c2,
+                "-serial", "stdio" if (com1_input is not None or until) else "file:" + c1,
+                *(["-serial", "file:" + c2] if com2 else []),
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
         if kernel:
             argv += ["-kernel", kernel]
@@ -85,8 +97,9 @@ def qemu(kernel=None, append=None, initrd=None, iso=None, mem=512, timeout=30, c
         argv += list(extra)
         timed_out = False
         try:
-            if com1_input is not None:
-                code, out = _converse(argv, com1_input[0], com1_input[1], timeout)
+            if com1_input is not None or until:
+                prompt, data = com1_input if com1_input else (None, b"")
+                code, out = _converse(argv, prompt, data, timeout, until)
                 timed_out = code is None
                 with open(c1, "wb") as f:
                     f.write(out)
