@@ -10,6 +10,7 @@
 #include "monitor/emulate.h"
 #include "monitor/mon.h"
 #include "monitor/emu/decode.h"
+#include "monitor/emu/emulate.h"
 #include "monitor/desc.h"
 #include "monitor/gmem.h"
 #include "monitor/reflect.h"
@@ -340,6 +341,42 @@ static enum fetched fetch_decode(struct guest_frame *f, struct emu_insn *in)
     struct seg_desc cs = desc_shadow_of((uint16_t)f->cs);
     bool code32 = (cs.hi >> 22) & 1;      /* the D bit of the code segment */
     return emu_decode(b, n, code32, in) == EMU_OK ? FETCH_OK : FETCH_UNKNOWN;
+}
+
+/* The emulator's bus: guest-linear memory with the guest's rights; remembers where it faulted. */
+static uint32_t bus_fault_va;
+static uint32_t bus_read(void *ctx, uint32_t lin, void *buf, unsigned n)
+{
+    (void)ctx;
+    return glin_read(lin, buf, n, acc_cpl(), &bus_fault_va);
+}
+static uint32_t bus_write(void *ctx, uint32_t lin, const void *buf, unsigned n)
+{
+    (void)ctx;
+    return glin_write(lin, buf, n, acc_cpl(), &bus_fault_va);
+}
+
+void emulate_data_access(struct guest_frame *f)
+{
+    static const struct emu_bus bus = { bus_read, bus_write, 0 };
+    struct emu_insn in;
+    enum fetched r = fetch_decode(f, &in);
+    if (r == FETCH_FAULTED) return;
+    struct emu_cpu c = {
+        { f->eax, f->ecx, f->edx, f->ebx, f->esp, f->ebp, f->esi, f->edi }, f->eip, f->eflags,
+        { seg_base((uint16_t)f->es), seg_base((uint16_t)f->cs), seg_base((uint16_t)f->ss),
+          seg_base((uint16_t)f->ds), seg_base((uint16_t)f->fs), seg_base((uint16_t)f->gs) },
+    };
+    uint32_t fault = 0;
+    enum emu_status st = r == FETCH_OK ? emu_execute(&in, &c, &bus, &fault) : EMU_UNSUPPORTED;
+    if (st == EMU_FAULT) { deliver_pf(f, bus_fault_va, fault); return; }
+    if (st != EMU_OK)
+        guest_stop(STOP_UNSUPPORTED, "an instruction at %08x touches memory with nothing behind it, and umbra "
+                   "cannot emulate that instruction (opcode %x)", f->eip, in.opcode);
+    f->eax = c.gpr[R_EAX]; f->ecx = c.gpr[R_ECX]; f->edx = c.gpr[R_EDX]; f->ebx = c.gpr[R_EBX];
+    f->esp = c.gpr[R_ESP]; f->ebp = c.gpr[R_EBP]; f->esi = c.gpr[R_ESI]; f->edi = c.gpr[R_EDI];
+    f->eip = c.eip;
+    f->eflags = (f->eflags & ~0x8d5u) | (c.eflags & 0x8d5u);      /* the arithmetic flags */
 }
 
 void np_fault(struct guest_frame *f)

@@ -9,5 +9,9 @@ void gp_fault(struct guest_frame *f);
 /* #NP from the guest: an IRET or far RET from the guest kernel to user mode meets the user
  * code descriptor the monitor hides in kernel mode; emulate it. Any other #NP is the guest's. */
 void np_fault(struct guest_frame *f);
+/* Perform the data instruction at the guest's EIP through the guest's own page tables, where
+ * holes (no RAM, no device) read as all ones and ignore writes. Used for accesses the monitor
+ * cannot map: writes to holes, anything in the monitor's range while the guest sees a hole. */
+void emulate_data_access(struct guest_frame *f);
 
 #endif

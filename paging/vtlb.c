@@ -22,6 +22,7 @@
 #include "monitor/pool.h"
 #include "monitor/reflect.h"
 #include "monitor/relocate.h"
+#include "monitor/emulate.h"
 #include "arch/x86/mmu.h"
 #include "arch/x86/regs.h"
 #include "lib/string.h"
@@ -158,17 +159,19 @@ void page_fault(struct guest_frame *f)
         deliver_pf(f, va, e);
         return;
     }
-    if (va - shared->region < MON_REGION_SIZE) relocate_monitor(va);
-    bool may_write = vcpu.cpl == 3 ? t.write_ok : (t.write_ok || !(vcpu.cr0 & CR0_WP));
+    bool in_region = va - shared->region < MON_REGION_SIZE;
     pae_entry_t entry;
-    if (gpa_is_ram(t.gpa)) {
+    if (!gpa_is_ram(t.gpa)) {
+        /* Nothing behind it: reads give all ones (a shared read-only page of them), writes
+         * are dropped by emulating the instruction, and so is any access that falls in the
+         * monitor's own range, where no guest page can be mapped. */
+        if ((acc & ACC_WRITE) || in_region) { emulate_data_access(f); return; }
+        entry = ((pae_entry_t)shared->ones_frame << PAGE_SHIFT) | PTE_P | PTE_U;
+    } else {
+        if (in_region) relocate_monitor(va);
+        bool may_write = vcpu.cpl == 3 ? t.write_ok : (t.write_ok || !(vcpu.cr0 & CR0_WP));
         entry = ((pae_entry_t)gpa_frame(t.gpa) << PAGE_SHIFT) | PTE_P | PTE_U;
         if (may_write && t.dirty) entry |= PTE_W;
-    } else {
-        if (acc & ACC_WRITE)
-            guest_stop(STOP_UNSUPPORTED, "write to guest-physical %08x (linear %08x), where the VM has "
-                       "no RAM or device", t.gpa, va);
-        entry = ((pae_entry_t)shared->ones_frame << PAGE_SHIFT) | PTE_P | PTE_U;
     }
     struct view *v = &views[vcpu.cpl == 3 ? VIEW_USER : VIEW_KERNEL];
     pae_entry_t *pte = shadow_pte(v, va);

@@ -132,8 +132,17 @@ def relocation():
     assert "monitor moved to" in r.text("com2"), r.describe()
 
 
+
+def memory_holes():
+    elf = fixtures.build("hole", asm="hole.asm")
+    r = in_umbra([elf + " vm=h mem=64M"])
+    assert r.com1 == b"ffffffff\nffffffff\n", r.describe()
+    assert r.exit_status == 0, r.describe()
+
+
 def cases():
     return [("same_as_native_0", same_as_native(0)), ("same_as_native_5", same_as_native(5)),
             ("bad_modules", bad_modules), ("two_vms", two_vms), ("guest_words", guest_words),
             ("triple_fault", triple_fault), ("paging", paging("")), ("pool_refills", pool_refills),
-            ("timer", fixture_same_as_native("timer", "timer.asm")), ("relocation", relocation)]
+            ("timer", fixture_same_as_native("timer", "timer.asm")), ("relocation", relocation),
+            ("memory_holes", memory_holes)]
