@@ -115,7 +115,7 @@ test: all $(BUILD)/unit
 	python3 tests/run.py
 
 bench: all
-	@echo "bench: no benchmarks yet"
+	python3 tools/bench.py $(BENCHFLAGS)
 
 clean:
 	rm -rf $(BUILD)

@@ -14,7 +14,8 @@ INPUT = {"echo": (b"type a line\n", b"hello, umbra\n")}
 
 def guest_list():
     return sorted(os.path.splitext(os.path.basename(p))[0]
-                  for p in glob.glob(os.path.join(ROOT, "tests", "guests", "*.c")) if not p.endswith("demo.c"))
+                  for p in glob.glob(os.path.join(ROOT, "tests", "guests", "*.c"))
+                  if not p.endswith(("demo.c", "bench.c")))
 
 
 def elf(name):
