@@ -14,12 +14,14 @@ extern const uint32_t mstub_table[256];
 
 void tables_init(void)
 {
-    /* Every vector enters the monitor at CPL0. Software INT n from the guest therefore
-     * raises #GP (gate DPL 0 < CPL 3), except INT3 and INTO, which must arrive as #BP and
-     * #OF: their gates are DPL 3 and the monitor checks the guest's own gate DPL. */
+    /* Every vector enters the monitor at CPL0. INT3 and INTO must arrive as #BP and #OF, and
+     * INT n for the vectors no exception or host interrupt uses (MON_SOFT_FIRST and up) arrives
+     * directly as vector n: those gates are DPL 3, and the monitor applies the guest's own gate
+     * DPL when it delivers. INT n for the other vectors raises #GP (gate DPL 0 < CPL 3) and is
+     * decoded. */
     for (unsigned v = 0; v < 256; v++)
         mon_idt[v] = gate_make(MON_SEL_CS, mstub_table[v], DESC_TYPE_INTGATE32,
-                               (v == EXC_BP || v == EXC_OF) ? 3 : 0);
+                               (v == EXC_BP || v == EXC_OF || v >= MON_SOFT_FIRST) ? 3 : 0);
     memset(&mon_tss, 0, sizeof mon_tss);
     mon_tss.ss0 = MON_SEL_DS;
     mon_tss.esp0 = (uint32_t)mon_stack + sizeof mon_stack;

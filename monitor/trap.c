@@ -60,6 +60,11 @@ void monitor_trap(struct guest_frame *f)
         break;
     default:
         if (v < 32) deliver_exception(f, v, f->error);
+        else if (v >= MON_SOFT_FIRST) {
+            /* INT n (CD ib) came straight here with EIP past it; a refused INT faults on itself. */
+            f->eip -= 2;
+            deliver_soft(f, v, f->eip + 2);
+        }
         else guest_stop(STOP_MONITOR_FAULT, "unexpected vector %u", v);
         break;
     }
