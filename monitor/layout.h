@@ -114,7 +114,7 @@ enum emu_kind {
 };
 
 struct vm_counters {
-    uint32_t traps[48];            /* by vector: 0-31 exceptions, 32-47 host interrupts */
+    uint32_t traps[49];            /* by vector: 0-31 exceptions, 32-47 host interrupts, 48: INT n */
     uint32_t emulated[EMU_KINDS];
     uint32_t reflected[32];        /* exceptions delivered to the guest, by vector */
     uint32_t interrupts_injected;

@@ -47,6 +47,7 @@ static void print_counters(struct vm *vm)
     const struct vm_counters *c = &vm->shared->count;
     kprintf("vm %s: traps:", vm->set.name);
     for (unsigned v = 0; v < 48; v++) if (c->traps[v]) kprintf(" #%u=%u", v, c->traps[v]);
+    if (c->traps[48]) kprintf(" int=%u", c->traps[48]);
     kprintf("\nvm %s: emulated:", vm->set.name);
     for (unsigned k = 0; k < EMU_KINDS; k++) if (c->emulated[k]) kprintf(" %s=%u", emu_names[k], c->emulated[k]);
     kprintf("\nvm %s: reflected:", vm->set.name);

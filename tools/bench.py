@@ -30,7 +30,7 @@ def parse(com1):
 def traps(log):
     """Total traps of the VM, from umbra's counter line 'vm NAME: traps: #13=... #14=...'."""
     m = re.search(r"traps:([^\n]*)", log)
-    return sum(int(x) for x in re.findall(r"#\d+=(\d+)", m.group(1))) if m else 0
+    return sum(int(x) for x in re.findall(r"(?:#\d+|int)=(\d+)", m.group(1))) if m else 0
 
 
 def run(where, only, n, icount):
