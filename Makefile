@@ -41,7 +41,7 @@ UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(HOST_SRC:%.c=$(BUILD)/host/%.o) $(UNIT_SRC:%.c=$(BUILD)/host/%.o)
 
 PACKAGES := gcc-i686-linux-gnu binutils-i686-linux-gnu nasm grub-pc-bin grub-common \
-            xorriso mtools qemu-system-x86 python3 gcc make
+            xorriso mtools qemu-system-x86 python3 gcc make bochs bochsbios vgabios bochs-term
 
 # Guest test kernels and the demo guest: tests/guests/guests.mk defines GUESTS and their rules.
 GUESTS :=

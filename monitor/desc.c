@@ -70,7 +70,8 @@ bool guest_desc(uint16_t sel, struct seg_desc *d)
 static struct seg_desc shadow_in(struct seg_desc g, uint32_t i, uint8_t *uc)
 {
     if (!(desc_access(g) & DESC_S)) return (struct seg_desc){ 0, 0 };
-    bool ucode = desc_is_code(g) && desc_dpl(g) == 3;
+    /* User code: non-conforming code of DPL 3 (conforming code keeps the caller's CPL). */
+    bool ucode = desc_is_code(g) && desc_dpl(g) == 3 && !(desc_access(g) & DESC_TYPE_CONFORMING);
     if (ucode) uc[i / 8] |= (uint8_t)(1u << (i % 8));
     else uc[i / 8] &= (uint8_t)~(1u << (i % 8));
     desc_set_dpl(&g, 3);

@@ -8,7 +8,7 @@ section .text
 VECTOR_STUBS mstub_, trap_common
 
 extern monitor_trap, monitor_resume
-global return_to_guest, monitor_entry_from_host, mstub_table
+global return_to_guest, return_iret, monitor_entry_from_host, mstub_table
 trap_common:
     pusha
     push ds
@@ -31,6 +31,7 @@ return_to_guest:
     pop ds
     popa
     add esp, 8
+return_iret:
     iret
 
 ; The transition page lands here (CS = MON_SEL_CS) after loading the monitor's CR3 and GDT.

@@ -6,11 +6,17 @@
 #include "paging/vtlb.h"
 #include "arch/x86/regs.h"
 
-/* A trap taken inside the monitor itself is a monitor bug: report it and stop the guest. */
+extern char return_iret[];
+
+/* A trap taken inside the monitor itself is a monitor bug, unless it is the IRET back to the
+ * guest refusing the guest's own segments: then the guest's state is what cannot go on. */
 static void monitor_fault(struct guest_frame *f)
 {
     uint32_t cr2;
     __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+    if (f->eip == (uint32_t)return_iret)
+        guest_stop(STOP_BAD_STATE, "the guest's segments cannot be loaded to resume it (exception %u, "
+                   "error %x): its descriptor tables changed under a segment it is using", f->vector, f->error);
     guest_stop(STOP_MONITOR_FAULT, "monitor fault: vector %u error %x at monitor eip %08x (cr2 %08x)",
                f->vector, f->error, f->eip, cr2);
 }

@@ -44,9 +44,8 @@ int gmain(uint32_t magic, uint32_t mbi)
 
     /* A not-present data segment: copy the data descriptor, clear P. */
     static uint64_t gdt2[8];
-    struct __attribute__((packed)) { uint16_t l; uint32_t b; } old, nw;
-    __asm__ volatile("sgdt %0" : "=m"(old));
-    memcpy(gdt2, (void *)old.b, 6 * 8);
+    struct __attribute__((packed)) { uint16_t l; uint32_t b; } nw;
+    memcpy(gdt2, guest_gdt(), 6 * 8);          /* not SGDT: it leaks on CPUs without UMIP */
     gdt2[6] = 0x00cf12000000ffffull;       /* data, DPL0, not present */
     nw.l = sizeof gdt2 - 1; nw.b = (uint32_t)gdt2;
     __asm__ volatile("lgdt %0" :: "m"(nw));

@@ -153,6 +153,8 @@ void tables_init(void)
     __asm__ volatile("lidt %0" :: "m"(idtr));
 }
 
+const uint64_t *guest_gdt(void) { return gdt; }
+
 void expect_trap(unsigned v, unsigned skip)
 {
     expected[v] = true;

@@ -34,6 +34,8 @@ __attribute__((noreturn)) void gexit(int status);
 
 /* GDT (kernel and user flat segments, a TSS) and IDT (every vector to gtrap). */
 void tables_init(void);
+/* The library's GDT (six entries: null, KCS, KDS, UCS, UDS, TSS). */
+const uint64_t *guest_gdt(void);
 /* Call h for vector v; dpl is the gate's DPL; trap selects a trap gate (IF kept). */
 void set_handler(unsigned v, ghandler h, unsigned dpl, bool trap);
 /* Run fn in ring 3 on its own stack; it comes back with INT 0x81 (RING0_RETURN). */
