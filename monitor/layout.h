@@ -96,6 +96,16 @@ struct guest_frame {
     uint32_t eip, cs, eflags, esp, ss;
 };
 
+/* How the monitor virtualizes the guest's page tables (the pt.* settings). */
+enum pt_engine { PT_SHADOW, PT_VTLB };          /* pt=shadow (the lazy engine) | pt=vtlb (baseline) */
+enum pt_write { PT_WRITE_EMULATE, PT_WRITE_STEP };  /* pt.write=emulate | singlestep */
+enum pt_protect { PT_PROTECT_RO, PT_PROTECT_US };   /* pt.protect=ro | us */
+#define PT_PREFAULT_MAX 32u
+#define PT_ROOTS_MAX    64u
+struct pt_settings {
+    uint8_t engine, write, protect, prefault, roots;
+};
+
 /* Why a guest was stopped by the monitor. */
 enum stop_reason {
     STOP_NONE,
@@ -134,6 +144,7 @@ struct vm_shared {
     uint32_t pool_min, pool_max;
     uint32_t pool_initial;         /* pool slots 0..pool_initial-1 are backed at start;
                                       slots 0-4 hold the first shadow root (PDPT, 4 PDs) */
+    struct pt_settings pt;
     /* Kept current by the monitor. */
     volatile uint32_t guest_if;    /* the guest's virtual IF */
     volatile uint32_t irq_pending; /* set by the supervisor: a virtual interrupt waits */

@@ -94,6 +94,20 @@ static void cmd_append(struct vm_settings *set, const char *s, size_t n)
     set->cmdline[len] = 0;
 }
 
+/* pt=shadow|vtlb, pt.write=emulate|singlestep, pt.protect=ro|us; false with the reason. */
+static bool parse_pt_choice(const struct word *w, struct pt_settings *pt, char *why, unsigned whylen)
+{
+    static const char *const names[3][2] = { { "shadow", "vtlb" }, { "emulate", "singlestep" }, { "ro", "us" } };
+    unsigned k = word_key_is(w, "pt") ? 0 : word_key_is(w, "pt.write") ? 1 : 2;
+    for (unsigned i = 0; i < 2; i++) {
+        if (!span_is(w->val, w->vallen, names[k][i])) continue;
+        if (k == 0) pt->engine = (uint8_t)i; else if (k == 1) pt->write = (uint8_t)i; else pt->protect = (uint8_t)i;
+        return true;
+    }
+    snfmt(why, whylen, "%.*s: expected %s or %s", (int)w->len, w->text, names[k][0], names[k][1]);
+    return false;
+}
+
 bool guest_parse(const char *string, struct vm_settings *set, char *why, unsigned whylen)
 {
     struct word w;
@@ -103,6 +117,7 @@ bool guest_parse(const char *string, struct vm_settings *set, char *why, unsigne
     set->mem = DEFAULT_MEM;
     set->pool_min = 16;
     set->pool_max = 128;
+    set->pt = (struct pt_settings){ PT_SHADOW, PT_WRITE_EMULATE, PT_PROTECT_RO, 8, PT_ROOTS_MAX };
     while (word_next(&cur, &w)) {
         bool was_first = first;
         first = false;
@@ -127,8 +142,20 @@ bool guest_parse(const char *string, struct vm_settings *set, char *why, unsigne
                 return false;
             }
             if (w.key[5] == 'm' && w.key[6] == 'i') set->pool_min = v; else set->pool_max = v;
+        } else if (word_key_is(&w, "pt") || word_key_is(&w, "pt.write") || word_key_is(&w, "pt.protect")) {
+            if (!parse_pt_choice(&w, &set->pt, why, whylen)) return false;
+        } else if (word_key_is(&w, "pt.prefault") || word_key_is(&w, "pt.roots")) {
+            uint32_t v;
+            bool roots = word_key_is(&w, "pt.roots");
+            uint32_t lo = roots ? 1 : 0, hi = roots ? PT_ROOTS_MAX : PT_PREFAULT_MAX;
+            if (!parse_u32(w.val, w.vallen, &v) || v < lo || v > hi) {
+                snfmt(why, whylen, "%.*s: expected a number from %u to %u", (int)w.len, w.text, lo, hi);
+                return false;
+            }
+            if (roots) set->pt.roots = (uint8_t)v; else set->pt.prefault = (uint8_t)v;
         } else {
-            snfmt(why, whylen, "unknown setting '%.*s' (settings: vm= mem= pool.min= pool.max=; guest words go after --)",
+            snfmt(why, whylen, "unknown setting '%.*s' (settings: vm= mem= pool.min= pool.max= pt= pt.write= "
+                  "pt.protect= pt.prefault= pt.roots=; guest words go after --)",
                   (int)w.len, w.text);
             return false;
         }

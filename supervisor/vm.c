@@ -246,6 +246,7 @@ bool vm_create(struct vm *vm, unsigned id, const struct vm_settings *set, char *
     s->ones_frame = ones_pfn;
     s->pool_min = set->pool_min;
     s->pool_max = set->pool_max;
+    s->pt = set->pt;
     s->pool_initial = vm->pool_backed;
 
     vm->transition_off = h->transition_off;

@@ -14,6 +14,7 @@ struct vm_settings {
     char name[16];
     uint64_t mem;                  /* guest RAM in bytes */
     uint32_t pool_min, pool_max;   /* free-page watermarks of the monitor's pool */
+    struct pt_settings pt;         /* pt=, pt.write=, pt.protect=, pt.prefault=, pt.roots= */
     char cmdline[256];             /* what the guest's Multiboot info says */
 };
 
