@@ -14,7 +14,7 @@
 #include "monitor/desc.h"
 #include "monitor/gmem.h"
 #include "monitor/reflect.h"
-#include "paging/vtlb.h"
+#include "paging/paging.h"
 #include "arch/x86/regs.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/mmu.h"
@@ -186,6 +186,7 @@ static void emulate_xsetbv(struct guest_frame *f, const struct emu_insn *in)
 /* MOV to CR0/CR2/CR3/CR4 with the checks the guest's CPU makes; false after a fault. */
 static bool write_cr(struct guest_frame *f, unsigned cr, uint32_t v)
 {
+    if (cr != 2) pt_reserve();          /* may suspend; the instruction then runs again */
     switch (cr) {
     case 0: {
         if ((v & CR0_PG) && !(v & CR0_PE)) { gp0(f); return false; }
@@ -195,12 +196,12 @@ static bool write_cr(struct guest_frame *f, unsigned cr, uint32_t v)
             guest_stop(STOP_UNSUPPORTED, "the guest turned on PAE paging; only 32-bit paging guests are supported yet");
         uint32_t old = vcpu.cr0;
         vcpu.cr0 = v | CR0_ET;
-        if ((old ^ vcpu.cr0) & (CR0_PG | CR0_WP)) vtlb_flush_all();
+        if ((old ^ vcpu.cr0) & (CR0_PG | CR0_WP)) pt_mode_changed();
         fpu_sync_cr0();
         break;
     }
     case 2: vcpu.cr2 = v; break;
-    case 3: vcpu.cr3 = v; vtlb_flush_all(); break;
+    case 3: vcpu.cr3 = v; pt_cr3_written(); break;
     case 4: {
         if (v & ~cr4_allowed()) { gp0(f); return false; }
         if ((v & CR4_PAE) && (vcpu.cr0 & CR0_PG))
@@ -208,7 +209,7 @@ static bool write_cr(struct guest_frame *f, unsigned cr, uint32_t v)
         if (v & (CR4_VME | CR4_PVI)) guest_stop(STOP_UNSUPPORTED, "CR4.VME/PVI (virtual-8086 extensions) not supported");
         uint32_t old = vcpu.cr4;
         vcpu.cr4 = v;
-        if ((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE)) vtlb_flush_all();
+        if ((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE)) pt_mode_changed();
         fpu_sync_cr0();
         break;
     }
@@ -319,7 +320,7 @@ static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
         break;
     case 7:
         shared->count.emulated[EMU_INVLPG]++;
-        vtlb_flush_va(operand_linear(f, in, 0));
+        pt_invlpg(operand_linear(f, in, 0));
         break;
     }
     f->eip += in->len;
@@ -356,27 +357,38 @@ static uint32_t bus_write(void *ctx, uint32_t lin, const void *buf, unsigned n)
     return glin_write(lin, buf, n, acc_cpl(), &bus_fault_va);
 }
 
-void emulate_data_access(struct guest_frame *f)
+bool emulate_memory_insn(struct guest_frame *f)
 {
     static const struct emu_bus bus = { bus_read, bus_write, 0 };
     struct emu_insn in;
     enum fetched r = fetch_decode(f, &in);
-    if (r == FETCH_FAULTED) return;
+    if (r == FETCH_FAULTED) return true;
+    if (r != FETCH_OK) return false;
     struct emu_cpu c = {
         { f->eax, f->ecx, f->edx, f->ebx, f->esp, f->ebp, f->esi, f->edi }, f->eip, f->eflags,
         { seg_base((uint16_t)f->es), seg_base((uint16_t)f->cs), seg_base((uint16_t)f->ss),
           seg_base((uint16_t)f->ds), seg_base((uint16_t)f->fs), seg_base((uint16_t)f->gs) },
     };
     uint32_t fault = 0;
-    enum emu_status st = r == FETCH_OK ? emu_execute(&in, &c, &bus, &fault) : EMU_UNSUPPORTED;
-    if (st == EMU_FAULT) { deliver_pf(f, bus_fault_va, fault); return; }
-    if (st != EMU_OK)
-        guest_stop(STOP_UNSUPPORTED, "an instruction at %08x touches memory with nothing behind it, and umbra "
-                   "cannot emulate that instruction (opcode %x)", f->eip, in.opcode);
+    enum emu_status st = emu_execute(&in, &c, &bus, &fault);
+    if (st == EMU_FAULT) { deliver_pf(f, bus_fault_va, fault); return true; }
+    if (st != EMU_OK) return false;
     f->eax = c.gpr[R_EAX]; f->ecx = c.gpr[R_ECX]; f->edx = c.gpr[R_EDX]; f->ebx = c.gpr[R_EBX];
     f->esp = c.gpr[R_ESP]; f->ebp = c.gpr[R_EBP]; f->esi = c.gpr[R_ESI]; f->edi = c.gpr[R_EDI];
     f->eip = c.eip;
     f->eflags = (f->eflags & ~0x8d5u) | (c.eflags & 0x8d5u);      /* the arithmetic flags */
+    return true;
+}
+
+void emulate_data_access(struct guest_frame *f)
+{
+    if (!emulate_memory_insn(f)) {
+        uint8_t op = 0;
+        uint32_t fva;
+        glin_read(seg_base((uint16_t)f->cs) + f->eip, &op, 1, acc_cpl(), &fva);
+        guest_stop(STOP_UNSUPPORTED, "an instruction at %08x touches memory with nothing behind it, and umbra "
+                   "cannot emulate that instruction (first byte %x)", f->eip, op);
+    }
 }
 
 void np_fault(struct guest_frame *f)

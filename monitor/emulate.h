@@ -1,6 +1,7 @@
 /* Emulating the privileged instructions a deprivileged guest kernel traps on (#GP at CPL3). */
 #ifndef MONITOR_EMULATE_H
 #define MONITOR_EMULATE_H
+#include <stdbool.h>
 #include "monitor/layout.h"
 
 /* #GP from the guest: emulate the instruction if the guest's CPU would have run it, else
@@ -13,5 +14,8 @@ void np_fault(struct guest_frame *f);
  * holes (no RAM, no device) read as all ones and ignore writes. Used for accesses the monitor
  * cannot map: writes to holes, anything in the monitor's range while the guest sees a hole. */
 void emulate_data_access(struct guest_frame *f);
+/* Perform the data instruction at the guest's EIP through the guest's page tables (or deliver
+ * the fault it takes); false when the emulator cannot, and then nothing changed. */
+bool emulate_memory_insn(struct guest_frame *f);
 
 #endif

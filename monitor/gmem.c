@@ -2,6 +2,8 @@
 #include "monitor/gmem.h"
 #include "monitor/mon.h"
 #include "paging/gwalk.h"
+#include "paging/stlb.h"
+#include "paging/paging.h"
 #include "arch/x86/mmu.h"
 #include "lib/string.h"
 
@@ -25,7 +27,7 @@ static uint8_t *window(unsigned w, uint32_t pfn)
 }
 
 bool gpa_is_ram(uint32_t gpa) { return (gpa >> PAGE_SHIFT) < shared->guest_pages; }
-uint32_t gpa_frame(uint32_t gpa) { return gft[gpa >> PAGE_SHIFT]; }
+uint32_t gpa_frame(uint32_t gpa) { return gft[gpa >> PAGE_SHIFT] & GFT_FRAME; }
 
 /* Copy within one guest-physical page: to_guest picks the direction. */
 static void gpa_copy_page(uint32_t gpa, void *buf, uint32_t n, bool to_guest, unsigned w)
@@ -75,7 +77,7 @@ static uint32_t glin_copy(uint32_t va, void *buf, uint32_t n, unsigned acc, uint
     for (uint32_t done = 0; done < n;) {
         struct gtrans t;
         uint32_t a = va + done;
-        uint32_t e = guest_walk(&m, a, acc, &t);
+        uint32_t e = stlb_walk(&m, a, acc, &t);
         if (e) { *fault_va = a; return e; }
         uint32_t chunk = PAGE_SIZE - (a & (PAGE_SIZE - 1));
         done += chunk;
@@ -83,10 +85,11 @@ static uint32_t glin_copy(uint32_t va, void *buf, uint32_t n, unsigned acc, uint
     for (uint32_t done = 0; done < n;) {
         struct gtrans t;
         uint32_t a = va + done;
-        guest_walk(&m, a, acc, &t);
+        stlb_walk(&m, a, acc, &t);
         uint32_t chunk = PAGE_SIZE - (a & (PAGE_SIZE - 1));
         if (chunk > n - done) chunk = n - done;
         gpa_copy_page(t.gpa, b + done, chunk, to_guest, W_PHYS);
+        if (to_guest && gpa_is_ram(t.gpa)) pt_guest_written(t.gpa, chunk);
         done += chunk;
     }
     return 0;

@@ -32,6 +32,12 @@
 #define MON_OFF_GFT        0x110000u
 #define MON_GFT_MAX        ((0x200000u - MON_OFF_GFT) / 4)
 #define MON_OFF_POOL       0x200000u
+/* A guest frame table word: the host frame, and above it bits the shadow engine keeps. */
+#define GFT_FRAME          0x000fffffu
+#define GFT_HINT_SHIFT     20            /* a leaf shadow page (slot + 1) mapping it, 0 none */
+#define GFT_HINT           (0x3ffu << GFT_HINT_SHIFT)
+#define GFT_MANY           (1u << 30)    /* other leaf shadow pages may map it too */
+#define GFT_TABLE          (1u << 31)    /* a shadowed guest table: protected */
 #define MON_POOL_SLOTS     512u
 
 /* The real GDT: guest descriptors keep their own indices; the monitor's sit at the top. */
@@ -130,6 +136,13 @@ struct vm_counters {
     uint32_t interrupts_injected;
     uint32_t shadow_fills, shadow_flushes, guest_page_faults;
     uint32_t suspensions;
+    struct pt_counters {           /* the shadow engine (pt=shadow) */
+        uint32_t roots_built, roots_reused, roots_dropped;
+        uint32_t writes_emulated, writes_stepped, reads_emulated;
+        uint32_t unshadowed, prefaulted, zaps, shrinks;
+        uint32_t pages_now, pages_max, tables_max;
+        uint32_t stlb_hits, stlb_misses;
+    } pt;
 };
 
 /* The shared page: set-up by the supervisor, state and reports from the monitor. */

@@ -4,7 +4,7 @@
 #include "monitor/pool.h"
 #include "monitor/reflect.h"
 #include "monitor/desc.h"
-#include "paging/vtlb.h"
+#include "paging/paging.h"
 #include "arch/x86/regs.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
@@ -25,7 +25,7 @@ static void boot(struct guest_frame *f)
     vcpu.xcr0 = 1;                     /* x87 state only, as after reset */
     pool_init();
     desc_init();
-    vtlb_init();
+    pt_init();
     memset(f, 0, sizeof *f);
     f->eip = shared->entry_eip;
     f->eax = shared->entry_eax;
@@ -138,7 +138,9 @@ void before_guest(struct guest_frame *f)
 {
     f->eflags &= ~EFL_IOPL;
     if (vcpu.irq_shadow && f->eip != vcpu.shadow_eip) vcpu.irq_shadow = false;
-    if (vcpu.irq_shadow) {
+    if (pt_stepping()) {
+        /* A table write is being stepped: the instruction runs before any interrupt. */
+    } else if (vcpu.irq_shadow) {
         if ((f->eflags & EFL_IF) && (vcpu.pending_vector >= 0 || shared->irq_pending) && !vcpu.shadow_step) {
             vcpu.shadow_step = true;
             vcpu.guest_tf = (f->eflags & EFL_TF) != 0;
@@ -156,6 +158,7 @@ void before_guest(struct guest_frame *f)
         }
     }
     shared->guest_if = (f->eflags & EFL_IF) != 0;
+    pt_sync();
 }
 
 void monitor_resume(struct guest_frame *f)
@@ -169,7 +172,7 @@ void monitor_resume(struct guest_frame *f)
         switch (m.type) {
         case MSG_INJECT: vcpu.pending_vector = (int32_t)(m.a[0] & 0xff); break;
         case MSG_PAGES: pool_add(m.a[0], m.a[1]); break;
-        case MSG_SHRINK: pool_shrink(m.a[0]); break;
+        case MSG_SHRINK: pt_shrink(m.a[0]); break;
         default: answer = m; have_answer = true; break;
         }
     }

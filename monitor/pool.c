@@ -6,7 +6,8 @@
 #define region_pt ((volatile pae_entry_t *)MON_OFF_PT)
 static int16_t free_slot[MON_POOL_SLOTS];
 static unsigned nfree;
-static bool asked;
+static bool asked, refused;
+static unsigned need;         /* pages the work in hand needs free, beyond the minimum */
 
 void pool_init(void)
 {
@@ -37,6 +38,7 @@ void pool_add(uint32_t first, uint32_t count)
     for (uint32_t s = first; s < first + count && s < MON_POOL_SLOTS; s++)
         if (region_pt[(MON_OFF_POOL >> PAGE_SHIFT) + s] & PTE_P) pool_put((int)s);
     asked = false;
+    refused = count == 0;
 }
 
 void pool_shrink(uint32_t n)
@@ -49,8 +51,11 @@ void pool_shrink(uint32_t n)
 
 void pool_maybe_ask(void)
 {
-    if (nfree < shared->pool_min && !asked && !ring_full(&ring->to_host)) {
-        struct msg m = { .type = MSG_PAGES_WANTED, .a = { shared->pool_max - nfree } };
+    unsigned low = need > shared->pool_min ? need : shared->pool_min;
+    unsigned high = need > shared->pool_max ? need : shared->pool_max;
+    if (nfree >= need) need = 0;
+    if (nfree < low && !asked && !ring_full(&ring->to_host)) {
+        struct msg m = { .type = MSG_PAGES_WANTED, .a = { high - nfree } };
         ring_put(&ring->to_host, &m);
         asked = true;
     } else if (nfree > shared->pool_max) {
@@ -58,8 +63,14 @@ void pool_maybe_ask(void)
     }
 }
 
-void pool_wait(void)
+void pool_wait_for(unsigned n)
 {
+    if (refused && nfree < n)
+        guest_stop(STOP_UNSUPPORTED, "the monitor needs %u free pool pages and has %u; the host has no "
+                   "more memory (or the pool no more slots) to give this VM", n, nfree);
     asked = false;          /* ask now, whatever was said before */
+    need = n;
     suspend(0, 0, 0);
 }
+
+void pool_wait(void) { pool_wait_for(1); }

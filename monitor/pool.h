@@ -25,5 +25,7 @@ void pool_shrink(uint32_t n);
 void pool_maybe_ask(void);
 /* Suspend until the supervisor has refilled the pool, then retry the guest instruction. */
 __attribute__((noreturn)) void pool_wait(void);
+/* The same, asking for at least n free pages; stops the guest when the host said it has none. */
+__attribute__((noreturn)) void pool_wait_for(unsigned n);
 
 #endif

@@ -10,7 +10,7 @@
 #include "monitor/mon.h"
 #include "monitor/desc.h"
 #include "monitor/gmem.h"
-#include "paging/vtlb.h"
+#include "paging/paging.h"
 #include "arch/x86/regs.h"
 
 #define EXT 1u          /* error-code bit: an external event caused the fault */
@@ -33,7 +33,7 @@ void set_cpl(unsigned cpl)
     if (vcpu.cpl == cpl) return;
     vcpu.cpl = cpl;
     desc_mode_changed();
-    vtlb_set_view();
+    pt_set_view();
 }
 
 /* The virtual selector the guest believes it has for a real CS or SS. */

@@ -13,7 +13,7 @@
 #include "monitor/tables.h"
 #include "monitor/gmem.h"
 #include "monitor/desc.h"
-#include "paging/vtlb.h"
+#include "paging/paging.h"
 #include "arch/x86/mmu.h"
 #include "arch/x86/regs.h"
 
@@ -63,12 +63,12 @@ static void move(struct guest_frame *f, const struct msg *answer, uint32_t to)
 {
     (void)f; (void)answer;
     uint32_t from = shared->region;
-    vtlb_region_link(to, true);
+    pt_region_link(to, true);
     reload_segments(to);
     shared->region = to;
     desc_ldt_install(to);
-    vtlb_region_link(from, false);
-    vtlb_flush_all();
+    pt_region_link(from, false);
+    pt_relocated();
     struct msg req = { .type = MSG_RELOCATE, .a = { to, 1 } };
     suspend(&req, 0, 0);
 }

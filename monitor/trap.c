@@ -3,7 +3,7 @@
 #include "monitor/tables.h"
 #include "monitor/reflect.h"
 #include "monitor/emulate.h"
-#include "paging/vtlb.h"
+#include "paging/paging.h"
 #include "arch/x86/regs.h"
 
 extern char return_iret[];
@@ -29,6 +29,8 @@ void monitor_trap(struct guest_frame *f)
     /* The instruction in STI's shadow has run once the guest is elsewhere. A host interrupt
      * or a shadow fill before it leaves it still to run, and still shadowed. */
     if (vcpu.irq_shadow && f->eip != vcpu.shadow_eip) vcpu.irq_shadow = false;
+    /* A table write being single-stepped ends with the trap that follows it. */
+    if (pt_step_trap(f)) { before_guest(f); return; }
     if (vcpu.shadow_step) {
         /* Our TF stepped over it (or it trapped first): hide our TF again. */
         vcpu.shadow_step = false;
@@ -47,7 +49,7 @@ void monitor_trap(struct guest_frame *f)
         suspend(&req, 0, 0);
     }
     switch (v) {
-    case EXC_PF: page_fault(f); break;
+    case EXC_PF: pt_page_fault(f); break;
     case EXC_GP: gp_fault(f); break;
     case EXC_NP: np_fault(f); break;
     case EXC_DB: {

@@ -143,7 +143,7 @@ static pae_entry_t *shadow_pte(struct view *v, uint32_t va)
     return &((pae_entry_t *)pool_ptr(v->pt_slot[i][j]))[PAE_PT_INDEX(va)];
 }
 
-void page_fault(struct guest_frame *f)
+void vtlb_page_fault(struct guest_frame *f)
 {
     uint32_t va, e;
     __asm__ volatile("mov %%cr2, %0" : "=r"(va));

@@ -16,6 +16,6 @@ void vtlb_set_view(void);
 /* Link (or unlink) the monitor region's page tables at linear base in both views. */
 void vtlb_region_link(uint32_t base, bool link);
 /* #PF from the guest: fill a shadow entry, or deliver the fault the guest's tables give. */
-void page_fault(struct guest_frame *f);
+void vtlb_page_fault(struct guest_frame *f);
 
 #endif

@@ -55,6 +55,15 @@ static void print_counters(struct vm *vm)
     kprintf("\nvm %s: interrupts injected %u, shadow fills %u, flushes %u, guest page faults %u, suspensions %u\n",
             vm->set.name, c->interrupts_injected, c->shadow_fills, c->shadow_flushes, c->guest_page_faults,
             c->suspensions);
+    const struct pt_counters *p = &c->pt;
+    if (vm->set.pt.engine == PT_SHADOW) {
+        kprintf("vm %s: shadow: roots built %u reused %u dropped %u, table writes emulated %u stepped %u, "
+                "table reads emulated %u, unshadowed %u, prefaulted %u, resets %u, shrinks %u\n",
+                vm->set.name, p->roots_built, p->roots_reused, p->roots_dropped, p->writes_emulated,
+                p->writes_stepped, p->reads_emulated, p->unshadowed, p->prefaulted, p->zaps, p->shrinks);
+        kprintf("vm %s: shadow pages %u (most %u), protected tables at most %u, software TLB hits %u misses %u\n",
+                vm->set.name, p->pages_now, p->pages_max, p->tables_max, p->stlb_hits, p->stlb_misses);
+    }
     kprintf("vm %s: pool: refills %u, pages given %u, returned %u\n", vm->set.name, vm->pool_refills,
             vm->pool_given, vm->pool_returned);
 }
@@ -123,10 +132,9 @@ static void serve(struct vm *vm, const struct msg *m)
         uint32_t count, first = vm_pool_grow(vm, m->a[0], &count);
         vm->pool_refills++;
         vm->pool_given += count;
-        if (count) {
-            a.type = MSG_PAGES; a.a[0] = first; a.a[1] = count;
-            answer(vm, &a);
-        }
+        /* Even "none" is answered: the monitor then stops the guest with the reason. */
+        a.type = MSG_PAGES; a.a[0] = first; a.a[1] = count;
+        answer(vm, &a);
         break;
     }
     case MSG_RELOCATE:

@@ -46,7 +46,7 @@ static void *region_ptr(struct vm *vm, uint32_t off)
 
 void *vm_gpa(struct vm *vm, uint32_t gpa)
 {
-    uint32_t pfn = *(uint32_t *)region_ptr(vm, MON_OFF_GFT + (gpa >> PAGE_SHIFT) * 4);
+    uint32_t pfn = *(uint32_t *)region_ptr(vm, MON_OFF_GFT + (gpa >> PAGE_SHIFT) * 4) & GFT_FRAME;
     return (void *)((pfn << PAGE_SHIFT) | (gpa & (PAGE_SIZE - 1)));
 }
 
@@ -116,8 +116,10 @@ bool vm_relocate(struct vm *vm, uint32_t to, unsigned phase)
 
 uint32_t vm_pool_grow(struct vm *vm, uint32_t n, uint32_t *count)
 {
-    uint32_t first = vm->pool_backed, got = 0;
-    while (got < n && first + got < MON_POOL_SLOTS) {
+    /* The first run of unbacked slots: slots handed back earlier are backed again. */
+    uint32_t first = 0, got = 0;
+    while (first < MON_POOL_SLOTS && region_frame(vm, MON_OFF_POOL + first * PAGE_SIZE)) first++;
+    while (got < n && first + got < MON_POOL_SLOTS && !region_frame(vm, MON_OFF_POOL + (first + got) * PAGE_SIZE)) {
         uint32_t pfn = vm_frame(vm);
         if (!pfn) break;
         region_map(vm, MON_OFF_POOL + (first + got) * PAGE_SIZE, pfn);

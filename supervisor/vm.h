@@ -53,8 +53,8 @@ bool vm_create(struct vm *vm, unsigned id, const struct vm_settings *set, char *
 void *vm_gpa(struct vm *vm, uint32_t gpa);
 /* Give every frame of the VM back; the VM is ended. */
 void vm_destroy(struct vm *vm);
-/* Back pool slots with fresh frames: up to n, starting at the first unbacked slot. Returns
- * the first slot and sets *count (0 when the host has no memory to give). */
+/* Back pool slots with fresh frames: up to n, in the first run of unbacked slots. Returns
+ * the first slot and sets *count (0 when the host has no memory, or the pool no slot, to give). */
 uint32_t vm_pool_grow(struct vm *vm, uint32_t n, uint32_t *count);
 /* The monitor moves to region base `to`: phase 0 maps the transition page there as well,
  * phase 1 makes `to` the only one. false when the host has no memory for the tables. */

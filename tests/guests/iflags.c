@@ -29,6 +29,10 @@ int gmain(uint32_t magic, uint32_t mbi)
     (void)magic; (void)mbi;
     tables_init();
     check_eq(eflags() & 0x200, 0, "IF clear at entry");
+    /* The firmware may have left its timer running on IRQ0 (vector 8 on a BIOS's PIC): mask
+     * everything before the first STI, or a tick lands on the double-fault vector. */
+    pic_init();
+    pic_mask(0xffff);
     __asm__ volatile("sti");
     check_eq(eflags() & 0x200, 0x200, "PUSHF after STI");
     __asm__ volatile("cli");
@@ -52,7 +56,6 @@ int gmain(uint32_t magic, uint32_t mbi)
 
     /* A timer interrupt waits while IF is clear and comes right after STI's shadow. */
     set_handler(0x20, tick, 0, false);
-    pic_init();
     pit_periodic(1000);
     pic_mask(0xfffe);
     /* Spin with IF clear until the PIC holds a request (poll the IRR). */

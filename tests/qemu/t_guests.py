@@ -43,10 +43,15 @@ def native(name):
                 com1_input=INPUT.get(name))
 
 
+# Extra guest settings for every run inside umbra, e.g. UMBRA_GUEST_SETTINGS='pt.write=singlestep'
+# to run the whole suite under another shadow-paging setting.
+EXTRA = os.environ.get("UMBRA_GUEST_SETTINGS", "")
+
+
 def in_umbra(name):
     mods = "".join(",%s for=%s %s" % (p, name, w) for p, w in modules(name))
     return qemu(kernel=UMBRA_ELF, append="log=com2 onexit=qemu",
-                initrd="%s vm=%s mem=64M -- %s%s" % (elf(name), name, ARGS, mods), mem=512, timeout=60,
+                initrd="%s vm=%s mem=64M %s -- %s%s" % (elf(name), name, EXTRA, ARGS, mods), mem=512, timeout=60,
                 com1_input=INPUT.get(name))
 
 

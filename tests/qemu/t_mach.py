@@ -63,7 +63,7 @@ def boots_to_bootstrap_panic():
     native = qemu(kernel=kernel, append="console=com0", mem=64, timeout=120, until=PANIC, com2=False)
     assert PANIC in native.com1, "GNU Mach did not reach its panic natively:\n" + native.describe()
     r = qemu(kernel=UMBRA_ELF, append="log=com2 onexit=qemu", mem=512, timeout=240, until=PANIC,
-             initrd="%s vm=mach mem=64M -- console=com0" % kernel)
+             initrd="%s vm=mach mem=64M %s -- console=com0" % (kernel, os.environ.get("UMBRA_GUEST_SETTINGS", "")))
     assert PANIC in r.com1, "GNU Mach did not reach its panic in umbra:\n" + r.describe()
     n, u = messages(native.com1), messages(r.com1)
     assert n == u, "kernel messages differ:\nnative: %r\numbra:  %r" % (n, u)

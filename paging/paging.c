@@ -1,0 +1,250 @@
+/* The monitor's guest paging: the engine the VM chose, its faults, and table writes.
+ *
+ * A write to a protected guest table is applied in one of two ways (pt.write=):
+ *  - emulate: decode the instruction and perform it through the guest's own tables; the
+ *    monitor's write lands in pt_guest_written, which updates the shadows. One trap.
+ *  - singlestep (the seed's way): copy the table page, let the one faulting entry allow the
+ *    write, set TF and run the instruction; at the #DB (or any fault the instruction takes
+ *    instead) protect the page again and apply what changed, entry by entry, to the shadows.
+ *    No interrupt is let in during the step, the guest's own TF is kept aside and its #DB
+ *    delivered when it asked for one. An instruction the emulator cannot perform is stepped
+ *    whatever the setting.
+ */
+#include "paging/paging.h"
+#include "paging/shadow.h"
+#include "paging/stlb.h"
+#include "paging/vtlb.h"
+#include "paging/env.h"
+#include "monitor/mon.h"
+#include "monitor/gmem.h"
+#include "monitor/pool.h"
+#include "monitor/reflect.h"
+#include "monitor/relocate.h"
+#include "monitor/emulate.h"
+#include "arch/x86/mmu.h"
+#include "arch/x86/regs.h"
+#include "lib/string.h"
+
+#define gft_words ((uint32_t *)MON_OFF_GFT)
+
+static bool shadow_on;
+
+/* ---- what the engine needs from the monitor ---- */
+
+void env_tlb_flush(void)
+{
+    uint32_t cr3;
+    __asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) :: "memory");
+}
+void env_load_cr3(uint32_t cr3) { __asm__ volatile("mov %0, %%cr3" :: "r"(cr3) : "memory"); }
+uint32_t env_gft(uint32_t gfn) { return gft_words[gfn]; }
+void env_gft_set(uint32_t gfn, uint32_t w) { gft_words[gfn] = w; }
+uint32_t env_guest_pages(void) { return shared->guest_pages; }
+
+static void invlpg(uint32_t va) { __asm__ volatile("invlpg %%fs:(%0)" :: "r"(va) : "memory"); }
+static struct gmode mode(void) { return (struct gmode){ vcpu.cr0, vcpu.cr3, vcpu.cr4 }; }
+static unsigned view(void) { return vcpu.cpl == 3 ? VIEW_USER : VIEW_KERNEL; }
+
+void pt_init(void)
+{
+    stlb_flush();
+    shadow_on = shared->pt.engine == PT_SHADOW;
+    if (!shadow_on) { vtlb_init(); return; }
+    struct sh_config c = {
+        shared->pt.protect, shared->pt.prefault, shared->pt.roots ? shared->pt.roots : PT_ROOTS_MAX,
+        shared->region, { shared->region_pde[0], shared->region_pde[1] }, shared->ones_frame,
+    };
+    int pdpt[2] = { pool_get(), pool_get() };
+    if (pdpt[1] == POOL_NONE) guest_stop(STOP_MONITOR_FAULT, "the initial pool is too small for the shadow roots");
+    memset(pool_ptr(pdpt[0]), 0, PAGE_SIZE);
+    memset(pool_ptr(pdpt[1]), 0, PAGE_SIZE);
+    sh_init(&c, &shared->count.pt, pdpt);
+    struct gmode m = mode();
+    if (!sh_switch(&m)) guest_stop(STOP_MONITOR_FAULT, "the initial pool is too small for the shadow roots");
+    env_load_cr3(sh_cr3(view()));
+    /* The supervisor's first root (pool slots 0-4) is not used any more. */
+    for (int s = 0; s < 5; s++) pool_put(s);
+}
+
+/* ---- single-stepped table writes ---- */
+
+static struct {
+    bool on, guest_tf;
+    unsigned view;
+    uint32_t va, gpa;            /* the written linear address; its guest-physical page */
+    uint32_t before[PT32_ENTRIES];
+} step;
+
+bool pt_stepping(void) { return step.on; }
+
+/* Let the guest's instruction write the table page at va once, with TF set. */
+static void step_write(struct guest_frame *f, uint32_t va, uint32_t gpa)
+{
+    uint64_t *leaf = sh_leaf(view(), va);
+    if (!leaf) guest_stop(STOP_MONITOR_FAULT, "no shadow entry to step a table write at %08x", va);
+    step.on = true;
+    step.guest_tf = (f->eflags & EFL_TF) != 0;
+    step.view = view();
+    step.va = va;
+    step.gpa = gpa & PAGE_MASK;
+    gpa_read(step.gpa, step.before, PAGE_SIZE);
+    *leaf |= PTE_W | PTE_U | PTE_D;
+    invlpg(va);
+    f->eflags |= EFL_TF;
+    shared->count.pt.writes_stepped++;
+}
+
+/* Protect the page again and apply to the shadows what the instruction changed in it. */
+static void step_end(struct guest_frame *f)
+{
+    uint64_t *leaf = sh_leaf(step.view, step.va);
+    if (leaf) *leaf = 0;                 /* refilled, protected, on the next access */
+    invlpg(step.va);
+    step.on = false;
+    f->eflags = (f->eflags & ~EFL_TF) | (step.guest_tf ? EFL_TF : 0);
+    uint32_t now[16];
+    for (uint32_t off = 0; off < PAGE_SIZE; off += sizeof now) {
+        gpa_read(step.gpa + off, now, sizeof now);
+        for (unsigned i = 0; i < 16; i++)
+            if (now[i] != step.before[off / 4 + i]) sh_table_write(step.gpa + off + i * 4, 4, vcpu.cpl == 3);
+    }
+    stlb_flush();
+}
+
+bool pt_step_trap(struct guest_frame *f)
+{
+    if (!step.on || (f->vector >= 32 && f->vector < 48)) return false;     /* host IRQs: it waits */
+    bool guest_tf = step.guest_tf;
+    step_end(f);
+    if (f->vector != EXC_DB || guest_tf) return false;
+    uint32_t dr6, zero = 0;
+    __asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+    if (dr6 & 0xfu) return false;        /* a breakpoint hit too: the guest's #DB */
+    __asm__ volatile("mov %0, %%dr6" :: "r"(zero));
+    return true;
+}
+
+/* ---- faults ---- */
+
+/* A write to a protected table page at va (guest-physical gpa). */
+static void table_write(struct guest_frame *f, uint32_t va, uint32_t gpa)
+{
+    if (shared->pt.write == PT_WRITE_EMULATE && emulate_memory_insn(f)) {
+        shared->count.pt.writes_emulated++;
+        return;
+    }
+    step_write(f, va, gpa);
+}
+
+/* Make sure a fault or a root switch finds the pages it may need: drop cold roots, else
+ * suspend until the supervisor refills the pool (the instruction runs again then). */
+static void reserve(void)
+{
+    if (pool_free_count() >= SH_RESERVE) return;
+    sh_shrink(SH_RESERVE);
+    if (pool_free_count() < SH_RESERVE) pool_wait_for(SH_RESERVE);
+}
+
+void pt_page_fault(struct guest_frame *f)
+{
+    if (!shadow_on) { vtlb_page_fault(f); return; }
+    uint32_t va;
+    __asm__ volatile("mov %%cr2, %0" : "=r"(va));
+    unsigned acc = ((f->error & PFEC_W) ? ACC_WRITE : 0) | (vcpu.cpl == 3 ? ACC_USER : 0);
+    reserve();
+    struct gmode m = mode();
+    struct gtrans t;
+    uint32_t e = guest_walk(&m, va, acc, &t);
+    if (e) {
+        shared->count.guest_page_faults++;
+        deliver_pf(f, va, e);
+        return;
+    }
+    bool in_region = va - shared->region < MON_REGION_SIZE;
+    if (!gpa_is_ram(t.gpa) && ((acc & ACC_WRITE) || in_region)) { emulate_data_access(f); return; }
+    if (in_region) relocate_monitor(va);
+    enum sh_result r = sh_fill(&m, view(), va, &t, acc & ACC_WRITE);
+    if (r == SH_NO_POOL) pool_wait();
+    shared->count.shadow_fills++;
+    if (r != SH_TABLE) return;
+    if (acc & ACC_WRITE) { table_write(f, va, t.gpa); return; }
+    /* pt.protect=us: the guest reads its own table; the entry stays supervisor-only. */
+    shared->count.pt.reads_emulated++;
+    emulate_data_access(f);
+}
+
+void pt_reserve(void)
+{
+    if (shadow_on) reserve();
+}
+
+void pt_cr3_written(void)
+{
+    stlb_flush();
+    if (!shadow_on) { vtlb_flush_all(); return; }
+    struct gmode m = mode();
+    if (!sh_switch(&m)) guest_stop(STOP_MONITOR_FAULT, "no pool pages for a shadow root after reserving them");
+    env_load_cr3(sh_cr3(view()));
+}
+
+void pt_mode_changed(void)
+{
+    stlb_flush();
+    if (!shadow_on) { vtlb_flush_all(); return; }
+    struct gmode m = mode();
+    if (!sh_reset(&m)) guest_stop(STOP_MONITOR_FAULT, "no pool pages for a shadow root after reserving them");
+    env_load_cr3(sh_cr3(view()));
+}
+
+void pt_invlpg(uint32_t va)
+{
+    stlb_flush();
+    /* The shadows never go stale (every write to a shadowed table is applied to them), so
+     * only the real TLB holds anything to forget. */
+    if (!shadow_on) vtlb_flush_va(va);
+    else invlpg(va);
+}
+
+void pt_set_view(void)
+{
+    if (!shadow_on) vtlb_set_view();
+    else env_load_cr3(sh_cr3(view()));
+}
+
+void pt_region_link(uint32_t base, bool link)
+{
+    if (!shadow_on) { vtlb_region_link(base, link); return; }
+    if (!sh_region_link(base, link))
+        guest_stop(STOP_MONITOR_FAULT, "no pool pages to map the monitor region at %08x", base);
+}
+
+void pt_relocated(void)
+{
+    stlb_flush();
+    if (!shadow_on) { vtlb_flush_all(); return; }
+    sh_relocated();
+    env_load_cr3(sh_cr3(view()));
+}
+
+void pt_guest_written(uint32_t gpa, uint32_t n)
+{
+    if (!shadow_on || !sh_is_table(gpa)) return;
+    sh_table_write(gpa, n, vcpu.cpl == 3);
+    stlb_flush();
+}
+
+void pt_shrink(uint32_t n)
+{
+    if (shadow_on) sh_shrink(pool_free_count() + n);
+    pool_shrink(n);
+}
+
+void pt_sync(void)
+{
+    if (!shadow_on) return;
+    sh_sync();
+    uint32_t h, m;
+    stlb_counts(&h, &m);
+    shared->count.pt.stlb_hits = h;
+    shared->count.pt.stlb_misses = m;
+}

@@ -1,0 +1,468 @@
+/* The lazy shadow-paging engine.
+ *
+ * The story. The real CPU runs on shadow page tables in PAE format that the monitor builds
+ * from the guest's 32-bit tables, lazily: a shadow entry is made only when the guest faults
+ * on its address. The guest kernel and the guest's user code both run at CPL3, so each
+ * guest address space has two shadow roots: the kernel view (everything the guest kernel
+ * may reach) and the user view (only what the guest's tables mark user). Roots are cached
+ * by the guest's CR3, a bounded number, least recently used dropped first, so a switch back
+ * to a known address space finds its shadows.
+ *
+ * One guest directory becomes, per view, four PAE directories (one per quarter of the
+ * address space, made on demand); one guest table becomes two PAE tables (one per half);
+ * a 4 MiB guest page becomes two PAE tables of small pages. Shadow pages are found by what
+ * they shadow (spage.c), so a table shared between address spaces is shadowed once.
+ *
+ * The invariants, which the host unit tests check after every operation:
+ *  1. a shadow entry never grants more than the guest's tables grant, in its view: present
+ *     only where the guest's walk succeeds, writable only where the guest may write and has
+ *     already set D (so the first write faults and sets it), in the user view only for user
+ *     pages;
+ *  2. a shadow entry points only at the VM's own RAM frames, the shared page of ones, or
+ *     another shadow page; never at monitor, pool, host or other VMs' frames;
+ *  3. every guest frame that a shadow page shadows is protected (protect.c): the guest's
+ *     writes to it trap and are applied by the monitor, which clears the shadow entries
+ *     derived from what changed (sh_table_write). Shadows are therefore never stale, and a
+ *     CR3 write can reuse a cached root without looking at the guest's tables again;
+ *  4. the monitor region's two directory entries are in every root and never change here.
+ * A/D bits: A is set in the guest's entries by the walk that precedes every fill; D by the
+ * walk of the first write. Nothing the real CPU sets in a shadow entry needs copying back.
+ */
+#include "paging/shadow.h"
+#include "paging/spage.h"
+#include "paging/protect.h"
+#include "paging/env.h"
+#include "monitor/pool.h"
+#include "monitor/gmem.h"
+#include "arch/x86/regs.h"
+#include "lib/string.h"
+
+#define GPD_PHYS 1u               /* the root of guest paging off (no guest directory) */
+#define UNSHADOW_WRITES 8u        /* writes with no use in between: no longer a table */
+#define REGION_Q(base) PAE_PDPT_INDEX(base)
+
+struct root {
+    uint32_t gpd;                 /* guest directory address, or GPD_PHYS */
+    uint32_t lru;
+    bool used;
+    int16_t pd[2][4];             /* per view, per quarter: shadow directory slot or -1 */
+};
+
+/* One slot more than the most roots kept: a switch builds the new root before it lets the
+ * old one go, since the monitor runs on the old one until the new CR3 is loaded. */
+#define NROOTS ((int)PT_ROOTS_MAX + 1)
+static struct root roots[NROOTS];
+static struct sh_config cfg;
+static struct pt_counters *cnt;
+static int pdpt_slot[2], cur = -1;
+static uint32_t clock;
+static uint8_t gen;               /* bumped by sh_reset: older shadow pages are never found again */
+
+/* ---- roots ---- */
+
+/* Root r's PDPT for view v: 32 bytes of one of the two PDPT pages (128 PDPTs each). */
+static pae_entry_t *pdpt(int r, unsigned v)
+{
+    unsigned i = (unsigned)r * 2 + v;
+    return &((pae_entry_t *)pool_ptr(pdpt_slot[i / 128]))[(i % 128) * 4];
+}
+
+uint32_t sh_cr3(unsigned view)
+{
+    unsigned i = (unsigned)cur * 2 + view;
+    return (pool_frame(pdpt_slot[i / 128]) << PAGE_SHIFT) + (i % 128) * 32u;
+}
+
+unsigned sh_roots(void)
+{
+    unsigned n = 0;
+    for (unsigned r = 0; r < NROOTS; r++) n += roots[r].used;
+    return n;
+}
+
+static void count_pages(void)
+{
+    cnt->pages_now = sp_count();
+    if (cnt->pages_now > cnt->pages_max) cnt->pages_max = cnt->pages_now;
+    if (prot_count() > cnt->tables_max) cnt->tables_max = prot_count();
+}
+
+static uint8_t role_of(unsigned view, bool pde_w, bool pde_d)
+{
+    return (uint8_t)(view | (pde_w ? ROLE_PDE_W : 0) | (pde_d ? ROLE_PDE_D : 0) | (gen << ROLE_GEN_SHIFT));
+}
+
+/* Shadow directory for quarter q of root r, view v; made when missing. -1: pool empty. */
+static int root_pd(int r, unsigned v, unsigned q)
+{
+    struct root *rt = &roots[r];
+    if (rt->pd[v][q] >= 0) return rt->pd[v][q];
+    bool phys = rt->gpd == GPD_PHYS;
+    struct sp_key k = { phys ? 0 : rt->gpd >> PAGE_SHIFT, phys ? SP_PHYS_PD : SP_PD, (uint8_t)q, role_of(v, false, false) };
+    int s = sp_find(&k);
+    if (s < 0) {
+        s = sp_new(&k);
+        if (s < 0) return -1;
+        if (q == REGION_Q(cfg.region)) {
+            pae_entry_t *e = sp_entries(s);
+            e[PAE_PD_INDEX(cfg.region)] = cfg.region_pde[0];
+            e[PAE_PD_INDEX(cfg.region) + 1] = cfg.region_pde[1];
+        }
+    }
+    sp_get(s);
+    sp_note_parent(s, -2, (unsigned)r * 8 + v * 4 + q);
+    rt->pd[v][q] = (int16_t)s;
+    pdpt(r, v)[q] = ((pae_entry_t)sp_meta[s].frame << PAGE_SHIFT) | PTE_P;
+    /* The CPU reads the PDPT when CR3 is loaded: reload it for the root in use. */
+    if (r == cur) sp_tlb_stale = true;
+    return s;
+}
+
+/* Forget root r and release its directories. */
+static void root_drop(int r)
+{
+    struct root *rt = &roots[r];
+    for (unsigned v = 0; v < 2; v++)
+        for (unsigned q = 0; q < 4; q++) {
+            pdpt(r, v)[q] = 0;
+            if (rt->pd[v][q] >= 0) sp_put(rt->pd[v][q]);
+            rt->pd[v][q] = -1;
+        }
+    rt->used = false;
+    cnt->roots_dropped++;
+}
+
+/* The least recently used root other than the current one, or -1. */
+static int root_lru(void)
+{
+    int best = -1;
+    for (int r = 0; r < NROOTS; r++)
+        if (roots[r].used && r != cur && (best < 0 || roots[r].lru < roots[best].lru)) best = r;
+    return best;
+}
+
+unsigned sh_shrink(unsigned want)
+{
+    unsigned n = 0;
+    int r;
+    while (pool_free_count() < want && (r = root_lru()) >= 0) { root_drop(r); n++; }
+    if (n) cnt->shrinks++;
+    count_pages();
+    return n;
+}
+
+/* Root for guest directory gpd (found or made, with the region's directories), or -1. */
+static int root_get(uint32_t gpd)
+{
+    int free_r = -1;
+    for (int r = 0; r < NROOTS; r++) {
+        if (roots[r].used && roots[r].gpd == gpd) {
+            roots[r].lru = ++clock;
+            cnt->roots_reused++;
+            return r;
+        }
+        if (!roots[r].used && free_r < 0) free_r = r;
+    }
+    /* At most cfg.roots roots: the least recently used go first, never the one in use (with
+     * pt.roots=1 the new root takes the spare slot, and sh_switch drops the old one). */
+    int victim;
+    while (sh_roots() >= cfg.roots && (victim = root_lru()) >= 0) root_drop(victim);
+    for (int r = 0; r < NROOTS && free_r < 0; r++) if (!roots[r].used) free_r = r;
+    if (free_r < 0) return -1;
+    struct root *rt = &roots[free_r];
+    *rt = (struct root){ gpd, ++clock, true, { { -1, -1, -1, -1 }, { -1, -1, -1, -1 } } };
+    memset(pdpt(free_r, 0), 0, 64);
+    for (unsigned v = 0; v < 2; v++)
+        if (root_pd(free_r, v, REGION_Q(cfg.region)) < 0) { root_drop(free_r); cnt->roots_dropped--; return -1; }
+    cnt->roots_built++;
+    return free_r;
+}
+
+static uint32_t gpd_of(const struct gmode *m) { return (m->cr0 & CR0_PG) ? (m->cr3 & PT32_ADDR_MASK) : GPD_PHYS; }
+
+void sh_init(const struct sh_config *c, struct pt_counters *count, const int slot[2])
+{
+    cfg = *c;
+    cnt = count;
+    pdpt_slot[0] = slot[0];
+    pdpt_slot[1] = slot[1];
+    cur = -1;
+    clock = 0;
+    gen = 0;
+    sp_reset();
+    prot_reset(c->protect);
+    for (unsigned r = 0; r < NROOTS; r++) roots[r].used = false;
+}
+
+bool sh_switch(const struct gmode *m)
+{
+    uint32_t gpd = gpd_of(m);
+    if (cur >= 0 && roots[cur].gpd == gpd) { roots[cur].lru = ++clock; return true; }
+    if (pool_free_count() < SH_RESERVE) sh_shrink(SH_RESERVE);
+    if (pool_free_count() < 2) return false;
+    int r = root_get(gpd);
+    if (r < 0) return false;
+    int old = cur;
+    cur = r;
+    /* Past the limit, the root just left goes (after the caller loads the new CR3, which the
+     * flush in sh_sync does as well). */
+    if (old >= 0 && sh_roots() > cfg.roots) { env_load_cr3(sh_cr3(VIEW_KERNEL)); root_drop(old); }
+    count_pages();
+    return true;
+}
+
+bool sh_reset(const struct gmode *m)
+{
+    if (pool_free_count() < SH_RESERVE) sh_shrink(SH_RESERVE);
+    if (pool_free_count() < 2) return false;
+    /* The root in use stays until the new one is built: the monitor runs on it. */
+    int old = cur;
+    for (int r = 0; r < NROOTS; r++) if (roots[r].used && r != old) root_drop(r);
+    if (old >= 0) roots[old].gpd = 0xffffffffu;       /* never found again */
+    gen = (uint8_t)((gen + 1) & 0x1f);
+    int r = root_get(gpd_of(m));                      /* cur is still old: it is not evicted */
+    if (r < 0) return false;                          /* cannot happen: two pages were free */
+    cur = r;
+    if (old >= 0 && old != r) {
+        /* Load the new root before the old one's directories go back to the pool. */
+        env_load_cr3(sh_cr3(VIEW_KERNEL));
+        root_drop(old);
+    }
+    cnt->zaps++;
+    count_pages();
+    return true;
+}
+
+/* ---- fills ---- */
+
+/* The leaf entry for guest-physical gpa with the guest's rights; records it in the reverse map. */
+static pae_entry_t make_leaf(uint32_t gpa, bool may_write, bool dirty, int slot)
+{
+    if (!gpa_is_ram(gpa)) return ((pae_entry_t)cfg.ones_frame << PAGE_SHIFT) | PTE_P | PTE_U;
+    uint32_t gfn = gpa >> PAGE_SHIFT;
+    pae_entry_t e = ((pae_entry_t)gpa_frame(gpa) << PAGE_SHIFT) | PTE_P | PTE_U | PTE_A;
+    if (prot_is_table(gfn)) {
+        if (prot_mode() == PT_PROTECT_US) e &= ~(pae_entry_t)PTE_U;
+        return e;
+    }
+    if (may_write && dirty) e |= PTE_W | PTE_D;
+    if (prot_mode() == PT_PROTECT_US || (e & PTE_W)) prot_note_map(gfn, slot);
+    return e;
+}
+
+/* May the guest write through entries with combined R/W w, in view v? */
+static bool view_may_write(const struct gmode *m, unsigned view, bool w)
+{
+    return w || (view == VIEW_KERNEL && !(m->cr0 & CR0_WP));
+}
+
+/* Fill up to cfg.prefault entries after index i of leaf page `leaf` that the guest has present
+ * and accessed already: the seed's "map in larger chunks". */
+static void prefault(const struct gmode *m, unsigned view, int leaf, unsigned i, uint32_t gpde)
+{
+    const struct sp_key *k = &sp_meta[leaf].key;
+    pae_entry_t *e = sp_entries(leaf);
+    unsigned end = i + 1 + cfg.prefault;
+    if (end > PAE_ENTRIES) end = PAE_ENTRIES;
+    for (unsigned j = i + 1; j < end; j++) {
+        if (e[j]) continue;
+        uint32_t gpa;
+        bool w, d;
+        if (k->kind == SP_PHYS_PT) {
+            gpa = (k->gfn << PAGE_SHIFT) + j * PAGE_SIZE;
+            w = d = true;
+        } else if (k->kind == SP_BIG) {
+            gpa = ((k->gfn + k->sub * 512u + j) << PAGE_SHIFT);
+            w = view_may_write(m, view, gpde & PTE_W);
+            d = k->role & ROLE_PDE_D;
+        } else {
+            uint32_t gpte = gpa_read32((k->gfn << PAGE_SHIFT) + (k->sub * 512u + j) * 4);
+            if (!(gpte & PTE_P) || !(gpte & PTE_A)) continue;
+            if (view == VIEW_USER && !(gpte & PTE_U)) continue;
+            gpa = gpte & PT32_ADDR_MASK;
+            w = view_may_write(m, view, (k->role & ROLE_PDE_W) && (gpte & PTE_W));
+            d = gpte & PTE_D;
+        }
+        if (!gpa_is_ram(gpa)) continue;
+        e[j] = make_leaf(gpa, w, d, leaf);
+        cnt->prefaulted++;
+    }
+}
+
+enum sh_result sh_fill(const struct gmode *m, unsigned view, uint32_t va, const struct gtrans *t, bool write)
+{
+    int pd = root_pd(cur, view, PAE_PDPT_INDEX(va));
+    if (pd < 0) return SH_NO_POOL;
+    pae_entry_t *spde = &sp_entries(pd)[PAE_PD_INDEX(va)];
+    uint32_t gpde = 0;
+    struct sp_key k;
+    if (!(m->cr0 & CR0_PG)) {
+        k = (struct sp_key){ (va & ~(LARGE_2M - 1)) >> PAGE_SHIFT, SP_PHYS_PT, 0, role_of(view, true, true) };
+    } else {
+        gpde = gpa_read32(t->pde_gpa);
+        bool w = view_may_write(m, view, gpde & PTE_W);
+        if (t->large)
+            k = (struct sp_key){ (gpde & PT32_ADDR_4M) >> PAGE_SHIFT, SP_BIG, (uint8_t)((va >> 21) & 1),
+                                 role_of(view, w, gpde & PTE_D) };
+        else
+            k = (struct sp_key){ gpde >> PAGE_SHIFT, SP_PT, (uint8_t)((va >> 21) & 1), role_of(view, w, false) };
+        prot_used(gpd_of(m) >> PAGE_SHIFT);
+        if (!t->large) prot_used(gpde >> PAGE_SHIFT);
+    }
+    int leaf = (*spde & PTE_P) ? sp_of_frame((uint32_t)((*spde & PAE_ADDR_MASK) >> PAGE_SHIFT)) : -1;
+    if (leaf >= 0 && !sp_key_eq(&sp_meta[leaf].key, &k)) {
+        /* Linked for another guest entry: cannot happen while directory writes are tracked,
+         * but a wrong link is never kept. */
+        *spde = 0;
+        sp_put(leaf);
+        leaf = -1;
+    }
+    if (leaf < 0) {
+        leaf = sp_find(&k);
+        if (leaf < 0 && (leaf = sp_new(&k)) < 0) return SH_NO_POOL;
+        sp_get(leaf);
+        sp_note_parent(leaf, pd, PAE_PD_INDEX(va));
+        *spde = ((pae_entry_t)sp_meta[leaf].frame << PAGE_SHIFT) | PTE_P | PTE_W | PTE_U;
+    }
+    bool w = view_may_write(m, view, t->write_ok);
+    unsigned i = PAE_PT_INDEX(va);
+    pae_entry_t *e = &sp_entries(leaf)[i];
+    *e = make_leaf(t->gpa, w, t->dirty, leaf);
+    if (cfg.prefault) prefault(m, view, leaf, i, gpde);
+    count_pages();
+    if (gpa_is_ram(t->gpa) && prot_is_table(t->gpa >> PAGE_SHIFT) && (write || prot_mode() == PT_PROTECT_US))
+        return SH_TABLE;
+    return SH_FILLED;
+}
+
+uint64_t *sh_leaf(unsigned view, uint32_t va)
+{
+    if (cur < 0) return 0;
+    int pd = roots[cur].pd[view][PAE_PDPT_INDEX(va)];
+    if (pd < 0) return 0;
+    pae_entry_t pde = sp_entries(pd)[PAE_PD_INDEX(va)];
+    int leaf = (pde & PTE_P) ? sp_of_frame((uint32_t)((pde & PAE_ADDR_MASK) >> PAGE_SHIFT)) : -1;
+    return leaf < 0 ? 0 : &sp_entries(leaf)[PAE_PT_INDEX(va)];
+}
+
+/* ---- guest table writes ---- */
+
+struct write_arg { uint32_t first, last; };     /* guest entry indices written */
+
+/* Clear the shadow entries of page `slot` derived from the written guest entries. */
+static void clear_derived(int slot, void *arg)
+{
+    const struct write_arg *a = arg;
+    const struct sp_key *k = &sp_meta[slot].key;
+    pae_entry_t *e = sp_entries(slot);
+    for (uint32_t gi = a->first; gi <= a->last; gi++) {
+        if (k->kind == SP_PT && gi / 512 == k->sub) {
+            e[gi % 512] = 0;
+        } else if (k->kind == SP_PD && gi / 256 == k->sub) {
+            for (unsigned h = 0; h < 2; h++) {
+                pae_entry_t *d = &e[(gi % 256) * 2 + h];
+                if (!(*d & PTE_P)) continue;
+                int child = sp_of_frame((uint32_t)((*d & PAE_ADDR_MASK) >> PAGE_SHIFT));
+                if (child < 0) continue;              /* the monitor region: not the guest's */
+                *d = 0;
+                sp_put(child);
+            }
+        }
+    }
+}
+
+/* Unlink leaf page `slot` from every directory entry that links it. */
+static void unlink_leaf(int slot)
+{
+    struct sp_meta *m = &sp_meta[slot];
+    pae_entry_t want = ((pae_entry_t)m->frame << PAGE_SHIFT) | PTE_P | PTE_W | PTE_U;
+    if (!m->parent_many && m->parent >= 0) {
+        pae_entry_t *d = &sp_entries(m->parent)[m->parent_idx];
+        if (*d == want && m->refs == 1) { *d = 0; sp_put(slot); return; }
+    }
+    for (int p = 0; p < (int)MON_POOL_SLOTS && sp_meta[slot].key.kind != SP_NONE; p++) {
+        unsigned kind = sp_meta[p].key.kind;
+        if (kind != SP_PD && kind != SP_PHYS_PD) continue;
+        pae_entry_t *e = sp_entries(p);
+        for (unsigned i = 0; i < PAE_ENTRIES; i++)
+            if (e[i] == want) { e[i] = 0; sp_put(slot); if (sp_meta[slot].key.kind == SP_NONE) break; }
+    }
+}
+
+/* Stop shadowing guest frame gfn (it stopped being a table): drop every shadow page of it.
+ * A directory of the current root stays: it is the address space in use. */
+static void unshadow(uint32_t gfn)
+{
+    if (cur >= 0 && roots[cur].gpd >> PAGE_SHIFT == gfn && roots[cur].gpd != GPD_PHYS) return;
+    for (int r = 0; r < NROOTS; r++)
+        if (roots[r].used && roots[r].gpd != GPD_PHYS && roots[r].gpd >> PAGE_SHIFT == gfn) root_drop(r);
+    int16_t found[32];
+    unsigned n = 0;
+    for (int s = 0; s < (int)MON_POOL_SLOTS && n < 32; s++)
+        if (sp_meta[s].key.kind == SP_PT && sp_meta[s].key.gfn == gfn) found[n++] = (int16_t)s;
+    for (unsigned i = 0; i < n; i++)
+        if (sp_meta[found[i]].key.kind == SP_PT && sp_meta[found[i]].key.gfn == gfn) unlink_leaf(found[i]);
+    cnt->unshadowed++;
+}
+
+/* Callback: only guest tables (not data pages that happen to share the frame number's hash). */
+static void clear_if_table(int slot, void *arg)
+{
+    unsigned kind = sp_meta[slot].key.kind;
+    if (kind == SP_PD || kind == SP_PT) clear_derived(slot, arg);
+}
+
+void sh_table_write(uint32_t gpa, uint32_t n, bool from_user)
+{
+    uint32_t gfn = gpa >> PAGE_SHIFT;
+    if (!n || !prot_is_table(gfn)) return;
+    unsigned writes = prot_count_write(gfn);
+    if (from_user || writes >= UNSHADOW_WRITES) {
+        unshadow(gfn);
+        if (!prot_is_table(gfn)) { count_pages(); return; }
+    }
+    struct write_arg a = { (gpa & (PAGE_SIZE - 1)) / 4, ((gpa & (PAGE_SIZE - 1)) + n - 1) / 4 };
+    if (a.last > 1023) a.last = 1023;
+    sp_each_of_gfn(gfn, clear_if_table, &a);
+    count_pages();
+}
+
+bool sh_is_table(uint32_t gpa) { return prot_is_table(gpa >> PAGE_SHIFT); }
+
+/* ---- the monitor region ---- */
+
+bool sh_region_link(uint32_t base, bool link)
+{
+    unsigned q = REGION_Q(base), i = PAE_PD_INDEX(base);
+    if (link) {
+        cfg.region = base;
+        for (unsigned v = 0; v < 2; v++)
+            if (cur >= 0 && root_pd(cur, v, q) < 0) return false;
+    }
+    for (int s = 0; s < (int)MON_POOL_SLOTS; s++) {
+        unsigned kind = sp_meta[s].key.kind;
+        if ((kind != SP_PD && kind != SP_PHYS_PD) || sp_meta[s].key.sub != q) continue;
+        pae_entry_t *e = sp_entries(s);
+        for (unsigned h = 0; h < 2; h++) {
+            int child = (e[i + h] & PTE_P) ? sp_of_frame((uint32_t)((e[i + h] & PAE_ADDR_MASK) >> PAGE_SHIFT)) : -1;
+            e[i + h] = link ? cfg.region_pde[h] : 0;
+            if (child >= 0) sp_put(child);
+        }
+    }
+    sp_tlb_stale = true;
+    return true;
+}
+
+void sh_relocated(void)
+{
+    for (int r = 0; r < NROOTS; r++) if (roots[r].used && r != cur) root_drop(r);
+    sp_tlb_stale = true;
+    count_pages();
+}
+
+void sh_sync(void)
+{
+    if (!sp_tlb_stale) return;
+    sp_tlb_stale = false;
+    env_tlb_flush();
+}

@@ -1,0 +1,66 @@
+/* The lazy shadow-paging engine: shadow roots cached by guest CR3, filled on fault, kept
+ * exact by tracking writes to the guest's tables. Runs in the monitor and in host unit tests. */
+#ifndef PAGING_SHADOW_H
+#define PAGING_SHADOW_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "paging/gwalk.h"
+#include "monitor/layout.h"
+
+enum { VIEW_KERNEL, VIEW_USER };
+
+struct sh_config {
+    unsigned protect;            /* PT_PROTECT_RO or PT_PROTECT_US */
+    unsigned prefault;           /* neighbours filled with each fault */
+    unsigned roots;              /* roots kept, 1..PT_ROOTS_MAX */
+    uint32_t region;             /* the monitor region's linear address */
+    uint64_t region_pde[2];      /* its two directory entries, linked into every root */
+    uint32_t ones_frame;         /* a read-only page of all ones for guest-physical holes */
+};
+
+/* What a fill found. */
+enum sh_result {
+    SH_FILLED,                   /* the shadow entry is there: run the guest again */
+    SH_NO_POOL,                  /* the pool ran dry: nothing changed, suspend for pages */
+    SH_TABLE,                    /* the access touches a protected guest table: the entry is there
+                                    but does not allow it; the caller emulates or steps it */
+};
+
+/* Pages a fill or a root switch may take from the pool, at most. */
+#define SH_RESERVE 3u
+
+/* Start with no shadows: pdpt_slot are two zeroed pool pages that will hold every root's PDPTs. */
+void sh_init(const struct sh_config *c, struct pt_counters *count, const int pdpt_slot[2]);
+/* Make the root for guest mode m current (found by its CR3, or built). false when the pool is
+ * short (nothing changed). */
+bool sh_switch(const struct gmode *m);
+/* Drop every shadow (a paging-mode change: CR0.PG, WP, CR4.PSE, PGE) and switch to m's root.
+ * false when the pool is short (nothing changed). */
+bool sh_reset(const struct gmode *m);
+/* The real CR3 for the current root in view v. */
+uint32_t sh_cr3(unsigned view);
+/* Fill the shadow entry for va in view after the guest's walk t allowed the access (a write
+ * when write). SH_TABLE: the entry is there but the access needs the monitor. */
+enum sh_result sh_fill(const struct gmode *m, unsigned view, uint32_t va, const struct gtrans *t, bool write);
+/* The guest (from_user: its user mode) wrote n bytes at gpa, inside one page: bring the
+ * shadows of that page up to date if it is a table. */
+void sh_table_write(uint32_t gpa, uint32_t n, bool from_user);
+/* Is guest-physical page gpa a protected table? */
+bool sh_is_table(uint32_t gpa);
+/* The current root's leaf shadow entry for va in view, or NULL. */
+uint64_t *sh_leaf(unsigned view, uint32_t va);
+/* Drop least recently used roots (never the current one) until `want` pool pages are free;
+ * returns the roots dropped. */
+unsigned sh_shrink(unsigned want);
+/* Link (or unlink) the monitor region's directory entries at base into every shadow
+ * directory covering it; linking also gives the current root that directory. false when the
+ * pool is short. */
+bool sh_region_link(uint32_t base, bool link);
+/* After the monitor moved: keep only the current root. */
+void sh_relocated(void);
+/* Flush the real TLB if a shadow page was freed or an entry cut down since the last call. */
+void sh_sync(void);
+/* Roots in use; live shadow pages. */
+unsigned sh_roots(void);
+
+#endif
