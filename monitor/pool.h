@@ -12,7 +12,11 @@ int pool_get(void);
 /* Give slot back to the free list. */
 void pool_put(int slot);
 /* The monitor's pointer to a slot's page. */
+#ifdef UMBRA_HOST_TEST
+void *pool_ptr(int slot);
+#else
 static inline void *pool_ptr(int slot) { return (void *)(MON_OFF_POOL + (uint32_t)slot * 4096u); }
+#endif
 /* The host frame number behind a slot (read from the region's own page table). */
 uint32_t pool_frame(int slot);
 /* Free slots now. */

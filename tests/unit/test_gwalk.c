@@ -6,11 +6,8 @@
 #include "arch/x86/mmu.h"
 #include "arch/x86/regs.h"
 
-#define MEM (8u << 20)
-static uint32_t mem[MEM / 4];
-
-uint32_t gpa_read32(uint32_t gpa) { return gpa < MEM ? mem[gpa / 4] : 0xffffffffu; }
-void gpa_write32(uint32_t gpa, uint32_t v) { if (gpa < MEM) mem[gpa / 4] = v; }
+#include "tests/unit/fake_vm.h"
+#define mem fake_mem
 
 #define PD 0x1000u
 #define PT 0x2000u

@@ -1,0 +1,498 @@
+/* The shadow-paging engine against a fake guest memory. A software "CPU" runs guest accesses
+ * on the shadows exactly as the hardware would (through the PDPT, directory and table pages
+ * in the fake pool), and calls the engine on a fault as the monitor does. After every
+ * operation the invariants of paging/shadow.c are checked on every shadow entry:
+ *  - no shadow entry grants more than the guest's tables grant now, in its view (so nothing
+ *    is ever stale), and writable only once the guest's D bit is set;
+ *  - no shadow entry lets the guest write (ro) or reach (us) a protected table;
+ *  - shadow entries point only at the VM's frames, directories only at live shadow pages;
+ *  - every pool page is free or a live shadow page: none lost, none owned twice. */
+#include "tests/unit/unit.h"
+#include "tests/unit/fake_vm.h"
+#include "paging/shadow.h"
+#include "paging/spage.h"
+#include "paging/protect.h"
+#include "paging/stlb.h"
+#include "monitor/gmem.h"
+#include "monitor/pool.h"
+#include "arch/x86/mmu.h"
+#include "arch/x86/regs.h"
+
+#define REGION 0xffc00000u
+#define RPT0 0x7fff0u
+#define RPT1 0x7fff1u
+#define SLOTS 200u
+#define TABLE_WRITE 0x100000u        /* access(): the monitor performed a write to a table */
+
+static struct pt_counters cnt;
+static struct gmode m;
+static unsigned view;                /* the guest's CPL: VIEW_KERNEL or VIEW_USER */
+static unsigned protect_mode, slots;
+
+static void start(unsigned protect, unsigned prefault, unsigned roots, unsigned nslots)
+{
+    fake_vm_reset(nslots);
+    memset(&cnt, 0, sizeof cnt);
+    protect_mode = protect;
+    slots = nslots;
+    int pd[2] = { pool_get(), pool_get() };
+    memset(pool_ptr(pd[0]), 0, 4096);
+    memset(pool_ptr(pd[1]), 0, 4096);
+    struct sh_config c = { protect, prefault, roots, REGION,
+                           { ((uint64_t)RPT0 << 12) | PTE_P | PTE_W, ((uint64_t)RPT1 << 12) | PTE_P | PTE_W }, FAKE_ONES };
+    sh_init(&c, &cnt, pd);
+    stlb_flush();
+    m = (struct gmode){ CR0_PE, 0, 0 };
+    view = VIEW_KERNEL;
+    CHECK(sh_switch(&m));
+}
+
+/* ---- the guest's tables, as the guest would see them, without side effects ---- */
+
+struct pure { bool ok, w, u, d; uint32_t gpa; };
+
+static struct pure pure_walk(unsigned v, uint32_t va)
+{
+    struct pure p = { 0 };
+    if (!(m.cr0 & CR0_PG)) return (struct pure){ true, true, true, true, va };
+    uint32_t pde = gpa_read32((m.cr3 & PT32_ADDR_MASK) + PT32_PD_INDEX(va) * 4);
+    if (!(pde & PTE_P)) return p;
+    uint32_t leaf, frame;
+    bool w = pde & PTE_W, u = pde & PTE_U;
+    if ((pde & PTE_PS) && (m.cr4 & CR4_PSE)) {
+        leaf = pde;
+        frame = (pde & PT32_ADDR_4M) | (va & 0x3ff000);
+    } else {
+        leaf = gpa_read32((pde & PT32_ADDR_MASK) + PT32_PT_INDEX(va) * 4);
+        if (!(leaf & PTE_P)) return p;
+        w = w && (leaf & PTE_W);
+        u = u && (leaf & PTE_U);
+        frame = leaf & PT32_ADDR_MASK;
+    }
+    if (v == VIEW_USER && !u) return p;
+    p.ok = true;
+    p.u = u;
+    p.w = v == VIEW_USER ? w : (w || !(m.cr0 & CR0_WP));
+    p.d = leaf & PTE_D;
+    p.gpa = frame | (va & 0xfff);
+    return p;
+}
+
+/* ---- the hardware on the shadows ---- */
+
+struct hw { bool present, w, u, region; uint32_t pfn; };
+
+static struct hw hw_walk(unsigned v, uint32_t va)
+{
+    struct hw h = { 0 };
+    uint32_t cr3 = sh_cr3(v);
+    uint64_t *pdpt = fake_pool_page(cr3 >> 12);
+    if (!pdpt) { CHECK(!"CR3 is not a pool page"); return h; }
+    uint64_t pdpte = pdpt[(cr3 & 0xfff) / 8 + PAE_PDPT_INDEX(va)];
+    if (!(pdpte & PTE_P)) return h;
+    uint64_t *pd = fake_pool_page((uint32_t)(pdpte >> 12));
+    if (!pd) { CHECK(!"a PDPT entry points outside the pool"); return h; }
+    uint64_t pde = pd[PAE_PD_INDEX(va)];
+    if (!(pde & PTE_P)) return h;
+    uint32_t f = (uint32_t)((pde & PAE_ADDR_MASK) >> 12);
+    if (f == RPT0 || f == RPT1) { h.region = true; return h; }
+    uint64_t *pt = fake_pool_page(f);
+    if (!pt) { CHECK(!"a directory entry points outside the pool"); return h; }
+    uint64_t pte = pt[PAE_PT_INDEX(va)];
+    if (!(pte & PTE_P)) return h;
+    h.present = true;
+    h.w = (pde & PTE_W) && (pte & PTE_W);
+    h.u = (pde & PTE_U) && (pte & PTE_U);
+    h.pfn = (uint32_t)((pte & PAE_ADDR_MASK) >> 12);
+    return h;
+}
+
+/* The guest accesses va at its CPL: on the shadows if they allow it, else through the engine
+ * as the monitor would. Returns 0, TABLE_WRITE when the monitor must apply a table write,
+ * or GWALK_FAULT | the guest's #PF error code. */
+static uint32_t access(uint32_t va, bool write)
+{
+    for (int tries = 0; tries < 3; tries++) {
+        struct hw h = hw_walk(view, va);
+        if (h.present && h.u && (!write || h.w)) {
+            struct pure p = pure_walk(view, va);
+            CHECK(p.ok && h.pfn == FAKE_GUEST_BASE + (p.gpa >> 12));
+            if (write) CHECK(!prot_is_table(p.gpa >> 12));
+            return 0;
+        }
+        unsigned acc = (write ? ACC_WRITE : 0) | (view == VIEW_USER ? ACC_USER : 0);
+        struct gtrans t;
+        uint32_t e = guest_walk(&m, va, acc, &t);
+        if (e) return e;
+        if (pool_free_count() < SH_RESERVE) sh_shrink(SH_RESERVE);
+        CHECK(pool_free_count() >= SH_RESERVE);
+        enum sh_result r = sh_fill(&m, view, va, &t, write);
+        CHECK(r != SH_NO_POOL);
+        sh_sync();
+        if (r == SH_TABLE) return write ? TABLE_WRITE : 0;
+    }
+    CHECK(!"an access faults again after its fill");
+    return 0;
+}
+
+/* The guest writes v at va (4-byte aligned): through the shadows, or emulated by the monitor. */
+static uint32_t write32(uint32_t va, uint32_t v)
+{
+    uint32_t r = access(va, true);
+    if (r & GWALK_FAULT) return r;
+    struct pure p = pure_walk(view, va);
+    gpa_write32(p.gpa, v);
+    if (r == TABLE_WRITE) sh_table_write(p.gpa, 4, view == VIEW_USER);
+    else CHECK(!prot_is_table(p.gpa >> 12));
+    sh_sync();
+    return 0;
+}
+
+/* The guest reads va; returns the value (or 0xdeadbeef on a fault). */
+static uint32_t read32(uint32_t va)
+{
+    if (access(va, false) & GWALK_FAULT) return 0xdeadbeefu;
+    return gpa_read32(pure_walk(view, va).gpa);
+}
+
+static void set_cr3(uint32_t cr3) { m.cr3 = cr3; CHECK(sh_switch(&m)); sh_sync(); stlb_flush(); }
+static void set_mode(uint32_t cr0, uint32_t cr4) { m.cr0 = cr0; m.cr4 = cr4; CHECK(sh_reset(&m)); sh_sync(); }
+
+/* ---- the invariants ---- */
+
+static void check_leaf_entry(unsigned v, uint32_t va, uint64_t pte, uint64_t pde)
+{
+    uint32_t pfn = (uint32_t)((pte & PAE_ADDR_MASK) >> 12);
+    bool w = (pde & PTE_W) && (pte & PTE_W), u = (pde & PTE_U) && (pte & PTE_U);
+    if (pfn == FAKE_ONES) { CHECK(!w); return; }
+    CHECK(pfn >= FAKE_GUEST_BASE && pfn < FAKE_GUEST_BASE + FAKE_MEM / 4096);
+    struct pure p = pure_walk(v, va);
+    CHECK(p.ok);
+    if (!p.ok) { printf("    stale: view %u va %08x\n", v, va); return; }
+    CHECK_EQ(pfn, FAKE_GUEST_BASE + (p.gpa >> 12));
+    if (w) { CHECK(p.w && p.d); }
+    /* A protected table: read-only (ro), or out of the guest's reach (us). */
+    if (prot_is_table(pfn - FAKE_GUEST_BASE)) CHECK(protect_mode == PT_PROTECT_US ? !u : !w);
+}
+
+static void check_invariants(void)
+{
+    for (unsigned v = 0; v < 2; v++) {
+        uint32_t cr3 = sh_cr3(v);
+        uint64_t *pdpt = fake_pool_page(cr3 >> 12) + (cr3 & 0xfff) / 8;
+        for (unsigned q = 0; q < 4; q++) {
+            if (!(pdpt[q] & PTE_P)) { CHECK(q != 3); continue; }
+            int pds = sp_of_frame((uint32_t)(pdpt[q] >> 12));
+            CHECK(pds >= 0);
+            if (pds < 0) continue;
+            uint64_t *pd = fake_pool_page((uint32_t)(pdpt[q] >> 12));
+            for (unsigned i = 0; i < 512; i++) {
+                uint32_t va = q << 30 | i << 21;
+                if (!(pd[i] & PTE_P)) { CHECK(va - REGION >= 0x400000u); continue; }
+                uint32_t f = (uint32_t)((pd[i] & PAE_ADDR_MASK) >> 12);
+                if (f == RPT0 || f == RPT1) { CHECK(va - REGION < 0x400000u); continue; }
+                CHECK(va - REGION >= 0x400000u);
+                int pts = sp_of_frame(f);
+                CHECK(pts >= 0 && sp_kind_leaf(sp_meta[pts].key.kind));
+                if (pts < 0) continue;
+                uint64_t *pt = fake_pool_page(f);
+                for (unsigned j = 0; j < 512; j++)
+                    if (pt[j] & PTE_P) check_leaf_entry(v, va | j << 12, pt[j], pd[i]);
+            }
+        }
+    }
+    /* Unreachable leaves too: nothing may grant a protected table. */
+    for (int s = 0; s < (int)MON_POOL_SLOTS; s++) {
+        if (!sp_kind_leaf(sp_meta[s].key.kind)) continue;
+        uint64_t *e = sp_entries(s);
+        for (unsigned j = 0; j < 512; j++) {
+            uint32_t pfn = (uint32_t)((e[j] & PAE_ADDR_MASK) >> 12);
+            if (!(e[j] & PTE_P) || pfn == FAKE_ONES || !prot_is_table(pfn - FAKE_GUEST_BASE)) continue;
+            CHECK(!(e[j] & (protect_mode == PT_PROTECT_US ? PTE_U : PTE_W)));
+        }
+    }
+    CHECK_EQ(pool_free_count() + sp_count() + 2, slots);
+}
+
+/* ---- a guest: identity-mapped low 8 MiB (kernel, writable), tables in it ---- */
+
+#define PD0 0x10000u
+#define PT0 0x11000u          /* 0-4 MiB */
+#define PT1 0x12000u          /* 4-8 MiB */
+#define DATA 0x400000u        /* data pages from 4 MiB */
+
+/* A directory at pd using the two shared tables (filled by guest_tables). */
+static void guest_pd(uint32_t pd, bool user)
+{
+    uint32_t u = user ? PTE_U : 0;
+    gpa_write32(pd + 0, PT0 | PTE_P | PTE_W | u);
+    gpa_write32(pd + 4, PT1 | PTE_P | PTE_W | u);
+}
+
+static void guest_tables(uint32_t pd, bool user)
+{
+    uint32_t u = user ? PTE_U : 0;
+    guest_pd(pd, user);
+    for (uint32_t i = 0; i < 1024; i++) {
+        gpa_write32(PT0 + i * 4, (i << 12) | PTE_P | PTE_W | u);
+        gpa_write32(PT1 + i * 4, (0x400000 + (i << 12)) | PTE_P | PTE_W | u);
+    }
+}
+
+static void paging_on(unsigned protect, unsigned prefault, unsigned roots)
+{
+    start(protect, prefault, roots, SLOTS);
+    guest_tables(PD0, false);
+    m.cr3 = PD0;
+    set_mode(CR0_PE | CR0_PG | CR0_WP, CR4_PSE);
+}
+
+TEST(shadow_paging_off_identity)
+{
+    start(PT_PROTECT_RO, 4, 8, SLOTS);
+    CHECK_EQ(write32(0x5000, 7), 0);
+    CHECK_EQ(read32(0x5000), 7);
+    CHECK_EQ(read32(0x800000), 0);
+    view = VIEW_USER;
+    CHECK_EQ(read32(0x5000), 7);
+    check_invariants();
+    CHECK(cnt.prefaulted > 0);
+}
+
+TEST(shadow_fill_sets_accessed_then_dirty)
+{
+    paging_on(PT_PROTECT_RO, 0, 8);
+    CHECK_EQ(read32(DATA), 0);
+    uint32_t pte = gpa_read32(PT1);
+    CHECK((pte & PTE_A) && !(pte & PTE_D));
+    CHECK(!hw_walk(VIEW_KERNEL, DATA).w);            /* clean: the first write must fault */
+    CHECK_EQ(write32(DATA, 1), 0);
+    CHECK(gpa_read32(PT1) & PTE_D);
+    CHECK(hw_walk(VIEW_KERNEL, DATA).w);
+    check_invariants();
+}
+
+TEST(shadow_user_view_and_error_codes)
+{
+    paging_on(PT_PROTECT_RO, 8, 8);
+    view = VIEW_USER;
+    CHECK_EQ(read32(DATA), 0xdeadbeefu);                         /* supervisor page */
+    CHECK_EQ(access(DATA, true), GWALK_FAULT | PFEC_P | PFEC_W | PFEC_U);
+    view = VIEW_KERNEL;
+    CHECK_EQ(write32(PD0 + 4, PT1 | PTE_P | PTE_W | PTE_U), 0);
+    CHECK_EQ(write32(PT1 + 4, (DATA + 0x1000) | PTE_P | PTE_U), 0);   /* user, read-only */
+    view = VIEW_USER;
+    CHECK_EQ(access(DATA + 0x1000, false), 0);
+    CHECK_EQ(access(DATA + 0x1000, true), GWALK_FAULT | PFEC_P | PFEC_W | PFEC_U);
+    CHECK_EQ(access(0x9000000, false), GWALK_FAULT | PFEC_U);      /* not present */
+    check_invariants();
+    /* WP clear: the kernel writes a read-only page. */
+    view = VIEW_KERNEL;
+    CHECK_EQ(access(DATA + 0x1000, true), GWALK_FAULT | PFEC_P | PFEC_W);
+    set_mode(CR0_PE | CR0_PG, CR4_PSE);
+    CHECK_EQ(write32(DATA + 0x1000, 5), 0);
+    check_invariants();
+}
+
+TEST(shadow_table_writes_are_tracked)
+{
+    for (unsigned mode = 0; mode < 2; mode++) {
+        paging_on(mode, 8, 8);
+        CHECK_EQ(write32(DATA, 0x11), 0);
+        CHECK_EQ(write32(DATA + 0x1000, 0x22), 0);
+        CHECK(prot_is_table(PT1 >> 12) && prot_is_table(PD0 >> 12));
+        /* The guest swaps the two pages in its table: through its own mapping of PT1. */
+        uint32_t a = gpa_read32(PT1), b = gpa_read32(PT1 + 4);
+        CHECK_EQ(write32(PT1, b), 0);
+        CHECK_EQ(write32(PT1 + 4, a), 0);
+        check_invariants();
+        CHECK_EQ(read32(DATA), 0x22);
+        CHECK_EQ(read32(DATA + 0x1000), 0x11);
+        /* A directory write: 8-12 MiB becomes the same table as 4-8 MiB. */
+        CHECK_EQ(write32(PD0 + 8, PT1 | PTE_P | PTE_W), 0);
+        CHECK_EQ(read32(0x800000), 0x22);
+        CHECK_EQ(write32(PD0 + 8, 0), 0);
+        CHECK_EQ(read32(0x800000), 0xdeadbeefu);
+        check_invariants();
+        CHECK(cnt.writes_emulated == 0);    /* the engine's caller counts those */
+    }
+}
+
+TEST(shadow_self_map_and_alias)
+{
+    paging_on(PT_PROTECT_RO, 8, 8);
+    /* The directory maps itself at 0xffc00000 - 4 MiB... use slot 1000 (0xfa000000). */
+    CHECK_EQ(write32(PD0 + 1000 * 4, PD0 | PTE_P | PTE_W), 0);
+    uint32_t win = 1000u << 22;                     /* the tables appear as pages here */
+    CHECK_EQ(read32(win + 1 * 4096 + 4), gpa_read32(PT1 + 4));
+    /* Write a PTE through the self-map window, then use it. */
+    CHECK_EQ(write32(win + 1 * 4096 + 8, 0x123000 | PTE_P | PTE_W), 0);
+    gpa_write32(0x123000, 0xabcd);
+    CHECK_EQ(read32(DATA + 0x2000), 0xabcd);
+    check_invariants();
+}
+
+TEST(shadow_large_pages)
+{
+    paging_on(PT_PROTECT_RO, 8, 8);
+    CHECK_EQ(write32(PD0 + 3 * 4, 0x400000 | PTE_P | PTE_W | PTE_PS), 0);    /* 12-16 MiB -> 4-8 MiB */
+    CHECK_EQ(read32(0xc00000 + 0x1000), 0);
+    CHECK(!hw_walk(VIEW_KERNEL, 0xc01000).w);        /* D clear in the PDE */
+    CHECK_EQ(write32(0xc00000 + 0x1000, 9), 0);
+    CHECK(gpa_read32(PD0 + 12) & PTE_D);
+    CHECK_EQ(read32(DATA + 0x1000), 9);               /* the same frame through the 4 KiB map */
+    /* An alias of the same 4 MiB with D clear must not be writable. */
+    CHECK_EQ(write32(PD0 + 4 * 4, 0x400000 | PTE_P | PTE_W | PTE_PS), 0);
+    CHECK_EQ(read32(0x1001000), 9);
+    CHECK(!hw_walk(VIEW_KERNEL, 0x1001000).w);
+    check_invariants();
+    /* Without PSE the PS bit is ignored: the entry names a table (the frame at 4 MiB). */
+    gpa_write32(0x400000, 0x5000 | PTE_P | PTE_W);
+    gpa_write32(0x5000, 0x77);
+    set_mode(CR0_PE | CR0_PG | CR0_WP, 0);
+    CHECK_EQ(read32(0xc00000), 0x77);
+    check_invariants();
+}
+
+TEST(shadow_roots_found_again_and_bounded)
+{
+    for (unsigned roots = 64; roots >= 2; roots /= 4) {
+        paging_on(PT_PROTECT_RO, 8, roots);
+        /* 16 address spaces sharing the kernel tables, each with a private page at 32 MiB. */
+        for (uint32_t i = 0; i < 16; i++) {
+            uint32_t pd = 0x100000 + i * 0x2000, pt = pd + 0x1000;
+            guest_pd(pd, false);
+            gpa_write32(pd + 8 * 4, pt | PTE_P | PTE_W);
+            gpa_write32(pt, (0x200000 + i * 0x1000) | PTE_P | PTE_W);
+            gpa_write32(0x200000 + i * 0x1000, i);
+        }
+        for (unsigned round = 0; round < 3; round++)
+            for (uint32_t i = 0; i < 16; i++) {
+                set_cr3(0x100000 + i * 0x2000);
+                CHECK_EQ(read32(0x2000000), i);
+                check_invariants();
+            }
+        CHECK(sh_roots() <= roots);
+        if (roots == 64) { CHECK_EQ(cnt.roots_built, 18); CHECK(cnt.roots_reused >= 32); }
+        else CHECK(cnt.roots_dropped > 0);
+    }
+}
+
+TEST(shadow_unshadow_after_many_writes)
+{
+    paging_on(PT_PROTECT_RO, 0, 8);
+    CHECK_EQ(read32(DATA), 0);
+    CHECK(prot_is_table(PT1 >> 12));
+    for (uint32_t i = 100; i < 120; i++) CHECK_EQ(write32(PT1 + i * 4, 0), 0);
+    CHECK(cnt.unshadowed > 0);
+    CHECK(!prot_is_table(PT1 >> 12));
+    check_invariants();
+    CHECK_EQ(read32(DATA), 0);                 /* used again: shadowed again */
+    CHECK(prot_is_table(PT1 >> 12));
+    /* A write from guest user mode to a table drops it at once. */
+    CHECK_EQ(write32(PD0 + 2 * 4, PT1 | PTE_P | PTE_W | PTE_U), 0);
+    CHECK_EQ(write32(PT1 + 200 * 4, (PT1 + 0) | PTE_P | PTE_W | PTE_U), 0);
+    CHECK_EQ(write32(PT1 + 201 * 4, 0x1000 | PTE_P | PTE_W | PTE_U), 0);
+    view = VIEW_USER;
+    unsigned before = cnt.unshadowed;
+    CHECK_EQ(write32(0x800000 + 200 * 4096 + 201 * 4, 0x2000 | PTE_P | PTE_W | PTE_U), 0);
+    CHECK(cnt.unshadowed > before);
+    check_invariants();
+}
+
+TEST(shadow_reset_and_shrink_give_everything_back)
+{
+    paging_on(PT_PROTECT_US, 8, 64);
+    for (uint32_t i = 0; i < 8; i++) {
+        uint32_t pd = 0x100000 + i * 0x1000;
+        guest_pd(pd, true);
+        set_cr3(pd);
+        CHECK_EQ(write32(DATA + i * 0x10000, i), 0);
+    }
+    check_invariants();
+    sh_shrink(SLOTS);
+    CHECK_EQ(sh_roots(), 1);
+    set_mode(CR0_PE, 0);                      /* paging off: everything dropped */
+    check_invariants();
+    CHECK(sp_count() <= 2);                   /* the region's directories of the new root */
+    CHECK_EQ(prot_count(), 0);
+}
+
+/* Random edits and accesses with a fixed seed; invariants after every step. */
+static uint32_t rng = 12345;
+static uint32_t next(void) { rng ^= rng << 13; rng ^= rng >> 17; rng ^= rng << 5; return rng; }
+
+static void torture(unsigned protect, unsigned prefault, unsigned roots, unsigned nslots)
+{
+    int failed_before = unit_failed_checks;
+    start(protect, prefault, roots, nslots);
+    const uint32_t pds[3] = { 0x10000, 0x20000, 0x30000 };
+    guest_tables(pds[0], true);
+    guest_pd(pds[1], true);
+    guest_pd(pds[2], true);
+    /* Four spare tables at 0x40000.. mapping frames from 8 MiB, user, some read-only. */
+    for (uint32_t t = 0; t < 4; t++)
+        for (uint32_t i = 0; i < 1024; i++)
+            gpa_write32(0x40000 + t * 0x1000 + i * 4, ((0x800 + (next() % 2048)) << 12) | PTE_P | PTE_U | (next() & PTE_W));
+    m.cr3 = pds[0];
+    set_mode(CR0_PE | CR0_PG | CR0_WP, CR4_PSE);
+    for (unsigned step = 0; step < 3000; step++) {
+        uint32_t r = next() % 100;
+        view = VIEW_KERNEL;
+        if (r < 40) {
+            /* an access anywhere in 0-32 MiB, either view */
+            view = next() & 1;
+            uint32_t va = (next() % (32u << 20)) & ~3u;
+            uint32_t res = access(va, next() & 1);
+            if (res == TABLE_WRITE) sh_table_write(pure_walk(view, va).gpa, 4, view == VIEW_USER);
+        } else if (r < 70) {
+            /* the kernel edits a PTE of one of its tables (through its identity map) */
+            uint32_t t = (next() & 1) ? 0x11000 + (next() % 2) * 0x1000 : 0x40000 + (next() % 4) * 0x1000;
+            uint32_t v = ((next() % 4096) << 12) | (next() & (PTE_P | PTE_W | PTE_U | PTE_A | PTE_D));
+            write32(t + (next() % 1024) * 4, v);
+        } else if (r < 85) {
+            /* a PDE: a spare table, a 4 MiB page, or nothing */
+            uint32_t pd = pds[next() % 3], i = 2 + next() % 6, v;
+            uint32_t kind = next() % 3;
+            if (kind == 0) v = (0x40000 + (next() % 4) * 0x1000) | PTE_P | PTE_W | PTE_U;
+            else if (kind == 1) v = ((next() % 4) << 22) | PTE_P | PTE_PS | (next() & (PTE_W | PTE_U | PTE_D));
+            else v = 0;
+            write32(pd + i * 4, v);
+        } else if (r < 95) {
+            set_cr3(pds[next() % 3]);
+        } else if (r < 98) {
+            sh_shrink(pool_free_count() + 8);
+            sh_sync();
+        } else {
+            set_mode(CR0_PE | CR0_PG | ((next() & 1) ? CR0_WP : 0), (next() & 1) ? CR4_PSE : 0);
+        }
+        check_invariants();
+        if (unit_failed_checks > failed_before + 20) { printf("    torture: stopped at step %u\n", step); return; }
+    }
+}
+
+TEST(shadow_torture_ro) { torture(PT_PROTECT_RO, 8, 64, SLOTS); }
+TEST(shadow_torture_us) { torture(PT_PROTECT_US, 0, 64, SLOTS); }
+TEST(shadow_torture_small_pool_few_roots) { torture(PT_PROTECT_RO, 3, 2, 24); }
+
+TEST(stlb_caches_only_what_it_was_allowed)
+{
+    paging_on(PT_PROTECT_RO, 0, 8);
+    struct gtrans t;
+    uint32_t h0, m0, h1, m1;
+    stlb_counts(&h0, &m0);
+    CHECK_EQ(stlb_walk(&m, DATA + 8, 0, &t), 0);
+    CHECK_EQ(t.gpa, DATA + 8);
+    CHECK_EQ(stlb_walk(&m, DATA + 12, 0, &t), 0);
+    stlb_counts(&h1, &m1);
+    CHECK_EQ(h1 - h0, 1);
+    CHECK(!(gpa_read32(PT1) & PTE_D));
+    CHECK_EQ(stlb_walk(&m, DATA, ACC_WRITE, &t), 0);   /* a write walks again and sets D */
+    CHECK(gpa_read32(PT1) & PTE_D);
+    CHECK_EQ(stlb_walk(&m, DATA, ACC_USER, &t), GWALK_FAULT | PFEC_P | PFEC_U);
+    stlb_flush();
+    stlb_counts(&h0, &m0);
+    CHECK_EQ(stlb_walk(&m, DATA, 0, &t), 0);
+    stlb_counts(&h1, &m1);
+    CHECK_EQ(m1 - m0, 1);
+}
