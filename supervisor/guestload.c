@@ -3,6 +3,7 @@
 #include "supervisor/guestload.h"
 #include "supervisor/elf.h"
 #include "supervisor/bootinfo.h"
+#include "supervisor/firmware.h"
 #include "boot/multiboot.h"
 #include "arch/x86/mmu.h"
 #include "lib/words.h"
@@ -294,6 +295,7 @@ void guest_load(struct vm *vm, const uint8_t *image, uint32_t size, const struct
     const struct elf32_ehdr *eh = (const struct elf32_ehdr *)image;
     const struct elf32_phdr *ph = (const struct elf32_phdr *)(image + eh->phoff);
     (void)size;
+    firmware_write(vm);
     for (unsigned i = 0; i < eh->phnum; i++) {
         if (ph[i].type != PT_LOAD || !ph[i].memsz) continue;
         put_guest(vm, ph[i].paddr, image + ph[i].offset, ph[i].filesz);
