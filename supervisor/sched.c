@@ -178,7 +178,7 @@ static void console_input(void)
     int c;
     for (unsigned i = 0; i < nvms; i++) {
         if (vms[i].state == VM_ENDED) continue;
-        while (vms[i].dev.rx_count < sizeof vms[i].dev.rx && (c = serial_getc(COM1_PORT)) >= 0)
+        while (vuart_room(&vms[i].dev.uart) && (c = serial_getc(COM1_PORT)) >= 0)
             vmdev_console_input(&vms[i], (uint8_t)c);
         return;
     }
@@ -194,7 +194,7 @@ static void report_long_halt(struct vm *vm, uint64_t now)
     vm->halt_reported = true;
     kprintf("umbra: vm %s has been halted for %u s: 8259 IRR %02x/%02x ISR %02x/%02x IMR %02x/%02x; "
             "COM1 IER %02x with %u bytes waiting\n", vm->set.name, (unsigned)((now - vm->halted_since) / 1000000000u),
-            m->irr, s->irr, m->isr, s->isr, m->imr, s->imr, vm->dev.uart_ier, vm->dev.rx_count);
+            m->irr, s->irr, m->isr, s->isr, m->imr, s->imr, vm->dev.uart.ier, vm->dev.uart.rx_count);
 }
 
 /* Bring a VM's devices up to now; a pending interrupt wakes a halted VM. */

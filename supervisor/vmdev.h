@@ -6,6 +6,7 @@
 #include "supervisor/dev/vpic.h"
 #include "supervisor/dev/vpit.h"
 #include "supervisor/dev/vcmos.h"
+#include "supervisor/dev/vuart.h"
 
 #define EXIT_PORT 0xf4
 
@@ -14,10 +15,7 @@ struct vmdev {
     struct vpic pic;
     struct vpit pit;
     struct vcmos cmos;
-    uint8_t uart_ier, uart_lcr, uart_mcr, uart_scr, uart_dll, uart_dlm, uart_fcr;
-    uint8_t rx[16];                /* received bytes waiting for the guest */
-    unsigned rx_head, rx_count;
-    bool thre_ip;                  /* a transmitter-empty interrupt is pending */
+    struct vuart uart;             /* COM1 */
     bool exited;
     uint8_t exit_status;
     uint32_t port_reads, port_writes;
