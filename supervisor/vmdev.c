@@ -11,7 +11,7 @@
 
 /* The state a PC BIOS leaves: the 8259s at vectors 0x08 and 0x70 with everything but the
  * cascade masked, and PIT channel 0 running at 18.2 Hz in mode 3. */
-void vmdev_init(struct vm *vm)
+void vmdev_init(struct vm *vm, uint8_t *disk, uint32_t sectors)
 {
     static const uint8_t pic_boot[][2] = {
         { 0x20, 0x11 }, { 0x21, 0x08 }, { 0x21, 0x04 }, { 0x21, 0x01 }, { 0x21, 0xfb },
@@ -20,6 +20,7 @@ void vmdev_init(struct vm *vm)
     uint64_t now = clock_ns();
     memset(&vm->dev, 0, sizeof vm->dev);
     vuart_init(&vm->dev.uart);
+    vide_init(&vm->dev.ide, disk, sectors);
     vpic_init(&vm->dev.pic);
     for (unsigned i = 0; i < sizeof pic_boot / sizeof pic_boot[0]; i++)
         vpic_write(&vm->dev.pic, pic_boot[i][0], pic_boot[i][1]);
@@ -104,6 +105,11 @@ uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size)
     if (size == 1 && pic_port(port)) return vpic_read(&vm->dev.pic, port);
     if (size == 1 && pit_port(port)) return vpit_read(&vm->dev.pit, port, clock_ns());
     if (size == 1 && (port == VCMOS_INDEX || port == VCMOS_DATA)) return vcmos_read(&vm->dev.cmos, port, clock_ns());
+    if (vide_port(port)) {
+        uint32_t v = vide_read(&vm->dev.ide, port, size);
+        vpic_set_irq(&vm->dev.pic, VIDE_IRQ, vide_irq(&vm->dev.ide));
+        return v;
+    }
     return size == 1 ? 0xff : size == 2 ? 0xffff : 0xffffffffu;
 }
 
@@ -119,4 +125,8 @@ void vmdev_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
     else if (size == 1 && pic_port(port)) vpic_write(&vm->dev.pic, port, (uint8_t)value);
     else if (size == 1 && pit_port(port)) vpit_write(&vm->dev.pit, port, (uint8_t)value, clock_ns());
     else if (size == 1 && (port == VCMOS_INDEX || port == VCMOS_DATA)) vcmos_write(&vm->dev.cmos, port, (uint8_t)value, clock_ns());
+    else if (vide_port(port)) {
+        vide_write(&vm->dev.ide, port, size, value);
+        vpic_set_irq(&vm->dev.pic, VIDE_IRQ, vide_irq(&vm->dev.ide));
+    }
 }

@@ -7,6 +7,7 @@
 #include "supervisor/dev/vpit.h"
 #include "supervisor/dev/vcmos.h"
 #include "supervisor/dev/vuart.h"
+#include "supervisor/dev/vide.h"
 
 #define EXIT_PORT 0xf4
 
@@ -16,6 +17,7 @@ struct vmdev {
     struct vpit pit;
     struct vcmos cmos;
     struct vuart uart;             /* COM1 */
+    struct vide ide;               /* the primary IDE channel */
     bool exited;
     uint8_t exit_status;
     uint32_t port_reads, port_writes;
@@ -23,8 +25,9 @@ struct vmdev {
     unsigned line_len;
 };
 
-/* Set the devices to their power-on state. */
-void vmdev_init(struct vm *vm);
+/* Set the devices to their power-on state; disk (sectors of 512 bytes) backs the IDE disk,
+ * NULL for none. */
+void vmdev_init(struct vm *vm, uint8_t *disk, uint32_t sectors);
 /* A guest port read of size 1, 2 or 4; unclaimed ports read all ones. */
 uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size);
 /* A guest port write. */
