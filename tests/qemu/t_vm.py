@@ -50,6 +50,27 @@ def bad_modules():
     assert "audit ok" in log, r.describe()
 
 
+def bad_disks():
+    # disk= naming no module, a module of a size that is not whole sectors, one disk for two
+    # VMs: each such VM is refused with the cause; the one good VM runs and its disk module
+    # is not reported as an ignored module.
+    good = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
+    odd = fixtures.text_file("odd-disk.img", "x" * 1000)
+    ok = fixtures.text_file("ok-disk.img", "y" * 1024)
+    missing = ok.replace("ok-disk", "no-disk")
+    r = in_umbra([good + " vm=j disk=" + missing, good + " vm=k disk=" + odd, odd,
+                  good + " vm=l mem=8M disk=" + ok, ok, good + " vm=m disk=" + ok])
+    log = r.text("com2")
+    expect = ["disk=%s: no boot module is named %s; this VM does not start" % (missing, missing),
+              "disk=%s: its 1000 bytes are not a whole number of 512-byte sectors" % odd,
+              "disk=%s is another VM's disk; this VM does not start" % ok]
+    for e in expect:
+        assert e in log, "missing %r in the log\n%s" % (e, r.describe())
+    assert "'%s' has no vm= setting" % ok not in log, r.describe()
+    assert r.com1 == b"hello from a guest\n", r.describe()
+    assert r.exit_status == 0 and "audit ok" in log, r.describe()
+
+
 def two_vms():
     a = fixtures.build("hello3", defines=["EXIT_STATUS=3"])
     b = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
@@ -142,7 +163,7 @@ def memory_holes():
 
 def cases():
     return [("same_as_native_0", same_as_native(0)), ("same_as_native_5", same_as_native(5)),
-            ("bad_modules", bad_modules), ("two_vms", two_vms), ("guest_words", guest_words),
+            ("bad_modules", bad_modules), ("bad_disks", bad_disks), ("two_vms", two_vms), ("guest_words", guest_words),
             ("triple_fault", triple_fault), ("paging", paging("")), ("pool_refills", pool_refills),
             ("timer", fixture_same_as_native("timer", "timer.asm")), ("relocation", relocation),
             ("memory_holes", memory_holes)]
