@@ -225,6 +225,11 @@ static void run_once(struct vm *vm)
     while (vm->state != VM_ENDED && ring_get(&vm->ring->to_host, &m)) serve(vm, &m);
     if (vm->state != VM_ENDED) flush_monitor_log(vm);
     if (vm->state != VM_ENDED && vm->dev.exited) vm_end(vm, vm->dev.exit_status);
+    if (vm->state != VM_ENDED && vm->dev.kbd.reset) {
+        /* A reboot would run the same guest again; a VM ends instead, as QEMU's -no-reboot. */
+        kprintf("umbra: vm %s reset itself through the keyboard controller; it ends\n", vm->set.name);
+        vm_end(vm, 0);
+    }
 }
 
 uint8_t vms_run(void)

@@ -21,6 +21,7 @@ void vmdev_init(struct vm *vm, uint8_t *disk, uint32_t sectors)
     memset(&vm->dev, 0, sizeof vm->dev);
     vuart_init(&vm->dev.uart);
     vide_init(&vm->dev.ide, disk, sectors);
+    vkbd_init(&vm->dev.kbd);
     vpic_init(&vm->dev.pic);
     for (unsigned i = 0; i < sizeof pic_boot / sizeof pic_boot[0]; i++)
         vpic_write(&vm->dev.pic, pic_boot[i][0], pic_boot[i][1]);
@@ -98,6 +99,13 @@ static uint8_t uart_access(struct vm *vm, unsigned reg, bool write, uint8_t v)
     return r;
 }
 
+/* IRQ1 and IRQ12 follow the keyboard controller's output buffer. */
+static void kbd_irqs(struct vmdev *d)
+{
+    vpic_set_irq(&d->pic, VKBD_IRQ, vkbd_irq1(&d->kbd));
+    vpic_set_irq(&d->pic, 12, vkbd_irq12(&d->kbd));
+}
+
 uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size)
 {
     vm->dev.port_reads++;
@@ -105,6 +113,11 @@ uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size)
     if (size == 1 && pic_port(port)) return vpic_read(&vm->dev.pic, port);
     if (size == 1 && pit_port(port)) return vpit_read(&vm->dev.pit, port, clock_ns());
     if (size == 1 && (port == VCMOS_INDEX || port == VCMOS_DATA)) return vcmos_read(&vm->dev.cmos, port, clock_ns());
+    if (size == 1 && (port == VKBD_DATA || port == VKBD_STATUS)) {
+        uint8_t v = vkbd_read(&vm->dev.kbd, port);
+        kbd_irqs(&vm->dev);
+        return v;
+    }
     if (vide_port(port)) {
         uint32_t v = vide_read(&vm->dev.ide, port, size);
         vpic_set_irq(&vm->dev.pic, VIDE_IRQ, vide_irq(&vm->dev.ide));
@@ -125,7 +138,10 @@ void vmdev_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
     else if (size == 1 && pic_port(port)) vpic_write(&vm->dev.pic, port, (uint8_t)value);
     else if (size == 1 && pit_port(port)) vpit_write(&vm->dev.pit, port, (uint8_t)value, clock_ns());
     else if (size == 1 && (port == VCMOS_INDEX || port == VCMOS_DATA)) vcmos_write(&vm->dev.cmos, port, (uint8_t)value, clock_ns());
-    else if (vide_port(port)) {
+    else if (size == 1 && (port == VKBD_DATA || port == VKBD_STATUS)) {
+        vkbd_write(&vm->dev.kbd, port, (uint8_t)value);
+        kbd_irqs(&vm->dev);
+    } else if (vide_port(port)) {
         vide_write(&vm->dev.ide, port, size, value);
         vpic_set_irq(&vm->dev.pic, VIDE_IRQ, vide_irq(&vm->dev.ide));
     }

@@ -8,6 +8,7 @@
 #include "supervisor/dev/vcmos.h"
 #include "supervisor/dev/vuart.h"
 #include "supervisor/dev/vide.h"
+#include "supervisor/dev/vkbd.h"
 
 #define EXIT_PORT 0xf4
 
@@ -18,6 +19,7 @@ struct vmdev {
     struct vcmos cmos;
     struct vuart uart;             /* COM1 */
     struct vide ide;               /* the primary IDE channel */
+    struct vkbd kbd;               /* the i8042; kbd.reset: the guest reset itself */
     bool exited;
     uint8_t exit_status;
     uint32_t port_reads, port_writes;

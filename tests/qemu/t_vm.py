@@ -71,6 +71,24 @@ def bad_disks():
     assert r.exit_status == 0 and "audit ok" in log, r.describe()
 
 
+def keyboard_reset():
+    # The guest pulses the reset line through the i8042 (command 0xfe). QEMU with -no-reboot
+    # stops there; umbra ends that VM with a message and status 0, and the others run on.
+    import os
+    from qemu import BUILD
+    elf = os.path.join(BUILD, "guests", "kbd.elf")
+    native = qemu(kernel=elf, append="reset", mem=64)
+    assert native.code == 0 and native.com1 == b"kbd: pulsing the reset line\n", native.describe()
+    good = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
+    r = in_umbra([elf + " vm=kbd mem=8M -- reset", good + " vm=good mem=8M"])
+    log = r.text("com2")
+    assert "kbd: kbd: pulsing the reset line\n" in r.text(), r.describe()
+    assert "still running" not in r.text(), r.describe()
+    assert "umbra: vm kbd reset itself through the keyboard controller; it ends" in log, r.describe()
+    assert "vm kbd ended with status 0" in log and "vm good ended with status 0" in log, r.describe()
+    assert "audit ok" in log, r.describe()
+
+
 def two_vms():
     a = fixtures.build("hello3", defines=["EXIT_STATUS=3"])
     b = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
@@ -163,7 +181,8 @@ def memory_holes():
 
 def cases():
     return [("same_as_native_0", same_as_native(0)), ("same_as_native_5", same_as_native(5)),
-            ("bad_modules", bad_modules), ("bad_disks", bad_disks), ("two_vms", two_vms), ("guest_words", guest_words),
+            ("bad_modules", bad_modules), ("bad_disks", bad_disks),
+            ("keyboard_reset", keyboard_reset), ("two_vms", two_vms), ("guest_words", guest_words),
             ("triple_fault", triple_fault), ("paging", paging("")), ("pool_refills", pool_refills),
             ("timer", fixture_same_as_native("timer", "timer.asm")), ("relocation", relocation),
             ("memory_holes", memory_holes)]
