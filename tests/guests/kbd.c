@@ -1,6 +1,6 @@
 /* The i8042 keyboard controller of a PC on which no key is pressed: status bits, self and
  * interface tests, the command byte, disabling and enabling the ports, the output port,
- * bytes written into the output buffer, keyboard command replies, IRQ1. With the word
+ * bytes written into the output buffer, keyboard command replies, IRQ1; and port 0x80. With the word
  * `reset` on its command line it pulses the reset line instead (tests/qemu/t_vm.py): the
  * machine must end there. The mouse is left alone: QEMU's PC has one, umbra's has none. */
 #include "tests/guests/lib/guest.h"
@@ -117,5 +117,9 @@ int gmain(uint32_t magic, uint32_t mbi)
     check_eq(irqs, 1, "no further interrupt: no key pressed");
     check_eq(inb(STAT) & 0x01, 0, "output buffer stays empty");
     pic_mask(0xffff);
+
+    /* Port 0x80, the POST code port kernels write to for a short delay: a sink. */
+    outb(0x80, 0x42);
+    check_eq(inb(0x80), 0xff, "port 0x80: written, reads 0xff");
     return summary("kbd");
 }
