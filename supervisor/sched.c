@@ -57,6 +57,9 @@ static void print_counters(struct vm *vm)
             c->suspensions);
     kprintf("vm %s: pool: refills %u, pages given %u, returned %u\n", vm->set.name, vm->pool_refills,
             vm->pool_given, vm->pool_returned);
+    kprintf("vm %s: ports: %u reads, %u writes", vm->set.name, vm->dev.port_reads, vm->dev.port_writes);
+    if (vm->dev.ide.disk) kprintf("; disk: %u sectors read, %u written", vm->dev.ide.reads, vm->dev.ide.writes);
+    kprintf("\n");
 }
 
 /* The report for a guest the monitor stopped: why, and its registers. */
