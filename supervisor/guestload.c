@@ -165,7 +165,7 @@ bool guest_parse(const char *string, struct vm_settings *set, char *why, unsigne
                 return false;
             }
         } else if (word_key_is(&w, "disk")) {
-            if (!w.vallen || w.vallen >= sizeof set->disk) { snfmt(why, whylen, "disk= needs a module path of 1 to 63 characters"); return false; }
+            if (!w.vallen || w.vallen >= sizeof set->disk) { snfmt(why, whylen, "disk= needs a module path of 1 to 127 characters"); return false; }
             memcpy(set->disk, w.val, w.vallen);
             set->disk[w.vallen] = 0;
         } else if (word_key_is(&w, "pool.min") || word_key_is(&w, "pool.max")) {
