@@ -3,6 +3,7 @@
 #include "supervisor/guestload.h"
 #include "supervisor/elf.h"
 #include "supervisor/bootinfo.h"
+#include "supervisor/firmware.h"
 #include "boot/multiboot.h"
 #include "arch/x86/mmu.h"
 #include "lib/words.h"
@@ -85,6 +86,34 @@ bool guest_modules(const char *vm, const uint8_t *image, uint64_t mem, struct gm
     return true;
 }
 
+bool module_is_named(const char *string, const char *path)
+{
+    struct word w;
+    const char *cur = string;
+    return word_next(&cur, &w) && !w.val && span_is(w.text, w.len, path);
+}
+
+bool guest_disk(const struct vm_settings *set, uint8_t **data, uint32_t *sectors, char *why, unsigned whylen)
+{
+    *data = 0;
+    *sectors = 0;
+    if (!set->disk[0]) return true;
+    for (size_t i = 0; i < boot.nmods; i++) {
+        const struct boot_module *b = &boot.mods[i];
+        if (module_is_guest(b->string) || !module_is_named(b->string, set->disk)) continue;
+        uint32_t size = b->end - b->start;
+        if (!size || size % 512) {
+            snfmt(why, whylen, "disk=%s: its %u bytes are not a whole number of 512-byte sectors", set->disk, size);
+            return false;
+        }
+        *data = (uint8_t *)b->start;
+        *sectors = size / 512;
+        return true;
+    }
+    snfmt(why, whylen, "disk=%s: no boot module is named %s", set->disk, set->disk);
+    return false;
+}
+
 /* Append a word to the guest's command line, keeping it NUL-terminated. */
 static void cmd_append(struct vm_settings *set, const char *s, size_t n)
 {
@@ -135,6 +164,10 @@ bool guest_parse(const char *string, struct vm_settings *set, char *why, unsigne
                 snfmt(why, whylen, "mem=%.*s: expected a size such as 64M, at least 2M, in whole pages", (int)w.vallen, w.val);
                 return false;
             }
+        } else if (word_key_is(&w, "disk")) {
+            if (!w.vallen || w.vallen >= sizeof set->disk) { snfmt(why, whylen, "disk= needs a module path of 1 to 127 characters"); return false; }
+            memcpy(set->disk, w.val, w.vallen);
+            set->disk[w.vallen] = 0;
         } else if (word_key_is(&w, "pool.min") || word_key_is(&w, "pool.max")) {
             uint32_t v;
             if (!parse_u32(w.val, w.vallen, &v) || v > MON_POOL_SLOTS) {
@@ -154,7 +187,7 @@ bool guest_parse(const char *string, struct vm_settings *set, char *why, unsigne
             }
             if (roots) set->pt.roots = (uint8_t)v; else set->pt.prefault = (uint8_t)v;
         } else {
-            snfmt(why, whylen, "unknown setting '%.*s' (settings: vm= mem= pool.min= pool.max= pt= pt.write= "
+            snfmt(why, whylen, "unknown setting '%.*s' (settings: vm= mem= disk= pool.min= pool.max= pt= pt.write= "
                   "pt.protect= pt.prefault= pt.roots=; guest words go after --)",
                   (int)w.len, w.text);
             return false;
@@ -294,6 +327,7 @@ void guest_load(struct vm *vm, const uint8_t *image, uint32_t size, const struct
     const struct elf32_ehdr *eh = (const struct elf32_ehdr *)image;
     const struct elf32_phdr *ph = (const struct elf32_phdr *)(image + eh->phoff);
     (void)size;
+    firmware_write(vm);
     for (unsigned i = 0; i < eh->phnum; i++) {
         if (ph[i].type != PT_LOAD || !ph[i].memsz) continue;
         put_guest(vm, ph[i].paddr, image + ph[i].offset, ph[i].filesz);

@@ -26,6 +26,11 @@ bool module_owner(const char *string, char *name, unsigned size);
  * false with the reason in why. */
 bool guest_modules(const char *vm, const uint8_t *image, uint64_t mem, struct gmod *mods, unsigned *n,
                    char *why, unsigned whylen);
+/* Does the module's first word (its path) equal path? */
+bool module_is_named(const char *string, const char *path);
+/* The disk a guest's disk= names: *data and *sectors (NULL and 0 without disk=); false with
+ * the reason when no boot module has that name or its size is not whole 512-byte sectors. */
+bool guest_disk(const struct vm_settings *set, uint8_t **data, uint32_t *sectors, char *why, unsigned whylen);
 /* Parse a guest module string into settings; false with the reason in why. */
 bool guest_parse(const char *string, struct vm_settings *set, char *why, unsigned whylen);
 /* Check that [image, image+size) is an ELF32 Multiboot kernel that fits mem bytes of RAM;

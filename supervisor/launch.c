@@ -8,11 +8,25 @@
 #include "supervisor/log.h"
 #include "lib/string.h"
 
+/* Does some guest's disk= name this module? */
+static bool module_is_a_disk(const char *string)
+{
+    for (size_t k = 0; k < boot.nmods; k++) {
+        struct vm_settings set;
+        char w2[8];
+        if (module_is_guest(boot.mods[k].string) && guest_parse(boot.mods[k].string, &set, w2, sizeof w2) &&
+            set.disk[0] && module_is_named(string, set.disk)) return true;
+    }
+    return false;
+}
+
 unsigned vms_launch(void)
 {
     char why[160], owner[16];
     static struct gmod mods[GUEST_MAX_MODS];
     unsigned nmods;
+    uint8_t *disk;
+    uint32_t sectors;
     for (size_t i = 0; i < boot.nmods; i++) {
         const struct boot_module *m = &boot.mods[i];
         struct vm_settings set;
@@ -28,6 +42,7 @@ unsigned vms_launch(void)
             continue;
         }
         if (!module_is_guest(m->string)) {
+            if (module_is_a_disk(m->string)) continue;
             kprintf("umbra: module %u '%s' has no vm= setting; not a guest, ignored\n", (unsigned)i, m->string);
             continue;
         }
@@ -37,7 +52,8 @@ unsigned vms_launch(void)
         }
         if (!guest_parse(m->string, &set, why, sizeof why) ||
             !guest_check((const uint8_t *)m->start, m->end - m->start, set.mem, why, sizeof why) ||
-            !guest_modules(set.name, (const uint8_t *)m->start, set.mem, mods, &nmods, why, sizeof why)) {
+            !guest_modules(set.name, (const uint8_t *)m->start, set.mem, mods, &nmods, why, sizeof why) ||
+            !guest_disk(&set, &disk, &sectors, why, sizeof why)) {
             kprintf("umbra: module %u '%s': %s; this VM does not start\n", (unsigned)i, m->string, why);
             continue;
         }
@@ -48,12 +64,18 @@ unsigned vms_launch(void)
                     (unsigned)i, m->string, set.name);
             continue;
         }
+        for (unsigned v = 0; v < nvms && disk; v++) dup |= vms[v].dev.ide.disk == disk;
+        if (dup) {
+            kprintf("umbra: module %u '%s': disk=%s is another VM's disk; this VM does not start\n",
+                    (unsigned)i, m->string, set.disk);
+            continue;
+        }
         struct vm *vm = &vms[nvms];
         if (!vm_create(vm, nvms, &set, why, sizeof why)) {
             kprintf("umbra: vm %s: %s; this VM does not start\n", set.name, why);
             continue;
         }
-        vmdev_init(vm);
+        vmdev_init(vm, disk, sectors);
         guest_load(vm, (const uint8_t *)m->start, m->end - m->start, mods, nmods);
         kprintf("umbra: vm %s: %u MiB, entry %08x, command line '%s'\n", set.name,
                 (unsigned)(set.mem >> 20), vm->shared->entry_eip, set.cmdline);

@@ -66,6 +66,9 @@ static void print_counters(struct vm *vm)
     }
     kprintf("vm %s: pool: refills %u, pages given %u, returned %u\n", vm->set.name, vm->pool_refills,
             vm->pool_given, vm->pool_returned);
+    kprintf("vm %s: ports: %u reads, %u writes", vm->set.name, vm->dev.port_reads, vm->dev.port_writes);
+    if (vm->dev.ide.disk) kprintf("; disk: %u sectors read, %u written", vm->dev.ide.reads, vm->dev.ide.writes);
+    kprintf("\n");
 }
 
 /* The report for a guest the monitor stopped: why, and its registers. */
@@ -186,7 +189,7 @@ static void console_input(void)
     int c;
     for (unsigned i = 0; i < nvms; i++) {
         if (vms[i].state == VM_ENDED) continue;
-        while (vms[i].dev.rx_count < sizeof vms[i].dev.rx && (c = serial_getc(COM1_PORT)) >= 0)
+        while (vuart_room(&vms[i].dev.uart) && (c = serial_getc(COM1_PORT)) >= 0)
             vmdev_console_input(&vms[i], (uint8_t)c);
         return;
     }
@@ -202,7 +205,7 @@ static void report_long_halt(struct vm *vm, uint64_t now)
     vm->halt_reported = true;
     kprintf("umbra: vm %s has been halted for %u s: 8259 IRR %02x/%02x ISR %02x/%02x IMR %02x/%02x; "
             "COM1 IER %02x with %u bytes waiting\n", vm->set.name, (unsigned)((now - vm->halted_since) / 1000000000u),
-            m->irr, s->irr, m->isr, s->isr, m->imr, s->imr, vm->dev.uart_ier, vm->dev.rx_count);
+            m->irr, s->irr, m->isr, s->isr, m->imr, s->imr, vm->dev.uart.ier, vm->dev.uart.rx_count);
 }
 
 /* Bring a VM's devices up to now; a pending interrupt wakes a halted VM. */
@@ -233,6 +236,11 @@ static void run_once(struct vm *vm)
     while (vm->state != VM_ENDED && ring_get(&vm->ring->to_host, &m)) serve(vm, &m);
     if (vm->state != VM_ENDED) flush_monitor_log(vm);
     if (vm->state != VM_ENDED && vm->dev.exited) vm_end(vm, vm->dev.exit_status);
+    if (vm->state != VM_ENDED && vm->dev.kbd.reset) {
+        /* A reboot would run the same guest again; a VM ends instead, as QEMU's -no-reboot. */
+        kprintf("umbra: vm %s reset itself through the keyboard controller; it ends\n", vm->set.name);
+        vm_end(vm, 0);
+    }
 }
 
 uint8_t vms_run(void)

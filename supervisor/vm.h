@@ -16,6 +16,7 @@ struct vm_settings {
     uint32_t pool_min, pool_max;   /* free-page watermarks of the monitor's pool */
     struct pt_settings pt;         /* pt=, pt.write=, pt.protect=, pt.prefault=, pt.roots= */
     char cmdline[256];             /* what the guest's Multiboot info says */
+    char disk[128];                /* disk=: the boot module backing its IDE disk, or empty */
 };
 
 enum vm_state { VM_RUNNABLE, VM_HALTED, VM_ENDED };

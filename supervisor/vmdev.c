@@ -8,11 +8,10 @@
 #include "lib/string.h"
 
 #define COM1 0x3f8
-#define LCR_DLAB 0x80
 
 /* The state a PC BIOS leaves: the 8259s at vectors 0x08 and 0x70 with everything but the
  * cascade masked, and PIT channel 0 running at 18.2 Hz in mode 3. */
-void vmdev_init(struct vm *vm)
+void vmdev_init(struct vm *vm, uint8_t *disk, uint32_t sectors)
 {
     static const uint8_t pic_boot[][2] = {
         { 0x20, 0x11 }, { 0x21, 0x08 }, { 0x21, 0x04 }, { 0x21, 0x01 }, { 0x21, 0xfb },
@@ -20,7 +19,9 @@ void vmdev_init(struct vm *vm)
     };
     uint64_t now = clock_ns();
     memset(&vm->dev, 0, sizeof vm->dev);
-    vm->dev.uart_lcr = 0x03;
+    vuart_init(&vm->dev.uart);
+    vide_init(&vm->dev.ide, disk, sectors);
+    vkbd_init(&vm->dev.kbd);
     vpic_init(&vm->dev.pic);
     for (unsigned i = 0; i < sizeof pic_boot / sizeof pic_boot[0]; i++)
         vpic_write(&vm->dev.pic, pic_boot[i][0], pic_boot[i][1]);
@@ -58,64 +59,12 @@ static bool pit_port(uint16_t port)
     return (port >= VPIT_CH0 && port <= VPIT_CTRL) || port == VPIT_PORTB;
 }
 
-#define IER_RDA  0x01
-#define IER_THRE 0x02
-
-/* COM1's interrupt line: received data or an empty transmitter, as IER enables them. */
-static void uart_irq(struct vmdev *d)
-{
-    bool level = ((d->uart_ier & IER_RDA) && d->rx_count) || ((d->uart_ier & IER_THRE) && d->thre_ip);
-    vpic_set_irq(&d->pic, 4, level);
-}
-
 bool vmdev_console_input(struct vm *vm, uint8_t byte)
 {
     struct vmdev *d = &vm->dev;
-    if (d->rx_count == sizeof d->rx) return false;
-    d->rx[(d->rx_head + d->rx_count++) % sizeof d->rx] = byte;
-    uart_irq(d);
+    if (!vuart_receive(&d->uart, byte)) return false;
+    vpic_set_irq(&d->pic, 4, vuart_irq(&d->uart));
     return true;
-}
-
-/* IIR: the highest-priority pending interrupt (received data, then transmitter empty). */
-static uint8_t uart_iir(struct vmdev *d)
-{
-    uint8_t fifo = (d->uart_fcr & 1) ? 0xc0 : 0;
-    if ((d->uart_ier & IER_RDA) && d->rx_count) return fifo | 0x04;
-    if ((d->uart_ier & IER_THRE) && d->thre_ip) {
-        d->thre_ip = false;              /* reading IIR with THRE reported clears it */
-        uart_irq(d);
-        return fifo | 0x02;
-    }
-    return fifo | 0x01;
-}
-
-/* COM1 register read. */
-static uint8_t uart_in(struct vmdev *d, unsigned reg)
-{
-    switch (reg) {
-    case 0:
-        if (d->uart_lcr & LCR_DLAB) return d->uart_dll;
-        if (!d->rx_count) return 0;
-        {
-            uint8_t b = d->rx[d->rx_head];
-            d->rx_head = (d->rx_head + 1) % sizeof d->rx;
-            d->rx_count--;
-            uart_irq(d);
-            return b;
-        }
-    case 1: return (d->uart_lcr & LCR_DLAB) ? d->uart_dlm : d->uart_ier;
-    case 2: return uart_iir(d);
-    case 3: return d->uart_lcr;
-    case 4: return d->uart_mcr;
-    case 5: return (uint8_t)(0x60 | (d->rx_count ? 1 : 0));   /* THR and transmitter empty; DR */
-    case 6:
-        /* Loopback: DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD. */
-        if (d->uart_mcr & 0x10)
-            return (uint8_t)((d->uart_mcr & 1) << 5 | (d->uart_mcr & 2) << 3 | (d->uart_mcr & 0x0c) << 4);
-        return 0xb0;
-    default: return d->uart_scr;
-    }
 }
 
 /* A console byte from the guest. With one VM it goes to the host's COM1 unchanged; with
@@ -135,42 +84,45 @@ static void console_byte(struct vm *vm, uint8_t v)
     if (v != '\n') d->line[d->line_len++] = (char)v;
 }
 
-/* COM1 register write: a byte to THR goes to the console. */
-static void uart_out(struct vm *vm, unsigned reg, uint8_t v)
+/* COM1 register access; a byte the guest transmits goes to the console; IRQ4 follows. */
+static uint8_t uart_access(struct vm *vm, unsigned reg, bool write, uint8_t v)
 {
     struct vmdev *d = &vm->dev;
-    switch (reg) {
-    case 0:
-        if (d->uart_lcr & LCR_DLAB) { d->uart_dll = v; break; }
-        if (d->uart_mcr & 0x10) vmdev_console_input(vm, v);     /* loopback */
-        else console_byte(vm, v);
-        d->thre_ip = true;               /* sent at once: the holding register is empty again */
-        uart_irq(d);
-        break;
-    case 1:
-        if (d->uart_lcr & LCR_DLAB) { d->uart_dlm = v; break; }
-        if ((v & IER_THRE) && !(d->uart_ier & IER_THRE)) d->thre_ip = true;
-        d->uart_ier = v & 0x0f;
-        uart_irq(d);
-        break;
-    case 2:
-        d->uart_fcr = v;
-        if (v & 2) { d->rx_count = 0; uart_irq(d); }     /* clear the receive FIFO */
-        break;
-    case 3: d->uart_lcr = v; break;
-    case 4: d->uart_mcr = v & 0x1f; break;
-    case 7: d->uart_scr = v; break;
-    default: break;
+    uint8_t r = 0;
+    if (write) {
+        int out = vuart_write(&d->uart, reg, v);
+        if (out >= 0) console_byte(vm, (uint8_t)out);
+    } else {
+        r = vuart_read(&d->uart, reg);
     }
+    vpic_set_irq(&d->pic, 4, vuart_irq(&d->uart));
+    return r;
+}
+
+/* IRQ1 and IRQ12 follow the keyboard controller's output buffer. */
+static void kbd_irqs(struct vmdev *d)
+{
+    vpic_set_irq(&d->pic, VKBD_IRQ, vkbd_irq1(&d->kbd));
+    vpic_set_irq(&d->pic, 12, vkbd_irq12(&d->kbd));
 }
 
 uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size)
 {
     vm->dev.port_reads++;
-    if (size == 1 && port >= COM1 && port < COM1 + 8) return uart_in(&vm->dev, port - COM1);
+    if (size == 1 && port >= COM1 && port < COM1 + 8) return uart_access(vm, port - COM1, false, 0);
     if (size == 1 && pic_port(port)) return vpic_read(&vm->dev.pic, port);
     if (size == 1 && pit_port(port)) return vpit_read(&vm->dev.pit, port, clock_ns());
     if (size == 1 && (port == VCMOS_INDEX || port == VCMOS_DATA)) return vcmos_read(&vm->dev.cmos, port, clock_ns());
+    if (size == 1 && (port == VKBD_DATA || port == VKBD_STATUS)) {
+        uint8_t v = vkbd_read(&vm->dev.kbd, port);
+        kbd_irqs(&vm->dev);
+        return v;
+    }
+    if (vide_port(port)) {
+        uint32_t v = vide_read(&vm->dev.ide, port, size);
+        vpic_set_irq(&vm->dev.pic, VIDE_IRQ, vide_irq(&vm->dev.ide));
+        return v;
+    }
     return size == 1 ? 0xff : size == 2 ? 0xffff : 0xffffffffu;
 }
 
@@ -182,8 +134,15 @@ void vmdev_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
         vm->dev.exit_status = (uint8_t)value;
         return;
     }
-    if (size == 1 && port >= COM1 && port < COM1 + 8) uart_out(vm, port - COM1, (uint8_t)value);
+    if (size == 1 && port >= COM1 && port < COM1 + 8) uart_access(vm, port - COM1, true, (uint8_t)value);
     else if (size == 1 && pic_port(port)) vpic_write(&vm->dev.pic, port, (uint8_t)value);
     else if (size == 1 && pit_port(port)) vpit_write(&vm->dev.pit, port, (uint8_t)value, clock_ns());
     else if (size == 1 && (port == VCMOS_INDEX || port == VCMOS_DATA)) vcmos_write(&vm->dev.cmos, port, (uint8_t)value, clock_ns());
+    else if (size == 1 && (port == VKBD_DATA || port == VKBD_STATUS)) {
+        vkbd_write(&vm->dev.kbd, port, (uint8_t)value);
+        kbd_irqs(&vm->dev);
+    } else if (vide_port(port)) {
+        vide_write(&vm->dev.ide, port, size, value);
+        vpic_set_irq(&vm->dev.pic, VIDE_IRQ, vide_irq(&vm->dev.ide));
+    }
 }

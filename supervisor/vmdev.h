@@ -6,6 +6,9 @@
 #include "supervisor/dev/vpic.h"
 #include "supervisor/dev/vpit.h"
 #include "supervisor/dev/vcmos.h"
+#include "supervisor/dev/vuart.h"
+#include "supervisor/dev/vide.h"
+#include "supervisor/dev/vkbd.h"
 
 #define EXIT_PORT 0xf4
 
@@ -14,10 +17,9 @@ struct vmdev {
     struct vpic pic;
     struct vpit pit;
     struct vcmos cmos;
-    uint8_t uart_ier, uart_lcr, uart_mcr, uart_scr, uart_dll, uart_dlm, uart_fcr;
-    uint8_t rx[16];                /* received bytes waiting for the guest */
-    unsigned rx_head, rx_count;
-    bool thre_ip;                  /* a transmitter-empty interrupt is pending */
+    struct vuart uart;             /* COM1 */
+    struct vide ide;               /* the primary IDE channel */
+    struct vkbd kbd;               /* the i8042; kbd.reset: the guest reset itself */
     bool exited;
     uint8_t exit_status;
     uint32_t port_reads, port_writes;
@@ -25,8 +27,9 @@ struct vmdev {
     unsigned line_len;
 };
 
-/* Set the devices to their power-on state. */
-void vmdev_init(struct vm *vm);
+/* Set the devices to their power-on state; disk (sectors of 512 bytes) backs the IDE disk,
+ * NULL for none. */
+void vmdev_init(struct vm *vm, uint8_t *disk, uint32_t sectors);
 /* A guest port read of size 1, 2 or 4; unclaimed ports read all ones. */
 uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size);
 /* A guest port write. */

@@ -37,10 +37,36 @@ def modules(name):
     return out
 
 
+# Guests with an IDE disk: the number of 512-byte sectors of their image.
+DISKS = {"ide": 256}
+
+
+def disk_byte(n, i):
+    """Byte i of sector n of a test disk (tests/guests/ide.c computes the same)."""
+    if i < 4:
+        return (n >> (8 * i)) & 0xff
+    return (n * 31 + i * 7 + (i >> 8)) & 0xff
+
+
+def disk(name):
+    """A fresh disk image for the guest (QEMU writes to it), or None. No commas or spaces in
+    the path: it appears in an -initrd list and as a module's first word."""
+    if name not in DISKS:
+        return None
+    d = os.path.join(BUILD, "fixtures")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "%s-disk.img" % name)
+    with open(path, "wb") as f:
+        f.write(bytes(disk_byte(n, i) for n in range(DISKS[name]) for i in range(512)))
+    return path
+
+
 def native(name):
     mods = ",".join("%s %s" % m for m in modules(name))
+    img = disk(name)
+    extra = ["-drive", "file=%s,format=raw,if=ide,index=0" % img] if img else []
     return qemu(kernel=elf(name), append=ARGS, initrd=mods or None, mem=64, timeout=30,
-                com1_input=INPUT.get(name))
+                com1_input=INPUT.get(name), extra=extra)
 
 
 # Extra guest settings for every run inside umbra, e.g. UMBRA_GUEST_SETTINGS='pt.write=singlestep'
@@ -50,9 +76,12 @@ EXTRA = os.environ.get("UMBRA_GUEST_SETTINGS", "")
 
 def in_umbra(name):
     mods = "".join(",%s for=%s %s" % (p, name, w) for p, w in modules(name))
+    img = disk(name)
+    setting = " disk=%s" % img if img else ""
+    mods += ",%s" % img if img else ""
     return qemu(kernel=UMBRA_ELF, append="log=com2 onexit=qemu",
-                initrd="%s vm=%s mem=64M %s -- %s%s" % (elf(name), name, EXTRA, ARGS, mods), mem=512, timeout=60,
-                com1_input=INPUT.get(name))
+                initrd="%s vm=%s mem=64M%s %s -- %s%s" % (elf(name), name, setting, EXTRA, ARGS, mods), mem=512,
+                timeout=60, com1_input=INPUT.get(name))
 
 
 def compare(name):

@@ -13,10 +13,27 @@ from qemu import qemu, BUILD, UMBRA_ELF
 CACHE = os.path.join(BUILD, "cache", "gnumach")
 KERNEL = os.path.join(CACHE, "gnumach")
 PANIC = b"bootstrap_create: No bootstrap code loaded with the kernel!"
-# Lines that describe the platform, which differs: umbra's virtual PC has no PCI BIOS, IDE,
-# floppy or ACPI yet (docs/guests.md), and the clock reads a different second.
+# Lines that describe the platform, which differs: umbra's virtual PC has no PCI BIOS or
+# floppy, its IDE disk has another model string and no BIOS geometry (docs/guests.md), and
+# the clock reads a different second. The partition table Mach reads from the disk is
+# compared (" hd0: ..." with its leading space).
 PLATFORM = ("biosmem:", "vm_page:", "pcibios_init", "pci_init", "Probing PCI", "ide", "    ",
-            "FDC", "floppy", "probing scsi", "qlogicisp", "RTC time is")
+            "FDC", "floppy", "probing scsi", "qlogicisp", "RTC time is", "hd0:")
+
+
+def disk_image():
+    """A 4 MiB disk with a DOS partition table (one Linux partition from sector 63), made
+    fresh for each run: Mach must read it through the IDE controller to list hd0s1."""
+    import struct
+    os.makedirs(os.path.join(BUILD, "fixtures"), exist_ok=True)
+    path = os.path.join(BUILD, "fixtures", "mach-disk.img")
+    sectors = 8192
+    mbr = bytearray(512)
+    mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\x01\x01\x00", 0x83, b"\xfe\xff\xff", 63, sectors - 63)
+    mbr[510:512] = b"\x55\xaa"
+    with open(path, "wb") as f:
+        f.write(bytes(mbr) + bytes(512 * (sectors - 1)))
+    return path
 
 
 def fetch():
@@ -60,13 +77,18 @@ def boots_to_bootstrap_panic():
     if not kernel:
         return "skip: " + why
     # Natively with COM1 only: a VM has no COM2 either.
-    native = qemu(kernel=kernel, append="console=com0", mem=64, timeout=120, until=PANIC, com2=False)
+    img = disk_image()
+    native = qemu(kernel=kernel, append="console=com0", mem=64, timeout=120, until=PANIC, com2=False,
+                  extra=["-drive", "file=%s,format=raw,if=ide,index=0" % img])
     assert PANIC in native.com1, "GNU Mach did not reach its panic natively:\n" + native.describe()
+    img = disk_image()
     r = qemu(kernel=UMBRA_ELF, append="log=com2 onexit=qemu", mem=512, timeout=240, until=PANIC,
-             initrd="%s vm=mach mem=64M %s -- console=com0" % (kernel, os.environ.get("UMBRA_GUEST_SETTINGS", "")))
+             initrd="%s vm=mach mem=64M disk=%s %s -- console=com0,%s"
+                    % (kernel, img, os.environ.get("UMBRA_GUEST_SETTINGS", ""), img))
     assert PANIC in r.com1, "GNU Mach did not reach its panic in umbra:\n" + r.describe()
     n, u = messages(native.com1), messages(r.com1)
     assert n == u, "kernel messages differ:\nnative: %r\numbra:  %r" % (n, u)
+    assert any(l.startswith(" hd0:") and "hd0s1" in l for l in u), "Mach did not read the partition table:\n%r" % u
 
 
 def cases():

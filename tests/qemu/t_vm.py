@@ -50,6 +50,45 @@ def bad_modules():
     assert "audit ok" in log, r.describe()
 
 
+def bad_disks():
+    # disk= naming no module, a module of a size that is not whole sectors, one disk for two
+    # VMs: each such VM is refused with the cause; the one good VM runs and its disk module
+    # is not reported as an ignored module.
+    good = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
+    odd = fixtures.text_file("odd-disk.img", "x" * 1000)
+    ok = fixtures.text_file("ok-disk.img", "y" * 1024)
+    missing = ok.replace("ok-disk", "no-disk")
+    r = in_umbra([good + " vm=j disk=" + missing, good + " vm=k disk=" + odd, odd,
+                  good + " vm=l mem=8M disk=" + ok, ok, good + " vm=m disk=" + ok])
+    log = r.text("com2")
+    expect = ["disk=%s: no boot module is named %s; this VM does not start" % (missing, missing),
+              "disk=%s: its 1000 bytes are not a whole number of 512-byte sectors" % odd,
+              "disk=%s is another VM's disk; this VM does not start" % ok]
+    for e in expect:
+        assert e in log, "missing %r in the log\n%s" % (e, r.describe())
+    assert "'%s' has no vm= setting" % ok not in log, r.describe()
+    assert r.com1 == b"hello from a guest\n", r.describe()
+    assert r.exit_status == 0 and "audit ok" in log, r.describe()
+
+
+def keyboard_reset():
+    # The guest pulses the reset line through the i8042 (command 0xfe). QEMU with -no-reboot
+    # stops there; umbra ends that VM with a message and status 0, and the others run on.
+    import os
+    from qemu import BUILD
+    elf = os.path.join(BUILD, "guests", "kbd.elf")
+    native = qemu(kernel=elf, append="reset", mem=64)
+    assert native.code == 0 and native.com1 == b"kbd: pulsing the reset line\n", native.describe()
+    good = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
+    r = in_umbra([elf + " vm=kbd mem=8M -- reset", good + " vm=good mem=8M"])
+    log = r.text("com2")
+    assert "kbd: kbd: pulsing the reset line\n" in r.text(), r.describe()
+    assert "still running" not in r.text(), r.describe()
+    assert "umbra: vm kbd reset itself through the keyboard controller; it ends" in log, r.describe()
+    assert "vm kbd ended with status 0" in log and "vm good ended with status 0" in log, r.describe()
+    assert "audit ok" in log, r.describe()
+
+
 def two_vms():
     a = fixtures.build("hello3", defines=["EXIT_STATUS=3"])
     b = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
@@ -153,7 +192,9 @@ def memory_holes():
 
 def cases():
     return [("same_as_native_0", same_as_native(0)), ("same_as_native_5", same_as_native(5)),
-            ("bad_modules", bad_modules), ("two_vms", two_vms), ("guest_words", guest_words),
-            ("triple_fault", triple_fault), ("paging", paging("")), ("pool_refills", pool_refills), ("pool_refills_shadow", pool_refills_shadow),
+            ("bad_modules", bad_modules), ("bad_disks", bad_disks),
+            ("keyboard_reset", keyboard_reset), ("two_vms", two_vms), ("guest_words", guest_words),
+            ("triple_fault", triple_fault), ("paging", paging("")), ("pool_refills", pool_refills),
+            ("pool_refills_shadow", pool_refills_shadow),
             ("timer", fixture_same_as_native("timer", "timer.asm")), ("relocation", relocation),
             ("memory_holes", memory_holes)]

@@ -107,6 +107,12 @@ void *memset(void *d, int c, unsigned n) { uint8_t *p = d; while (n--) *p++ = (u
 void *memcpy(void *d, const void *s, unsigned n) { uint8_t *p = d; const uint8_t *q = s; while (n--) *p++ = *q++; return d; }
 unsigned strlen(const char *s) { unsigned n = 0; while (s[n]) n++; return n; }
 int strcmp(const char *a, const char *b) { while (*a && *a == *b) a++, b++; return (uint8_t)*a - (uint8_t)*b; }
+int memcmp(const void *a, const void *b, unsigned n)
+{
+    const uint8_t *x = a, *y = b;
+    for (unsigned i = 0; i < n; i++) if (x[i] != y[i]) return x[i] - y[i];
+    return 0;
+}
 
 /* ---- descriptor tables ---- */
 struct tss gtss;

@@ -73,5 +73,6 @@ void *memset(void *d, int c, unsigned n);
 void *memcpy(void *d, const void *s, unsigned n);
 unsigned strlen(const char *s);
 int strcmp(const char *a, const char *b);
+int memcmp(const void *a, const void *b, unsigned n);
 
 #endif
