@@ -78,12 +78,13 @@ struct row {
 
 static void error_codes(void)
 {
-    /* T0 pages: 1 absent, 2 supervisor RW, 3 supervisor RO, 4 user RW, 5 user RO. */
+    /* T0 pages: 1 absent, 2 supervisor RW, 3 supervisor RO, 4 user RW, 5 user RO; the
+     * read-only ones dirty already, so read access alone never decides writability. */
     *pte_of(TEST + 0x1000) = 0;
     pg_map(kpd, TEST + 0x2000, tagged(), PTE_P | PTE_W);
-    pg_map(kpd, TEST + 0x3000, tagged(), PTE_P);
+    pg_map(kpd, TEST + 0x3000, tagged(), PTE_P | PTE_A | PTE_D);     /* dirty already */
     pg_map(kpd, TEST + 0x4000, tagged(), PTE_P | PTE_W | PTE_U);
-    pg_map(kpd, TEST + 0x5000, tagged(), PTE_P | PTE_U);
+    pg_map(kpd, TEST + 0x5000, tagged(), PTE_P | PTE_U | PTE_A | PTE_D);
     /* PD[0x101] absent; PD[0x102] supervisor over a user PTE; PD[0x103] read-only over RW. */
     kpd[0x101] = 0;
     kpd[0x102] = pg_frame() | PTE_P | PTE_W;
@@ -111,10 +112,12 @@ static void error_codes(void)
         wr_cr0(rd_cr0() & ~CR0_WP);
         result2(pg_write(va + 4, 0x22220000 + i), r->kwrite_nowp, va + 4, n, "kernel write, WP clear");
         wr_cr0(rd_cr0() | CR0_WP);
+        result2(pg_write(va + 4, 0x11110000 + i), r->kwrite_wp, va + 4, n, "kernel write, WP set again");
         result2(user_access(va, false, 0), r->uread, va, n, "user read");
         if (u_res != PG_OK) check_eq(pgf.cs, UCS, "%s: the user fault came from ring 3", n);
         result2(user_access(va + 4, true, 0x33330000 + i), r->uwrite, va + 4, n, "user write");
         if (r->uwrite == OK) check_eq(peek(va + 4), 0x33330000 + i, "%s: the kernel reads what the user wrote", n);
+        else if (r->kwrite_wp == OK) check_eq(peek(va + 4), 0x11110000 + i, "%s: the kernel reads what it wrote", n);
         else if (r->kwrite_nowp == OK) check_eq(peek(va + 4), 0x22220000 + i, "%s: the kernel reads what it wrote with WP clear", n);
     }
     uint32_t v;
@@ -169,6 +172,19 @@ static void accessed_dirty(void)
     wr_cr0(rd_cr0() | CR0_WP);
     check_eq(*pte_ro & (PTE_A | PTE_D), PTE_A | PTE_D, "A/D: a kernel write with WP clear set D");
     reads(ro + 4, 0xf0f0, "A/D: and it landed");
+
+    /* Copy on write: a dirty page made read-only keeps D; reads work, writes fault. */
+    *pte &= ~PTE_W;
+    invlpg(va);
+    check_eq(*pte & (PTE_A | PTE_D), PTE_A | PTE_D, "COW: the read-only PTE is still dirty");
+    reads(va + 16, 0xe0e0, "COW: a kernel read");
+    result_is(pg_write(va + 16, 1), PFEC_P | PFEC_W, va + 16, "COW: a kernel write faults");
+    result_is(user_access(va + 20, false, 0), OK, va + 20, "COW: a user read");
+    result_is(user_access(va + 20, true, 1), PFEC_P | PFEC_W | PFEC_U, va + 20, "COW: a user write faults");
+    *pte |= PTE_W;
+    invlpg(va);
+    result_is(pg_write(va + 16, 0xc0c0), OK, va + 16, "COW: writable again");
+    reads(va + 16, 0xc0c0, "COW: the write landed");
 }
 
 /* ---- 3. 4 MiB pages ---- */
