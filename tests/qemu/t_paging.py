@@ -13,7 +13,7 @@ import threading
 from qemu import qemu, BUILD, UMBRA_ELF
 import os
 
-GUESTS = ["ptexact", "ptspaces", "pttorture", "ptuser", "ptpool"]
+GUESTS = ["ptexact", "ptwrite", "ptspaces", "pttorture", "ptuser", "ptpool"]
 ARGS = "alpha beta=2"
 
 # (name, umbra settings): every guest runs under each.
