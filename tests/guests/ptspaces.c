@@ -1,5 +1,5 @@
 /* Many address spaces: 64 page directories that share the kernel's page tables for the low
- * 16 MiB and each have a private page at 0x40000000 (and a page shared by all at
+ * 16 MiB (global pages, CR4.PGE) and each have a private page at 0x40000000 (and a page shared by all at
  * 0x40001000). The guest switches among them for 20 rounds, checking at every switch that
  * the private page holds what it last wrote there, from ring 0 and now and then from
  * ring 3, and that the shared page is the same everywhere. A monitor that keeps shadows
@@ -30,7 +30,7 @@ int gmain(uint32_t magic, uint32_t mbi)
     pg_catch();
     pg_frames(0x400000, 0x1000000);
     uint32_t *kpd = pg_dir();
-    pg_identity(kpd, 0x1000000, PTE_P | PTE_W | PTE_U);
+    pg_identity(kpd, 0x1000000, PTE_P | PTE_W | PTE_U | PTE_G);    /* global, as kernels do */
     uint32_t shared = pg_frame();
     for (unsigned s = 0; s < SPACES; s++) {
         pd[s] = pg_dir();
@@ -43,6 +43,7 @@ int gmain(uint32_t magic, uint32_t mbi)
         pg_map(pd[s], SHARED, shared, PTE_P | PTE_W | PTE_U);
         priv_pte[s] = pg_slot(pd[s], PRIV, 0);
     }
+    wr_cr4(rd_cr4() | CR4_PGE);
     pg_enable(kpd);
 
     unsigned wrong = 0, wrong_user = 0, wrong_shared = 0, switches = 0, user_checks = 0;

@@ -1,8 +1,9 @@
 /* Thousands of random page-table edits with a fixed seed. Three page directories share the
  * kernel's identity map and point their four test slots (0x40000000-0x40ffffff, 16 pages
- * used in each) at six page tables; the PTEs point at a pool of frames whose every dword
- * names the frame, and now and then at a page table itself. Each step makes one edit
- * (map, unmap, remap, toggle present or R/W, replace a table in a PDE, switch CR3), does
+ * used in each) at six page tables or 4 MiB pages (CR4.PSE); the PTEs point at a pool of
+ * frames whose every dword names the frame, and now and then at a page table itself. Each
+ * step makes one edit (map, unmap, remap, toggle present or R/W, put a table, a 4 MiB page
+ * or nothing in a PDE, switch CR3), does
  * what the architecture requires before relying on it (INVLPG of every address that maps
  * the edited PTE in the current directory, a CR3 reload or an INVLPG of every used page
  * for a PDE of the current directory, nothing for a not-present to present change, whose
@@ -23,7 +24,7 @@
 static uint32_t *pd[NPD], *table[NT], frame[NF];
 static unsigned cur;
 static uint32_t seed = 0x2545f491;
-static unsigned reads_ok, writes_ok, faults_ok, bad, invlpgs, reloads, skipped_inval;
+static unsigned reads_ok, writes_ok, faults_ok, large_ok, bad, invlpgs, reloads, skipped_inval;
 static uint32_t written = 0x100;
 
 static uint32_t rnd(uint32_t n) { return xorshift32(&seed) % n; }
@@ -38,6 +39,11 @@ static uint32_t walk(uint32_t va, bool write, uint32_t *fr)
 {
     uint32_t pde = pd[cur][PD_INDEX(va)];
     if (!(pde & PTE_P)) return PG_FAULT | (write ? PFEC_W : 0);
+    if (pde & PTE_PS) {
+        if (write && !(pde & PTE_W)) return PG_FAULT | PFEC_P | PFEC_W;
+        *fr = (pde & PT32_ADDR_4M) | (va & 0x3ff000);
+        return PG_OK;
+    }
     uint32_t pte = ((uint32_t *)(pde & PT32_ADDR_MASK))[PT_INDEX(va)];
     if (!(pte & PTE_P)) return PG_FAULT | (write ? PFEC_W : 0);
     if (write && !(pde & pte & PTE_W)) return PG_FAULT | PFEC_P | PFEC_W;
@@ -58,7 +64,7 @@ static void verify(uint32_t va, unsigned step)
     uint32_t got = pg_read(at, &v);
     if (got != want) failed("read result", at, got, want, step);
     else if (got == PG_OK && v != ((uint32_t *)fr)[k]) failed("read value", at, v, ((uint32_t *)fr)[k], step);
-    else if (got == PG_OK) reads_ok++;
+    else if (got == PG_OK) { reads_ok++; if (pd[cur][PD_INDEX(at)] & PTE_PS) large_ok++; }
     else if (pgf.cr2 != at) failed("read cr2", at, pgf.cr2, at, step);
     else faults_ok++;
     if (rnd(2)) return;
@@ -94,11 +100,14 @@ static void edit_pte(unsigned step)
     }
 }
 
-/* A random PDE edit in a random directory: another table, or none. */
+/* A random PDE edit in a random directory: another table, a 4 MiB page, or none. */
 static void edit_pde(unsigned step)
 {
-    unsigned p = rnd(NPD), s = rnd(SLOTS);
-    pd[p][SLOT0 + s] = rnd(8) ? (uint32_t)table[rnd(NT)] | PTE_P | (rnd(4) ? PTE_W : 0) : 0;
+    unsigned p = rnd(NPD), s = rnd(SLOTS), what = rnd(8);
+    uint32_t w = rnd(4) ? PTE_W : 0;
+    if (what == 0) pd[p][SLOT0 + s] = 0;
+    else if (what == 1) pd[p][SLOT0 + s] = (rnd(2) ? 0x800000 : 0xc00000) | PTE_PS | PTE_P | w;
+    else pd[p][SLOT0 + s] = (uint32_t)table[rnd(NT)] | PTE_P | w;
     if (p != cur) return;
     if (rnd(2)) { cr3_reload(); reloads++; }
     else for (unsigned e = 0; e < NE; e++) { invlpg(va_of(s, e)); invlpgs++; }
@@ -126,7 +135,11 @@ int gmain(uint32_t magic, uint32_t mbi)
         for (unsigned i = 0; i < 4; i++) pd[p][i] = kpd[i];
         for (unsigned s = 0; s < SLOTS; s++) pd[p][SLOT0 + s] = (uint32_t)table[rnd(NT)] | PTE_P | PTE_W;
     }
+    /* The 4 MiB pages at 8 and 12 MiB: tagged like the frames where the tests look. */
+    for (uint32_t a = 0x800000; a < 0x1000000; a += 0x400000)
+        for (uint32_t e = 0; e < NE * 1024; e++) ((uint32_t *)a)[e] = a | e << 2 | 1;
     cur = 0;
+    wr_cr4(rd_cr4() | CR4_PSE);
     pg_enable(pd[0]);
 
     unsigned pte_edits = 0, pde_edits = 0, switches = 0;
@@ -138,9 +151,10 @@ int gmain(uint32_t magic, uint32_t mbi)
         verify(va_of(rnd(SLOTS), rnd(NE)), step);
     }
     gprintf("pttorture: %u steps: %u PTE edits, %u PDE edits, %u CR3 switches\n", STEPS, pte_edits, pde_edits, switches);
-    gprintf("pttorture: %u reads, %u writes and %u faults as the tables say; %u INVLPG, %u CR3 reloads, %u edits needing none\n",
-            reads_ok, writes_ok, faults_ok, invlpgs, reloads, skipped_inval);
-    check(reads_ok > 1000 && writes_ok > 500 && faults_ok > 500, "every kind of access was exercised");
+    gprintf("pttorture: %u reads (%u through 4 MiB pages), %u writes and %u faults as the tables say; "
+            "%u INVLPG, %u CR3 reloads, %u edits needing none\n",
+            reads_ok, large_ok, writes_ok, faults_ok, invlpgs, reloads, skipped_inval);
+    check(reads_ok > 1000 && large_ok > 100 && writes_ok > 500 && faults_ok > 500, "every kind of access was exercised");
     check_eq(bad, 0, "every access matched the guest's tables");
     return summary("pttorture");
 }
