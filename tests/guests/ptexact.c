@@ -129,14 +129,15 @@ static void error_codes(void)
 /* ---- 2. accessed and dirty bits ---- */
 static void accessed_dirty(void)
 {
-    const uint32_t va = 0x41000000, ro = 0x41001000, sib = 0x41002000;
+    const uint32_t va = 0x41000000, ro = 0x41001000, sib = 0x41002000, acc = 0x41003000;
     uint32_t f = tagged();
     kpd[0x104] = pg_frame() | PTE_P | PTE_W | PTE_U;
     uint32_t *pde = pde_of(va);
     pg_map(kpd, va, f, PTE_P | PTE_W | PTE_U);
     pg_map(kpd, ro, tagged(), PTE_P | PTE_U);
     pg_map(kpd, sib, tagged(), PTE_P | PTE_W | PTE_U);
-    uint32_t *pte = pte_of(va), *pte_ro = pte_of(ro), *pte_sib = pte_of(sib);
+    pg_map(kpd, acc, tagged(), PTE_P | PTE_W | PTE_U | PTE_A);      /* accessed, not dirty */
+    uint32_t *pte = pte_of(va), *pte_ro = pte_of(ro), *pte_sib = pte_of(sib), *pte_acc = pte_of(acc);
     cr3_reload();
 
     reads(va + 8, f | 2, "A/D: a kernel read through a fresh table");
@@ -163,6 +164,12 @@ static void accessed_dirty(void)
     check_eq(user_access(va + 16, true, 0xe0e0), PG_OK, "A/D: a user write");
     check_eq(*pte & (PTE_A | PTE_D), PTE_A | PTE_D, "A/D: the user write set D");
     check_eq(*pte_sib & (PTE_A | PTE_D), 0, "A/D: the neighbour is still untouched");
+    reads(sib + 4, (*pte_sib & PT32_ADDR_MASK) | 1, "A/D: the neighbour read at last");
+    check_eq(*pte_sib & (PTE_A | PTE_D), PTE_A, "A/D: now it has A");
+    /* A neighbour accessed but clean (the kind an engine may map ahead): its first write sets D. */
+    poke(acc + 8, 0xacc);
+    check_eq(*pte_acc & (PTE_A | PTE_D), PTE_A | PTE_D, "A/D: a write to an accessed, clean neighbour set D");
+    reads(acc + 8, 0xacc, "A/D: and landed");
 
     reads(ro, *pte_ro & PT32_ADDR_MASK, "A/D: read a read-only page");
     result_is(pg_write(ro + 4, 1), PFEC_P | PFEC_W, ro + 4, "A/D: a write to it faults with WP set");
