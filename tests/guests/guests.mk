@@ -3,7 +3,7 @@ GUEST_NAMES := $(basename $(notdir $(wildcard tests/guests/*.c)))
 GUESTS      := $(GUEST_NAMES:%=$(BUILD)/guests/%.elf)
 GUEST_CFLAGS := -std=c11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector -mgeneral-regs-only \
                 -fno-asynchronous-unwind-tables -Wall -Wextra -Werror -I. -MMD -MP
-GUEST_LIB   := $(BUILD)/guests/lib/entry.o $(BUILD)/guests/lib/guest.o
+GUEST_LIB   := $(BUILD)/guests/lib/entry.o $(BUILD)/guests/lib/guest.o $(BUILD)/guests/lib/paging.o
 
 $(BUILD)/guests/lib/entry.o: tests/guests/lib/entry.asm
 	@mkdir -p $(dir $@)

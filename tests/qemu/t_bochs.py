@@ -107,4 +107,5 @@ def guest(name):
 
 
 def cases():
-    return [("demo_iso", demo_iso)] + [(g, guest(g)) for g in ("exceptions", "rings", "iflags", "priv", "io")]
+    return [("demo_iso", demo_iso)] + [(g, guest(g)) for g in ("exceptions", "rings", "iflags", "priv", "io",
+                                                               "ptexact", "ptwrite")]
