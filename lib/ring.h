@@ -26,7 +26,7 @@ enum msg_type {
     MSG_HOST_IRQ,       /* a host interrupt arrived while the guest ran: a0 vector */
     MSG_WANT_IRQ,       /* the guest can take an interrupt: acknowledge one if pending */
     MSG_PAGES_WANTED,   /* a0 pages wanted for the pool */
-    MSG_PAGES_BACK,     /* a0 pool slot handed back */
+    MSG_PAGES_BACK,     /* a0 (1-5) pool slots handed back, in a1..a5 */
     MSG_GUEST_STOP,     /* the guest cannot go on: a0 reason (enum stop_reason); text in the shared page */
     MSG_GUEST_EXIT,     /* the guest ended itself: a0 status */
     MSG_LOG,            /* the monitor wants a line logged: text in the shared page */

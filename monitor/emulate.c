@@ -377,6 +377,11 @@ bool emulate_memory_insn(struct guest_frame *f)
     f->esp = c.gpr[R_ESP]; f->ebp = c.gpr[R_EBP]; f->esi = c.gpr[R_ESI]; f->edi = c.gpr[R_EDI];
     f->eip = c.eip;
     f->eflags = (f->eflags & ~0x8d5u) | (c.eflags & 0x8d5u);      /* the arithmetic flags */
+    if (f->eflags & EFL_TF) {
+        /* The guest single-steps: the instruction completed, so its #DB trap follows. */
+        vcpu.dr[6] = (vcpu.dr[6] & ~0xe00fu) | DR6_BS;
+        deliver_exception(f, EXC_DB, 0);
+    }
     return true;
 }
 

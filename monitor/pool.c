@@ -43,8 +43,14 @@ void pool_add(uint32_t first, uint32_t count)
 
 void pool_shrink(uint32_t n)
 {
-    while (n-- && nfree > 0 && !ring_full(&ring->to_host)) {
-        struct msg m = { .type = MSG_PAGES_BACK, .a = { (uint32_t)free_slot[--nfree] } };
+    /* Up to five slots a message, and two ring slots always left for the suspension's own
+     * request and a refill: the rest goes back at the next suspension. */
+    while (n && nfree > 0 && ring_count(&ring->to_host) < RING_SLOTS - 2) {
+        struct msg m = { .type = MSG_PAGES_BACK };
+        while (n && nfree > 0 && m.a[0] < RING_ARGS - 1) {
+            m.a[1 + m.a[0]++] = (uint32_t)free_slot[--nfree];
+            n--;
+        }
         ring_put(&ring->to_host, &m);
     }
 }
@@ -74,3 +80,5 @@ void pool_wait_for(unsigned n)
 }
 
 void pool_wait(void) { pool_wait_for(1); }
+
+bool pool_refused(void) { return refused; }

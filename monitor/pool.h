@@ -1,6 +1,7 @@
 /* The monitor's end of its page pool: slots in the monitor region backed by host frames. */
 #ifndef MONITOR_POOL_H
 #define MONITOR_POOL_H
+#include <stdbool.h>
 #include <stdint.h>
 #include "monitor/layout.h"
 
@@ -29,6 +30,8 @@ void pool_shrink(uint32_t n);
 void pool_maybe_ask(void);
 /* Suspend until the supervisor has refilled the pool, then retry the guest instruction. */
 __attribute__((noreturn)) void pool_wait(void);
+/* Did the supervisor's last answer to a refill give nothing? */
+bool pool_refused(void);
 /* The same, asking for at least n free pages; stops the guest when the host said it has none. */
 __attribute__((noreturn)) void pool_wait_for(unsigned n);
 

@@ -136,12 +136,13 @@ static void table_write(struct guest_frame *f, uint32_t va, uint32_t gpa)
     step_write(f, va, gpa);
 }
 
-/* Make sure a fault or a root switch finds the pages it may need: drop cold roots, else
- * suspend until the supervisor refills the pool (the instruction runs again then). */
+/* Make sure a fault or a root switch finds the pages it may need: suspend until the
+ * supervisor refills the pool (the instruction runs again then); when the host has said it
+ * has nothing to give, drop cold roots instead, and stop only when that is not enough. */
 static void reserve(void)
 {
     if (pool_free_count() >= SH_RESERVE) return;
-    sh_shrink(SH_RESERVE);
+    if (pool_refused()) sh_shrink(SH_RESERVE);
     if (pool_free_count() < SH_RESERVE) pool_wait_for(SH_RESERVE);
 }
 

@@ -198,7 +198,6 @@ bool sh_switch(const struct gmode *m)
 {
     uint32_t gpd = gpd_of(m);
     if (cur >= 0 && roots[cur].gpd == gpd) { roots[cur].lru = ++clock; return true; }
-    if (pool_free_count() < SH_RESERVE) sh_shrink(SH_RESERVE);
     if (pool_free_count() < 2) return false;
     int r = root_get(gpd);
     if (r < 0) return false;
@@ -213,7 +212,6 @@ bool sh_switch(const struct gmode *m)
 
 bool sh_reset(const struct gmode *m)
 {
-    if (pool_free_count() < SH_RESERVE) sh_shrink(SH_RESERVE);
     if (pool_free_count() < 2) return false;
     /* The root in use stays until the new one is built: the monitor runs on it. */
     int old = cur;

@@ -151,7 +151,7 @@ static void serve(struct vm *vm, const struct msg *m)
         answer(vm, &a);
         break;
     case MSG_PAGES_BACK:
-        vm_pool_take(vm, m->a[0]);
+        for (uint32_t i = 0; i < m->a[0] && i < RING_ARGS - 1; i++) vm_pool_take(vm, m->a[1 + i]);
         break;
     case MSG_GUEST_STOP:
         report_stop(vm);

@@ -38,6 +38,7 @@
 #define EFL_ZF   (1u << 6)
 #define EFL_SF   (1u << 7)
 #define EFL_TF   (1u << 8)
+#define DR6_BS   (1u << 14)   /* DR6: single-step trap */
 #define EFL_IF   (1u << 9)
 #define EFL_DF   (1u << 10)
 #define EFL_OF   (1u << 11)
