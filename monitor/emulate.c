@@ -14,6 +14,7 @@
 #include "monitor/desc.h"
 #include "monitor/gmem.h"
 #include "monitor/reflect.h"
+#include "monitor/mmio.h"
 #include "paging/vtlb.h"
 #include "arch/x86/regs.h"
 #include "arch/x86/msr.h"
@@ -343,23 +344,21 @@ static enum fetched fetch_decode(struct guest_frame *f, struct emu_insn *in)
     return emu_decode(b, n, code32, in) == EMU_OK ? FETCH_OK : FETCH_UNKNOWN;
 }
 
-/* The emulator's bus: guest-linear memory with the guest's rights; remembers where it faulted. */
-static uint32_t bus_fault_va;
-static uint32_t bus_read(void *ctx, uint32_t lin, void *buf, unsigned n)
+static void data_access(struct guest_frame *f);
+
+/* Continuation of a device read: keep the value and run the instruction again. */
+static void mmio_read_done(struct guest_frame *f, const struct msg *a, uint32_t ctx)
 {
     (void)ctx;
-    return glin_read(lin, buf, n, acc_cpl(), &bus_fault_va);
-}
-static uint32_t bus_write(void *ctx, uint32_t lin, const void *buf, unsigned n)
-{
-    (void)ctx;
-    return glin_write(lin, buf, n, acc_cpl(), &bus_fault_va);
+    mmio_read_answer(a ? a->a[0] : 0xffffffffu);
+    data_access(f);
 }
 
-void emulate_data_access(struct guest_frame *f)
+/* One run of the data instruction at EIP on the emulator, with device pages forwarded. */
+static void data_access(struct guest_frame *f)
 {
-    static const struct emu_bus bus = { bus_read, bus_write, 0 };
     struct emu_insn in;
+    struct msg req;
     enum fetched r = fetch_decode(f, &in);
     if (r == FETCH_FAULTED) return;
     struct emu_cpu c = {
@@ -368,8 +367,12 @@ void emulate_data_access(struct guest_frame *f)
           seg_base((uint16_t)f->ds), seg_base((uint16_t)f->fs), seg_base((uint16_t)f->gs) },
     };
     uint32_t fault = 0;
-    enum emu_status st = r == FETCH_OK ? emu_execute(&in, &c, &bus, &fault) : EMU_UNSUPPORTED;
-    if (st == EMU_FAULT) { deliver_pf(f, bus_fault_va, fault); return; }
+    enum emu_status st = r == FETCH_OK ? emu_execute(&in, &c, &mmio_bus, &fault) : EMU_UNSUPPORTED;
+    if (st == EMU_FAULT && fault == MMIO_WAIT) { mmio_read_request(&req); suspend(&req, mmio_read_done, 0); }
+    if (st == EMU_FAULT && fault == MMIO_UNSUPPORTED)
+        guest_stop(STOP_UNSUPPORTED, "an instruction at %08x makes a device access umbra cannot forward "
+                   "(it straddles a device page, or has more than 4 device parts)", f->eip);
+    if (st == EMU_FAULT) { deliver_pf(f, mmio_fault_va, fault); return; }
     if (st != EMU_OK)
         guest_stop(STOP_UNSUPPORTED, "an instruction at %08x touches memory with nothing behind it, and umbra "
                    "cannot emulate that instruction (opcode %x)", f->eip, in.opcode);
@@ -377,6 +380,14 @@ void emulate_data_access(struct guest_frame *f)
     f->esp = c.gpr[R_ESP]; f->ebp = c.gpr[R_EBP]; f->esi = c.gpr[R_ESI]; f->edi = c.gpr[R_EDI];
     f->eip = c.eip;
     f->eflags = (f->eflags & ~0x8d5u) | (c.eflags & 0x8d5u);      /* the arithmetic flags */
+    /* Its device writes reach the models before the guest runs on. */
+    if (mmio_take_writes(&req)) suspend(&req, 0, 0);
+}
+
+void emulate_data_access(struct guest_frame *f)
+{
+    mmio_begin();
+    data_access(f);
 }
 
 void np_fault(struct guest_frame *f)

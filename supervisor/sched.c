@@ -96,6 +96,15 @@ static void serve(struct vm *vm, const struct msg *m)
         }
         answer(vm, &a);
         break;
+    case MSG_MMIO:
+        if (m->a[2]) {
+            vmdev_mmio_write(vm, m->a[0], m->a[1], m->a[3]);
+        } else {
+            a.type = MSG_IO_DONE;
+            a.a[0] = vmdev_mmio_read(vm, m->a[0], m->a[1]);
+            answer(vm, &a);
+        }
+        break;
     case MSG_HOST_IRQ: {
         struct trap_frame f;
         memset(&f, 0, sizeof f);
@@ -219,7 +228,7 @@ static void run_once(struct vm *vm)
         /* It will take it at once: acknowledge now and save the monitor a round trip. */
         struct msg inj = { .type = MSG_INJECT, .a = { vmdev_ack(vm) } };
         answer(vm, &inj);
-        vm->shared->irq_pending = vpic_pending(&vm->dev.pic);
+        vm->shared->irq_pending = vmdev_pending(vm);
     }
     world_enter(vm->tramp_cr3, vm->entry_linear, vm->trans_linear);
     while (vm->state != VM_ENDED && ring_get(&vm->ring->to_host, &m)) serve(vm, &m);

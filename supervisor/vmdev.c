@@ -22,6 +22,7 @@ void vmdev_init(struct vm *vm)
     memset(&vm->dev, 0, sizeof vm->dev);
     vm->dev.uart_lcr = 0x03;
     vpic_init(&vm->dev.pic);
+    vmdev_apic_init(vm);
     for (unsigned i = 0; i < sizeof pic_boot / sizeof pic_boot[0]; i++)
         vpic_write(&vm->dev.pic, pic_boot[i][0], pic_boot[i][1]);
     vcmos_init(&vm->dev.cmos, clock_epoch(), vm->guest_pages * 4096u);
@@ -34,15 +35,16 @@ void vmdev_init(struct vm *vm)
 bool vmdev_update(struct vm *vm, uint64_t now)
 {
     if (vpit_irq0_edges(&vm->dev.pit, now)) {
-        vpic_set_irq(&vm->dev.pic, 0, true);
-        vpic_set_irq(&vm->dev.pic, 0, false);
+        vmdev_set_irq(vm, 0, true);
+        vmdev_set_irq(vm, 0, false);
     }
-    return vpic_pending(&vm->dev.pic);
+    vlapic_update(&vm->dev.lapic, now);
+    return vmdev_pending(vm);
 }
 
 uint8_t vmdev_ack(struct vm *vm)
 {
-    return vpic_ack(&vm->dev.pic);
+    return cpu_irq_ack(&vm->dev.wire);
 }
 
 /* Is port one of the 8259 pair's? */
@@ -65,7 +67,7 @@ static bool pit_port(uint16_t port)
 static void uart_irq(struct vmdev *d)
 {
     bool level = ((d->uart_ier & IER_RDA) && d->rx_count) || ((d->uart_ier & IER_THRE) && d->thre_ip);
-    vpic_set_irq(&d->pic, 4, level);
+    irq_line(&d->wire, 4, level);
 }
 
 bool vmdev_console_input(struct vm *vm, uint8_t byte)
