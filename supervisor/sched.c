@@ -57,6 +57,7 @@ static void print_counters(struct vm *vm)
             c->suspensions);
     kprintf("vm %s: pool: refills %u, pages given %u, returned %u\n", vm->set.name, vm->pool_refills,
             vm->pool_given, vm->pool_returned);
+    kprintf("vm %s: device pages: reads %u, writes %u\n", vm->set.name, vm->dev.mmio_reads, vm->dev.mmio_writes);
 }
 
 /* The report for a guest the monitor stopped: why, and its registers. */
@@ -204,6 +205,9 @@ static void report_long_halt(struct vm *vm, uint64_t now)
     kprintf("umbra: vm %s has been halted for %u s: 8259 IRR %02x/%02x ISR %02x/%02x IMR %02x/%02x; "
             "COM1 IER %02x with %u bytes waiting\n", vm->set.name, (unsigned)((now - vm->halted_since) / 1000000000u),
             m->irr, s->irr, m->isr, s->isr, m->imr, s->imr, vm->dev.uart_ier, vm->dev.rx_count);
+    kprintf("umbra: vm %s: LAPIC SVR %03x PPR %02x LVT timer %05x LINT0 %05x, deliverable vector %d\n",
+            vm->set.name, vm->dev.lapic.svr, vlapic_ppr(&vm->dev.lapic), vm->dev.lapic.lvt[0], vm->dev.lapic.lvt[3],
+            vlapic_pending(&vm->dev.lapic));
 }
 
 /* Bring a VM's devices up to now; a pending interrupt wakes a halted VM. */

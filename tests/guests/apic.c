@@ -1,4 +1,5 @@
-/* The local APIC: ID, version, the APIC base MSR, SVR, TPR and PPR, self-IPIs and their
+/* The local APIC: ID, version, the APIC base MSR, SVR, TPR and PPR, read-modify-write
+ * instructions on a register, self-IPIs and their
  * priority order, TPR blocking a vector, EOI, the ESR, INIT and start-up IPIs to an absent
  * CPU, and the timer one-shot and periodic with the divider. */
 #include "tests/guests/lib/guest.h"
@@ -43,6 +44,30 @@ static void identity(void)
     wr(LAPIC_TPR, 0);
     wr(LAPIC_TIMER_DCR, 0xb);
     check_eq(rd(LAPIC_TIMER_DCR), 0xb, "divide configuration reads back");
+}
+
+/* The read-modify-write forms kernels use on device registers, on the TPR. */
+static void rmw(void)
+{
+    volatile uint32_t *tpr = (volatile uint32_t *)(LAPIC_BASE + LAPIC_TPR);
+    uint32_t x = 0x20;
+    wr(LAPIC_TPR, 0);
+    __asm__ volatile("orl $0x30, %0" : "+m"(*tpr));
+    check_eq(rd(LAPIC_TPR), 0x30, "OR to memory");
+    __asm__ volatile("andl $0x10, %0" : "+m"(*tpr));
+    check_eq(rd(LAPIC_TPR), 0x10, "AND to memory");
+    __asm__ volatile("xchgl %0, %1" : "+r"(x), "+m"(*tpr));
+    check_eq(x, 0x10, "XCHG reads the old value");
+    check_eq(rd(LAPIC_TPR), 0x20, "XCHG writes the new one");
+    __asm__ volatile("lock addl $0x10, %0" : "+m"(*tpr));
+    check_eq(rd(LAPIC_TPR), 0x30, "LOCK ADD to memory");
+    uint32_t zf;
+    __asm__ volatile("testl $0x100, %1; setz %b0; movzbl %b0, %0" : "=q"(zf) : "m"(*(volatile uint32_t *)(LAPIC_BASE + LAPIC_SVR)));
+    check_eq(zf, 0, "TEST of the SVR enable bit");
+    uint32_t idx = LAPIC_TPR / 4, v;
+    __asm__ volatile("movl (%1,%2,4), %0" : "=r"(v) : "r"(LAPIC_BASE), "r"(idx));
+    check_eq(v, 0x30, "MOV with a scaled index");
+    wr(LAPIC_TPR, 0);
 }
 
 static void ipis(void)
@@ -143,6 +168,7 @@ int gmain(uint32_t magic, uint32_t mbi)
     pic_init();                       /* the 8259s quiet: everything here comes from the LAPIC */
     for (unsigned v = 0x40; v < 0x80; v++) set_handler(v, handler, 0, false);
     identity();
+    rmw();
     ipis();
     errors_and_init();
     timer();

@@ -60,6 +60,8 @@ static void registers(void)
     check_eq(io_rd(RED(10) + 1), 0x01000000, "entry high word (destination)");
     io_wr(RED(10), IORED_MASKED);
     io_wr(RED(10) + 1, 0);
+    *(volatile uint8_t *)(IOAPIC_BASE + IOAPIC_REGSEL) = IOAPIC_REG_VER;     /* a byte write */
+    check_eq(*(volatile uint32_t *)(IOAPIC_BASE + IOAPIC_WIN), 0x00170020, "IOREGSEL written as a byte");
 }
 
 static void pit_through_ioapic(void)
