@@ -104,6 +104,7 @@ static void serve(struct vm *vm, const struct msg *m)
             a.type = MSG_IO_DONE;
             a.a[0] = vmdev_mmio_read(vm, m->a[0], m->a[1]);
             answer(vm, &a);
+            vm->mid_insn = true;
         }
         break;
     case MSG_HOST_IRQ: {
@@ -227,13 +228,16 @@ static void run_once(struct vm *vm)
     struct msg m;
     fpu_switch(vm);
     devices_update(vm);
-    if (vm->shared->irq_pending && vm->shared->guest_if && !vm->shared->vector_held &&
+    if (vm->shared->irq_pending && vm->shared->guest_if && !vm->shared->vector_held && !vm->mid_insn &&
         !ring_full(&vm->ring->to_monitor)) {
-        /* It will take it at once: acknowledge now and save the monitor a round trip. */
+        /* It will take it at once: acknowledge now and save the monitor a round trip. Not in
+         * the middle of an instruction that reads a device register: it may write one next
+         * (`orl $x, TPR`), so the vector is chosen when the monitor asks, after it. */
         struct msg inj = { .type = MSG_INJECT, .a = { vmdev_ack(vm) } };
         answer(vm, &inj);
         vm->shared->irq_pending = vmdev_pending(vm);
     }
+    vm->mid_insn = false;
     world_enter(vm->tramp_cr3, vm->entry_linear, vm->trans_linear);
     while (vm->state != VM_ENDED && ring_get(&vm->ring->to_host, &m)) serve(vm, &m);
     if (vm->state != VM_ENDED) flush_monitor_log(vm);

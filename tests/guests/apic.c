@@ -103,6 +103,16 @@ static void ipis(void)
     __asm__ volatile("nop; nop; nop; nop; cli");
     check_eq(seen[0x52], 1, "lowering TPR lets it in");
     wr(LAPIC_TPR, 0);
+
+    /* A request waits; STI's shadow covers an OR that raises TPR above it: at the next
+     * boundary it is blocked, and it is not taken at all until TPR comes down. */
+    volatile uint32_t *tpr = (volatile uint32_t *)(LAPIC_BASE + LAPIC_TPR);
+    self_ipi(0x45);
+    __asm__ volatile("sti; orl $0x50, %0; nop; nop; nop; cli" : "+m"(*tpr));
+    check_eq(seen[0x45], 0, "a TPR raised in STI's shadow blocks the waiting vector");
+    wr(LAPIC_TPR, 0);
+    window();
+    check_eq(seen[0x45], 1, "and it comes once TPR is lowered");
 }
 
 static void errors_and_init(void)
