@@ -302,6 +302,7 @@ enum emu_status emu_decode(const uint8_t *b, unsigned n, bool code32, struct emu
             in->imm = le(b + i, in->opsize);
             in->imm2 = le(b + i + in->opsize, 2);
         } else if (flags & F_MOFFS) {
+            in->has_imm = false;          /* an address, not an operand: MOV moffs, eAX stores eAX */
             in->mem = true;
             in->disp = le(b + i, in->addrsize);
         } else if ((flags & (F_I16 | F_I8)) == (F_I16 | F_I8)) {

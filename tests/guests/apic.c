@@ -67,6 +67,9 @@ static void rmw(void)
     uint32_t idx = LAPIC_TPR / 4, v;
     __asm__ volatile("movl (%1,%2,4), %0" : "=r"(v) : "r"(LAPIC_BASE), "r"(idx));
     check_eq(v, 0x30, "MOV with a scaled index");
+    __asm__ volatile("movl %%eax, 0xfee00080" :: "a"(0x40) : "memory");      /* A3: moffs */
+    __asm__ volatile("movl 0xfee00080, %%eax" : "=a"(v));                     /* A1 */
+    check_eq(v, 0x40, "MOV between EAX and a direct address");
     wr(LAPIC_TPR, 0);
 }
 

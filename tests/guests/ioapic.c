@@ -1,5 +1,6 @@
 /* The I/O APIC: version, ID, arbitration, the redirection table, PIT IRQ0 routed through pin
- * 2 to the local APIC with the 8259 masked (and nothing on pin 0), COM1's IRQ4 on pin 4 as a
+ * 2 to the local APIC with the 8259 masked (and nothing on pin 0), the 8259 held back by a
+ * masked LINT0, COM1's IRQ4 on pin 4 as a
  * level-triggered interrupt: remote IRR while in service, sent again after an EOI while the
  * line is high, cleared by the EOI once the line is low. */
 #include "tests/guests/lib/guest.h"
@@ -18,7 +19,7 @@ static void io_wr(unsigned r, uint32_t v)
 static void lapic_eoi(void) { *(volatile uint32_t *)(LAPIC_BASE + LAPIC_EOI) = 0; }
 #define RED(pin) (IOAPIC_REG_TABLE + 2 * (pin))
 
-static volatile uint32_t ticks, late_ticks, pin0, com, com_remote_irr[4];
+static volatile uint32_t ticks, late_ticks, pin0, com, com_remote_irr[4], pic_ticks;
 
 /* Five ticks, however fast; then the pin is masked. An edge between the fifth and its mask
  * is already in the local APIC's IRR and still arrives (on a slow or virtual machine). */
@@ -31,6 +32,8 @@ static void on_tick(struct gframe *f)
 }
 
 static void on_pin0(struct gframe *f) { (void)f; pin0++; lapic_eoi(); }
+
+static void on_pic_tick(struct gframe *f) { (void)f; pic_ticks++; pic_mask(0xffff); pic_eoi(0); }
 
 /* COM1 (level): the first time leave the line high, so the EOI brings it back; the second
  * time read IIR, which lowers it. */
@@ -80,6 +83,24 @@ static void pit_through_ioapic(void)
     check_eq(io_rd(RED(2)) & IORED_REMOTE_IRR, 0, "edge pin: no remote IRR");
 }
 
+/* The 8259 reaches the CPU through the local APIC's LINT0 (ExtINT): masked there, its
+ * request waits; unmasked, it comes. */
+static void pic_through_lint0(void)
+{
+    volatile uint32_t *lint0 = (volatile uint32_t *)(LAPIC_BASE + LAPIC_LVT_LINT0);
+    uint32_t was = *lint0;
+    set_handler(0x20, on_pic_tick, 0, false);
+    *lint0 = was | LVT_MASKED;
+    pic_mask(0xfffe);
+    for (int i = 0; i < 1000000; i++) { outb(0x20, 0x0a); if (inb(0x20) & 1) break; }
+    for (int i = 0; i < 20; i++) __asm__ volatile("sti; nop; nop; cli");
+    check_eq(pic_ticks, 0, "8259 IRQ0 held back while LINT0 is masked");
+    *lint0 = was;
+    for (int i = 0; i < 20 && !pic_ticks; i++) __asm__ volatile("sti; nop; nop; cli");
+    check_eq(pic_ticks, 1, "and delivered once LINT0 is unmasked");
+    pic_mask(0xffff);
+}
+
 static void level_com1(void)
 {
     set_handler(0x34, on_com, 0, false);
@@ -103,6 +124,7 @@ int gmain(uint32_t magic, uint32_t mbi)
     pic_init();                       /* 8259s initialised and masked: only the IOAPIC delivers */
     registers();
     pit_through_ioapic();
+    pic_through_lint0();
     level_com1();
     return summary("ioapic");
 }

@@ -208,3 +208,27 @@ TEST(emu_exec_string_ops_step_one_element)
     CHECK_EQ(emu_execute(&in, &e, &bus, &fault), EMU_OK);
     CHECK_EQ(e.gpr[R_EDI], BASE + 16);
 }
+
+/* MOV between eAX and a direct address (A0-A3): the moffs is the operand's address, never a
+ * value to store (64-bit mode encodes it differently, so no native comparison here). */
+TEST(emu_mov_moffs_stores_and_loads_eax)
+{
+    static const uint8_t store[] = { 0xa3, 0x00, 0x10, 0x00, 0x00 }, load[] = { 0xa1, 0x04, 0x10, 0x00, 0x00 },
+                         store8[] = { 0xa2, 0x08, 0x10, 0x00, 0x00 };
+    struct emu_insn in;
+    struct emu_cpu c = { { 0x12345678, 0, 0, 0, 0, 0, 0, 0 }, 0, 2, { 0 } };
+    uint32_t fault = 0, v;
+    memset(mem_emu, 0, sizeof mem_emu);
+    mem_emu[4] = 0xef; mem_emu[5] = 0xbe; mem_emu[6] = 0xad; mem_emu[7] = 0xde;
+    CHECK_EQ(emu_decode(store, sizeof store, true, &in), EMU_OK);
+    CHECK_EQ(emu_execute(&in, &c, &bus, &fault), EMU_OK);
+    memcpy(&v, mem_emu, 4);
+    CHECK_EQ(v, 0x12345678);
+    CHECK_EQ(c.eip, 5);
+    CHECK_EQ(emu_decode(store8, sizeof store8, true, &in), EMU_OK);
+    CHECK_EQ(emu_execute(&in, &c, &bus, &fault), EMU_OK);
+    CHECK_EQ(mem_emu[8], 0x78);
+    CHECK_EQ(emu_decode(load, sizeof load, true, &in), EMU_OK);
+    CHECK_EQ(emu_execute(&in, &c, &bus, &fault), EMU_OK);
+    CHECK_EQ(c.gpr[R_EAX], 0xdeadbeef);
+}
