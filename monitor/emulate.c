@@ -374,8 +374,8 @@ static void data_access(struct guest_frame *f)
                    "(it straddles a device page, or has more than 4 device parts)", f->eip);
     if (st == EMU_FAULT) { deliver_pf(f, mmio_fault_va, fault); return; }
     if (st != EMU_OK)
-        guest_stop(STOP_UNSUPPORTED, "an instruction at %08x touches memory with nothing behind it, and umbra "
-                   "cannot emulate that instruction (opcode %x)", f->eip, in.opcode);
+        guest_stop(STOP_UNSUPPORTED, "an instruction at %08x touches a device page or memory with nothing behind "
+                   "it, and umbra cannot emulate that instruction (opcode %x)", f->eip, in.opcode);
     f->eax = c.gpr[R_EAX]; f->ecx = c.gpr[R_ECX]; f->edx = c.gpr[R_EDX]; f->ebx = c.gpr[R_EBX];
     f->esp = c.gpr[R_ESP]; f->ebp = c.gpr[R_EBP]; f->esi = c.gpr[R_ESI]; f->edi = c.gpr[R_EDI];
     f->eip = c.eip;
