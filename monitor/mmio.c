@@ -28,6 +28,7 @@ static struct {
 
 uint32_t mmio_fault_va;
 
+/* The access rights of the guest's current CPL. */
 static unsigned acc_cpl(void) { return vcpu.cpl == 3 ? ACC_USER : 0; }
 
 void mmio_begin(void) { io.have = io.used = io.writes = 0; }
@@ -52,6 +53,7 @@ static uint32_t translate(uint32_t lin, unsigned n, unsigned acc, uint32_t *gpa,
     return 0;
 }
 
+/* Read n bytes at lin: guest memory, or device values in the order this instruction reads them. */
 static uint32_t bus_read(void *ctx, uint32_t lin, void *buf, unsigned n)
 {
     (void)ctx;
@@ -75,6 +77,7 @@ static uint32_t bus_read(void *ctx, uint32_t lin, void *buf, unsigned n)
     return 0;
 }
 
+/* Write n bytes at lin: guest memory now, device writes held until the instruction completes. */
 static uint32_t bus_write(void *ctx, uint32_t lin, const void *buf, unsigned n)
 {
     (void)ctx;

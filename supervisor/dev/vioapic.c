@@ -79,6 +79,7 @@ static uint32_t reg_read(const struct vioapic *a)
     return 0;
 }
 
+/* A write to the register IOREGSEL selects; read-only and absent ones ignore it. */
 static void reg_write(struct vioapic *a, uint32_t v)
 {
     unsigned r = a->regsel;

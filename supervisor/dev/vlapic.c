@@ -41,6 +41,7 @@ void vlapic_init(struct vlapic *l)
     l->lvt[LVT_LINT1] = DM_NMI << LVT_DM_SHIFT | LVT_LEVEL;
 }
 
+/* Test, set and clear vector v in a 256-bit set. */
 static bool bit_get(const uint32_t *set, unsigned v) { return set[v >> 5] & (1u << (v & 31)); }
 static void bit_set(uint32_t *set, unsigned v) { set[v >> 5] |= 1u << (v & 31); }
 static void bit_clear(uint32_t *set, unsigned v) { set[v >> 5] &= ~(1u << (v & 31)); }
@@ -53,6 +54,7 @@ static int highest(const uint32_t *set)
     return -1;
 }
 
+/* Software-enabled (SVR bit 8)? */
 static bool enabled(const struct vlapic *l) { return l->svr & LAPIC_SVR_ENABLE; }
 
 uint32_t vlapic_ppr(const struct vlapic *l)
@@ -127,6 +129,7 @@ static unsigned timer_shift(const struct vlapic *l)
     return (v + 1) & 7;
 }
 
+/* Is the timer in periodic mode (else one-shot)? */
 static bool periodic(const struct vlapic *l) { return (l->lvt[LVT_TIMER] & LVT_TIMER_MODE) == LVT_TIMER_PERIODIC; }
 
 /* Timer ticks (after the divider) since the initial count was written. */
@@ -145,6 +148,7 @@ static uint64_t expirations(const struct vlapic *l, uint64_t now)
     return t >= l->timer_init;
 }
 
+/* The current count register at time now: it stops at 0 in one-shot mode. */
 static uint32_t current_count(const struct vlapic *l, uint64_t now)
 {
     if (!l->timer_init) return 0;
