@@ -42,7 +42,7 @@ const char *msg_name(unsigned type)
 {
     static const char *const names[MSG_TYPES] = {
         "none", "start-done", "io", "halt", "host-irq", "want-irq", "pages-wanted", "pages-back",
-        "guest-stop", "guest-exit", "log", "relocate", "io-done", "inject", "no-irq", "pages", "shrink", "resume",
+        "guest-stop", "guest-exit", "log", "relocate", "mmio", "io-done", "inject", "no-irq", "pages", "shrink", "resume",
     };
     return type < MSG_TYPES ? names[type] : "unknown";
 }

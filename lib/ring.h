@@ -31,8 +31,10 @@ enum msg_type {
     MSG_GUEST_EXIT,     /* the guest ended itself: a0 status */
     MSG_LOG,            /* the monitor wants a line logged: text in the shared page */
     MSG_RELOCATE,       /* a0 new region base; a1 0: map the transition page there too, 1: moved */
+    MSG_MMIO,           /* device-page access: a0 guest-physical address, a1 size, a2 is_write, a3 value;
+                           a read is answered by MSG_IO_DONE, a write is not answered */
     /* host -> monitor */
-    MSG_IO_DONE,        /* a0 value read */
+    MSG_IO_DONE,        /* a0 value read (port or MMIO) */
     MSG_INJECT,         /* deliver interrupt a0 (vector) when the guest can take it */
     MSG_NO_IRQ,         /* answer to MSG_WANT_IRQ: nothing pending */
     MSG_PAGES,          /* a0 pool slot now backed by host frame a1 (frame number) */

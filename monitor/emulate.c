@@ -14,6 +14,7 @@
 #include "monitor/desc.h"
 #include "monitor/gmem.h"
 #include "monitor/reflect.h"
+#include "monitor/mmio.h"
 #include "paging/paging.h"
 #include "arch/x86/regs.h"
 #include "arch/x86/msr.h"
@@ -344,35 +345,41 @@ static enum fetched fetch_decode(struct guest_frame *f, struct emu_insn *in)
     return emu_decode(b, n, code32, in) == EMU_OK ? FETCH_OK : FETCH_UNKNOWN;
 }
 
-/* The emulator's bus: guest-linear memory with the guest's rights; remembers where it faulted. */
-static uint32_t bus_fault_va;
-static uint32_t bus_read(void *ctx, uint32_t lin, void *buf, unsigned n)
+static bool data_access(struct guest_frame *f, bool may_fail);
+
+/* Continuation of a device read: keep the value and run the instruction again. */
+static void mmio_read_done(struct guest_frame *f, const struct msg *a, uint32_t ctx)
 {
     (void)ctx;
-    return glin_read(lin, buf, n, acc_cpl(), &bus_fault_va);
-}
-static uint32_t bus_write(void *ctx, uint32_t lin, const void *buf, unsigned n)
-{
-    (void)ctx;
-    return glin_write(lin, buf, n, acc_cpl(), &bus_fault_va);
+    mmio_read_answer(a ? a->a[0] : 0xffffffffu);
+    data_access(f, false);
 }
 
-bool emulate_memory_insn(struct guest_frame *f)
+/* One run of the data instruction at EIP on the emulator, with device pages forwarded; false
+ * (nothing changed) when the emulator cannot run it and may_fail, else the guest stops. */
+static bool data_access(struct guest_frame *f, bool may_fail)
 {
-    static const struct emu_bus bus = { bus_read, bus_write, 0 };
     struct emu_insn in;
+    struct msg req;
     enum fetched r = fetch_decode(f, &in);
     if (r == FETCH_FAULTED) return true;
-    if (r != FETCH_OK) return false;
+    if (r != FETCH_OK && may_fail) return false;
     struct emu_cpu c = {
         { f->eax, f->ecx, f->edx, f->ebx, f->esp, f->ebp, f->esi, f->edi }, f->eip, f->eflags,
         { seg_base((uint16_t)f->es), seg_base((uint16_t)f->cs), seg_base((uint16_t)f->ss),
           seg_base((uint16_t)f->ds), seg_base((uint16_t)f->fs), seg_base((uint16_t)f->gs) },
     };
     uint32_t fault = 0;
-    enum emu_status st = emu_execute(&in, &c, &bus, &fault);
-    if (st == EMU_FAULT) { deliver_pf(f, bus_fault_va, fault); return true; }
-    if (st != EMU_OK) return false;
+    enum emu_status st = r == FETCH_OK ? emu_execute(&in, &c, &mmio_bus, &fault) : EMU_UNSUPPORTED;
+    if (st == EMU_FAULT && fault == MMIO_WAIT) { mmio_read_request(&req); suspend(&req, mmio_read_done, 0); }
+    if (st == EMU_FAULT && fault == MMIO_UNSUPPORTED)
+        guest_stop(STOP_UNSUPPORTED, "an instruction at %08x makes a device access umbra cannot forward "
+                   "(it straddles a device page, or has more than 4 device parts)", f->eip);
+    if (st == EMU_FAULT) { deliver_pf(f, mmio_fault_va, fault); return true; }
+    if (st != EMU_OK && may_fail) return false;
+    if (st != EMU_OK)
+        guest_stop(STOP_UNSUPPORTED, "an instruction at %08x touches a device page or memory with nothing behind "
+                   "it, and umbra cannot emulate that instruction (opcode %x)", f->eip, in.opcode);
     f->eax = c.gpr[R_EAX]; f->ecx = c.gpr[R_ECX]; f->edx = c.gpr[R_EDX]; f->ebx = c.gpr[R_EBX];
     f->esp = c.gpr[R_ESP]; f->ebp = c.gpr[R_EBP]; f->esi = c.gpr[R_ESI]; f->edi = c.gpr[R_EDI];
     f->eip = c.eip;
@@ -382,18 +389,21 @@ bool emulate_memory_insn(struct guest_frame *f)
         vcpu.dr[6] = (vcpu.dr[6] & ~0xe00fu) | DR6_BS;
         deliver_exception(f, EXC_DB, 0);
     }
+    /* Its device writes reach the models before the guest runs on. */
+    if (mmio_take_writes(&req)) suspend(&req, 0, 0);
     return true;
 }
 
 void emulate_data_access(struct guest_frame *f)
 {
-    if (!emulate_memory_insn(f)) {
-        uint8_t op = 0;
-        uint32_t fva;
-        glin_read(seg_base((uint16_t)f->cs) + f->eip, &op, 1, acc_cpl(), &fva);
-        guest_stop(STOP_UNSUPPORTED, "an instruction at %08x touches memory with nothing behind it, and umbra "
-                   "cannot emulate that instruction (first byte %x)", f->eip, op);
-    }
+    mmio_begin();
+    data_access(f, false);
+}
+
+bool emulate_memory_insn(struct guest_frame *f)
+{
+    mmio_begin();
+    return data_access(f, true);
 }
 
 void np_fault(struct guest_frame *f)

@@ -11,8 +11,10 @@ void gp_fault(struct guest_frame *f);
  * code descriptor the monitor hides in kernel mode; emulate it. Any other #NP is the guest's. */
 void np_fault(struct guest_frame *f);
 /* Perform the data instruction at the guest's EIP through the guest's own page tables, where
- * holes (no RAM, no device) read as all ones and ignore writes. Used for accesses the monitor
- * cannot map: writes to holes, anything in the monitor's range while the guest sees a hole. */
+ * holes (no RAM, no device) read as all ones and ignore writes, and device pages (LAPIC,
+ * IOAPIC) are forwarded to the supervisor's models (monitor/mmio.c); may suspend. Used for
+ * accesses the monitor cannot map: writes to holes, device pages, anything in the monitor's
+ * range while the guest sees a hole. */
 void emulate_data_access(struct guest_frame *f);
 /* Perform the data instruction at the guest's EIP through the guest's page tables (or deliver
  * the fault it takes); false when the emulator cannot, and then nothing changed. */

@@ -5,6 +5,7 @@
 #include "paging/stlb.h"
 #include "paging/paging.h"
 #include "arch/x86/mmu.h"
+#include "arch/x86/apic.h"
 #include "lib/string.h"
 
 #define region_pt ((volatile pae_entry_t *)MON_OFF_PT)
@@ -27,6 +28,12 @@ static uint8_t *window(unsigned w, uint32_t pfn)
 }
 
 bool gpa_is_ram(uint32_t gpa) { return (gpa >> PAGE_SHIFT) < shared->guest_pages; }
+bool gpa_is_device(uint32_t gpa)
+{
+    uint32_t page = gpa & ~(PAGE_SIZE - 1);
+    return page == LAPIC_BASE || page == IOAPIC_BASE;
+}
+
 uint32_t gpa_frame(uint32_t gpa) { return gft[gpa >> PAGE_SHIFT] & GFT_FRAME; }
 
 /* Copy within one guest-physical page: to_guest picks the direction. */

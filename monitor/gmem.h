@@ -12,6 +12,9 @@
 
 /* True when gpa is guest RAM. */
 bool gpa_is_ram(uint32_t gpa);
+/* True when gpa is in a device page (the local APIC's or the IOAPIC's): never mapped into a
+ * shadow, every access emulated and forwarded to the device model. */
+bool gpa_is_device(uint32_t gpa);
 /* Host frame number of guest-physical page gpa (gpa must be RAM). */
 uint32_t gpa_frame(uint32_t gpa);
 /* Read/write n bytes of guest-physical memory; holes read as all ones and ignore writes. */

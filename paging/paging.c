@@ -162,7 +162,12 @@ void pt_page_fault(struct guest_frame *f)
         return;
     }
     bool in_region = va - shared->region < MON_REGION_SIZE;
-    if (!gpa_is_ram(t.gpa) && ((acc & ACC_WRITE) || in_region)) { emulate_data_access(f); return; }
+    /* Holes take writes and device pages everything through the emulator (which may suspend
+     * for a device model and not return); a hole's reads get the page of ones. */
+    if (!gpa_is_ram(t.gpa) && ((acc & ACC_WRITE) || in_region || gpa_is_device(t.gpa))) {
+        emulate_data_access(f);
+        return;
+    }
     if (in_region) relocate_monitor(va);
     enum sh_result r = sh_fill(&m, view(), va, &t, acc & ACC_WRITE);
     if (r == SH_NO_POOL) pool_wait();

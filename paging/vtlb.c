@@ -165,7 +165,7 @@ void vtlb_page_fault(struct guest_frame *f)
         /* Nothing behind it: reads give all ones (a shared read-only page of them), writes
          * are dropped by emulating the instruction, and so is any access that falls in the
          * monitor's own range, where no guest page can be mapped. */
-        if ((acc & ACC_WRITE) || in_region) { emulate_data_access(f); return; }
+        if ((acc & ACC_WRITE) || in_region || gpa_is_device(t.gpa)) { emulate_data_access(f); return; }
         entry = ((pae_entry_t)shared->ones_frame << PAGE_SHIFT) | PTE_P | PTE_U;
     } else {
         if (in_region) relocate_monitor(va);

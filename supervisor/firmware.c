@@ -9,12 +9,15 @@
  * other table in the page at 0xf0000; the Multiboot map reserves both ranges. */
 #include "supervisor/firmware.h"
 #include "supervisor/vm.h"
+#include "supervisor/dev/vioapic.h"
+#include "supervisor/dev/vlapic.h"
 #include "arch/x86/pcfw.h"
 #include "lib/string.h"
 
 #define COM1_BASE 0x3f8u
-#define IOAPIC_VERSION 0x11u     /* an 82093AA: 24 redirection entries */
-#define LAPIC_VERSION  0x14u
+/* The tables describe the models as they are: their version registers' values. */
+#define IOAPIC_VERSION VIOAPIC_VERSION
+#define LAPIC_VERSION_ID VLAPIC_VERSION
 #define NO_IRQ 2u                /* ISA IRQ2 is the 8259 cascade: it reaches no pin */
 
 /* Offsets of the tables inside the page at FW_TABLES_BASE. */
@@ -93,7 +96,7 @@ static void write_mp_config(uint8_t *page)
     struct mp_config *ct = (struct mp_config *)(page + OFF_MPCT);
     uint8_t *e = (uint8_t *)(ct + 1);
     uint16_t n = 0;
-    struct mp_processor cpu = { MP_PROCESSOR, 0, LAPIC_VERSION, MP_CPU_ENABLED | MP_CPU_BSP, 0x00000600, 0x00000201, { 0, 0 } };
+    struct mp_processor cpu = { MP_PROCESSOR, 0, LAPIC_VERSION_ID, MP_CPU_ENABLED | MP_CPU_BSP, 0x00000600, 0x00000201, { 0, 0 } };
     struct mp_bus isa = { MP_BUS, 0, { 'I', 'S', 'A', ' ', ' ', ' ' } };
     struct mp_ioapic io = { MP_IOAPIC, FW_IOAPIC_ID, IOAPIC_VERSION, MP_IOAPIC_USABLE, IOAPIC_DEFAULT_BASE };
     e = mp_put(e, &cpu, sizeof cpu, &n);

@@ -9,7 +9,7 @@ struct vm;
 #define FW_EBDA_BASE   0x9fc00u          /* the extended BIOS data area, 1 KiB */
 #define FW_BASE_KIB    (FW_EBDA_BASE >> 10)
 #define FW_TABLES_BASE 0xf0000u          /* RSDP, RSDT, MADT, MP configuration table */
-#define FW_IOAPIC_ID   1u
+#define FW_IOAPIC_ID   0u     /* the IOAPIC model's ID register after reset, as on QEMU's PC */
 
 /* Write the BIOS data area, the EBDA with the MP floating pointer, the MP configuration
  * table and the ACPI RSDP, RSDT and MADT into the VM's memory (below 1 MiB). */

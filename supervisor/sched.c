@@ -69,6 +69,7 @@ static void print_counters(struct vm *vm)
     kprintf("vm %s: ports: %u reads, %u writes", vm->set.name, vm->dev.port_reads, vm->dev.port_writes);
     if (vm->dev.ide.disk) kprintf("; disk: %u sectors read, %u written", vm->dev.ide.reads, vm->dev.ide.writes);
     kprintf("\n");
+    kprintf("vm %s: device pages: reads %u, writes %u\n", vm->set.name, vm->dev.mmio_reads, vm->dev.mmio_writes);
 }
 
 /* The report for a guest the monitor stopped: why, and its registers. */
@@ -107,6 +108,16 @@ static void serve(struct vm *vm, const struct msg *m)
             a.a[0] = vmdev_in(vm, (uint16_t)m->a[0], m->a[1]);
         }
         answer(vm, &a);
+        break;
+    case MSG_MMIO:
+        if (m->a[2]) {
+            vmdev_mmio_write(vm, m->a[0], m->a[1], m->a[3]);
+        } else {
+            a.type = MSG_IO_DONE;
+            a.a[0] = vmdev_mmio_read(vm, m->a[0], m->a[1]);
+            answer(vm, &a);
+            vm->mid_insn = true;
+        }
         break;
     case MSG_HOST_IRQ: {
         struct trap_frame f;
@@ -206,6 +217,9 @@ static void report_long_halt(struct vm *vm, uint64_t now)
     kprintf("umbra: vm %s has been halted for %u s: 8259 IRR %02x/%02x ISR %02x/%02x IMR %02x/%02x; "
             "COM1 IER %02x with %u bytes waiting\n", vm->set.name, (unsigned)((now - vm->halted_since) / 1000000000u),
             m->irr, s->irr, m->isr, s->isr, m->imr, s->imr, vm->dev.uart.ier, vm->dev.uart.rx_count);
+    kprintf("umbra: vm %s: LAPIC SVR %03x PPR %02x LVT timer %05x LINT0 %05x, deliverable vector %d\n",
+            vm->set.name, vm->dev.lapic.svr, vlapic_ppr(&vm->dev.lapic), vm->dev.lapic.lvt[0], vm->dev.lapic.lvt[3],
+            vlapic_pending(&vm->dev.lapic));
 }
 
 /* Bring a VM's devices up to now; a pending interrupt wakes a halted VM. */
@@ -225,13 +239,16 @@ static void run_once(struct vm *vm)
     struct msg m;
     fpu_switch(vm);
     devices_update(vm);
-    if (vm->shared->irq_pending && vm->shared->guest_if && !vm->shared->vector_held &&
+    if (vm->shared->irq_pending && vm->shared->guest_if && !vm->shared->vector_held && !vm->mid_insn &&
         !ring_full(&vm->ring->to_monitor)) {
-        /* It will take it at once: acknowledge now and save the monitor a round trip. */
+        /* It will take it at once: acknowledge now and save the monitor a round trip. Not in
+         * the middle of an instruction that reads a device register: it may write one next
+         * (`orl $x, TPR`), so the vector is chosen when the monitor asks, after it. */
         struct msg inj = { .type = MSG_INJECT, .a = { vmdev_ack(vm) } };
         answer(vm, &inj);
-        vm->shared->irq_pending = vpic_pending(&vm->dev.pic);
+        vm->shared->irq_pending = vmdev_pending(vm);
     }
+    vm->mid_insn = false;
     world_enter(vm->tramp_cr3, vm->entry_linear, vm->trans_linear);
     while (vm->state != VM_ENDED && ring_get(&vm->ring->to_host, &m)) serve(vm, &m);
     if (vm->state != VM_ENDED) flush_monitor_log(vm);

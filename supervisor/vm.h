@@ -39,6 +39,7 @@ struct vm {
     uint32_t pool_refills, pool_given, pool_returned;
     uint64_t halted_since;         /* clock_ns when it last halted */
     bool halt_reported;
+    bool mid_insn;                 /* its monitor waits for a device read in mid-instruction */
     struct vmdev dev;
     bool fpu_valid;                /* fpu holds this VM's x87/SSE state */
     uint8_t fpu[512] __attribute__((aligned(16)));

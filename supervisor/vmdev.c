@@ -23,6 +23,7 @@ void vmdev_init(struct vm *vm, uint8_t *disk, uint32_t sectors)
     vide_init(&vm->dev.ide, disk, sectors);
     vkbd_init(&vm->dev.kbd);
     vpic_init(&vm->dev.pic);
+    vmdev_apic_init(vm);
     for (unsigned i = 0; i < sizeof pic_boot / sizeof pic_boot[0]; i++)
         vpic_write(&vm->dev.pic, pic_boot[i][0], pic_boot[i][1]);
     vcmos_init(&vm->dev.cmos, clock_epoch(), vm->guest_pages * 4096u);
@@ -35,15 +36,16 @@ void vmdev_init(struct vm *vm, uint8_t *disk, uint32_t sectors)
 bool vmdev_update(struct vm *vm, uint64_t now)
 {
     if (vpit_irq0_edges(&vm->dev.pit, now)) {
-        vpic_set_irq(&vm->dev.pic, 0, true);
-        vpic_set_irq(&vm->dev.pic, 0, false);
+        vmdev_set_irq(vm, 0, true);
+        vmdev_set_irq(vm, 0, false);
     }
-    return vpic_pending(&vm->dev.pic);
+    vlapic_update(&vm->dev.lapic, now);
+    return vmdev_pending(vm);
 }
 
 uint8_t vmdev_ack(struct vm *vm)
 {
-    return vpic_ack(&vm->dev.pic);
+    return cpu_irq_ack(&vm->dev.wire);
 }
 
 /* Is port one of the 8259 pair's? */
@@ -63,7 +65,7 @@ bool vmdev_console_input(struct vm *vm, uint8_t byte)
 {
     struct vmdev *d = &vm->dev;
     if (!vuart_receive(&d->uart, byte)) return false;
-    vpic_set_irq(&d->pic, 4, vuart_irq(&d->uart));
+    irq_line(&d->wire, 4, vuart_irq(&d->uart));
     return true;
 }
 
@@ -95,15 +97,15 @@ static uint8_t uart_access(struct vm *vm, unsigned reg, bool write, uint8_t v)
     } else {
         r = vuart_read(&d->uart, reg);
     }
-    vpic_set_irq(&d->pic, 4, vuart_irq(&d->uart));
+    irq_line(&d->wire, 4, vuart_irq(&d->uart));
     return r;
 }
 
 /* IRQ1 and IRQ12 follow the keyboard controller's output buffer. */
 static void kbd_irqs(struct vmdev *d)
 {
-    vpic_set_irq(&d->pic, VKBD_IRQ, vkbd_irq1(&d->kbd));
-    vpic_set_irq(&d->pic, 12, vkbd_irq12(&d->kbd));
+    irq_line(&d->wire, VKBD_IRQ, vkbd_irq1(&d->kbd));
+    irq_line(&d->wire, 12, vkbd_irq12(&d->kbd));
 }
 
 uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size)
@@ -120,7 +122,7 @@ uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size)
     }
     if (vide_port(port)) {
         uint32_t v = vide_read(&vm->dev.ide, port, size);
-        vpic_set_irq(&vm->dev.pic, VIDE_IRQ, vide_irq(&vm->dev.ide));
+        irq_line(&vm->dev.wire, VIDE_IRQ, vide_irq(&vm->dev.ide));
         return v;
     }
     return size == 1 ? 0xff : size == 2 ? 0xffff : 0xffffffffu;
@@ -143,6 +145,6 @@ void vmdev_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
         kbd_irqs(&vm->dev);
     } else if (vide_port(port)) {
         vide_write(&vm->dev.ide, port, size, value);
-        vpic_set_irq(&vm->dev.pic, VIDE_IRQ, vide_irq(&vm->dev.ide));
+        irq_line(&vm->dev.wire, VIDE_IRQ, vide_irq(&vm->dev.ide));
     }
 }

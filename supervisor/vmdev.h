@@ -9,6 +9,9 @@
 #include "supervisor/dev/vuart.h"
 #include "supervisor/dev/vide.h"
 #include "supervisor/dev/vkbd.h"
+#include "supervisor/dev/vlapic.h"
+#include "supervisor/dev/vioapic.h"
+#include "supervisor/dev/irqwire.h"
 
 #define EXIT_PORT 0xf4
 
@@ -20,6 +23,10 @@ struct vmdev {
     struct vuart uart;             /* COM1 */
     struct vide ide;               /* the primary IDE channel */
     struct vkbd kbd;               /* the i8042; kbd.reset: the guest reset itself */
+    struct vlapic lapic;
+    struct vioapic ioapic;
+    struct irqwire wire;           /* ISA lines to the 8259 and the IOAPIC, both to the CPU */
+    uint32_t mmio_reads, mmio_writes;
     bool exited;
     uint8_t exit_status;
     uint32_t port_reads, port_writes;
@@ -30,16 +37,27 @@ struct vmdev {
 /* Set the devices to their power-on state; disk (sectors of 512 bytes) backs the IDE disk,
  * NULL for none. */
 void vmdev_init(struct vm *vm, uint8_t *disk, uint32_t sectors);
+/* The local APIC, the IOAPIC and the IRQ wiring in the state a BIOS leaves (vmdev_init). */
+void vmdev_apic_init(struct vm *vm);
 /* A guest port read of size 1, 2 or 4; unclaimed ports read all ones. */
 uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size);
 /* A guest port write. */
 void vmdev_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value);
 /* Bring the devices up to time now (ns): timer edges become interrupt requests. Returns
- * whether the interrupt controller asks the CPU for an interrupt. */
+ * whether the interrupt controllers ask the CPU for an interrupt (vmdev_pending). */
 bool vmdev_update(struct vm *vm, uint64_t now);
+/* Does the 8259 (through LINT0) or the local APIC ask the CPU for an interrupt now? */
+bool vmdev_pending(struct vm *vm);
+/* Drive ISA interrupt line irq (0-15) to level: the 8259 input and its IOAPIC pin. */
+void vmdev_set_irq(struct vm *vm, unsigned irq, bool level);
+/* A guest access to a device page (gpa_is_device in the monitor): LAPIC or IOAPIC. Reads of
+ * anything else there give all ones, writes are dropped. */
+uint32_t vmdev_mmio_read(struct vm *vm, uint32_t gpa, unsigned size);
+void vmdev_mmio_write(struct vm *vm, uint32_t gpa, unsigned size, uint32_t value);
 /* A byte typed on the host's console for this VM; false when its buffer is full. */
 bool vmdev_console_input(struct vm *vm, uint8_t byte);
-/* The interrupt-acknowledge cycle: the vector the guest's CPU gets. */
+/* The interrupt-acknowledge cycle: the vector the guest's CPU gets (the local APIC's
+ * highest deliverable vector first, then the 8259's). */
 uint8_t vmdev_ack(struct vm *vm);
 
 #endif

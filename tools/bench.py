@@ -14,7 +14,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "qemu"))
 from qemu import qemu, BUILD, UMBRA_ELF  # noqa: E402
 
-ALL = ["compute", "syscall", "cli_sti", "port_read", "pgfault", "pgfault_user", "ptemod", "invlpg", "cr3_switch"]
+ALL = ["compute", "syscall", "cli_sti", "port_read", "lapic_read", "lapic_eoi", "pgfault", "pgfault_user", "ptemod", "invlpg", "cr3_switch"]
 GUEST = os.path.join(BUILD, "guests", "bench.elf")
 OUT = os.path.join(BUILD, "bench")
 

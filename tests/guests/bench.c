@@ -106,6 +106,18 @@ int gmain(uint32_t magic, uint32_t mbi)
         for (unsigned i = 0; i < n; i++) sink += inb(0x61);
         report("port_read", n, rdtsc() - t);
     }
+    if (wanted("lapic_read")) {
+        /* A local APIC register read (the TPR), as interrupt code does. */
+        t = rdtsc();
+        for (unsigned i = 0; i < n; i++) sink += *(volatile uint32_t *)0xfee00080;
+        report("lapic_read", n, rdtsc() - t);
+    }
+    if (wanted("lapic_eoi")) {
+        /* An EOI with nothing in service: the write every interrupt handler ends with. */
+        t = rdtsc();
+        for (unsigned i = 0; i < n; i++) *(volatile uint32_t *)0xfee000b0 = 0;
+        report("lapic_eoi", n, rdtsc() - t);
+    }
     paging_on();
     if (wanted("pgfault")) {
         /* First touches of fresh pages: map them one at a time, touch each once. */

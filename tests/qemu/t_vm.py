@@ -190,6 +190,19 @@ def memory_holes():
     assert r.exit_status == 0, r.describe()
 
 
+def mmio_unsupported():
+    # Device-page accesses that cannot be forwarded stop that guest with the cause; another runs on.
+    straddle = fixtures.build("mmio_straddle", asm="mmio_bad.asm", defines=["STRADDLE=1"])
+    fpu = fixtures.build("mmio_fpu", asm="mmio_bad.asm")
+    good = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
+    r = in_umbra([straddle + " vm=straddle mem=8M", fpu + " vm=fpu mem=8M", good + " vm=good mem=8M"])
+    log = r.text("com2")
+    assert "umbra: vm straddle stopped: an instruction at" in log and "straddles a device page" in log, r.describe()
+    assert "umbra: vm fpu stopped: an instruction at" in log and "touches a device page" in log, r.describe()
+    assert "vm good ended with status 0" in log, r.describe()
+    assert "audit ok" in log, r.describe()
+
+
 def cases():
     return [("same_as_native_0", same_as_native(0)), ("same_as_native_5", same_as_native(5)),
             ("bad_modules", bad_modules), ("bad_disks", bad_disks),
@@ -197,4 +210,4 @@ def cases():
             ("triple_fault", triple_fault), ("paging", paging("")), ("pool_refills", pool_refills),
             ("pool_refills_shadow", pool_refills_shadow),
             ("timer", fixture_same_as_native("timer", "timer.asm")), ("relocation", relocation),
-            ("memory_holes", memory_holes)]
+            ("memory_holes", memory_holes), ("mmio_unsupported", mmio_unsupported)]

@@ -1,0 +1,23 @@
+/* The interrupt wiring of the virtual PC, and the one place that answers "which vector does
+ * the CPU take next": the local APIC's highest deliverable vector if there is one, else the
+ * 8259's, when LINT0 lets it through (ExtINT is not subject to the TPR). */
+#include "supervisor/dev/irqwire.h"
+
+unsigned irq_to_pin(unsigned irq) { return irq == 0 ? 2 : irq; }
+
+void irq_line(const struct irqwire *w, unsigned irq, bool level)
+{
+    vpic_set_irq(w->pic, irq, level);
+    vioapic_set_irq(w->ioapic, irq_to_pin(irq), level);
+}
+
+bool cpu_irq_pending(const struct irqwire *w)
+{
+    return vlapic_pending(w->lapic) >= 0 || (vlapic_lint0_open(w->lapic) && vpic_pending(w->pic));
+}
+
+uint8_t cpu_irq_ack(const struct irqwire *w)
+{
+    if (vlapic_pending(w->lapic) >= 0) return vlapic_ack(w->lapic);
+    return vpic_ack(w->pic);
+}
