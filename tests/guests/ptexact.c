@@ -385,6 +385,35 @@ static void paging_off_on(void)
     check_eq(*pte & (PTE_A | PTE_D), PTE_A, "PG on again: A set by the read");
 }
 
+/* ---- 9. pages with no RAM behind them ---- */
+/* The guest has 64 MiB (Bochs's machine 256); entries that point past it (at 512 MiB and at
+ * 768 MiB) give memory
+ * that reads the same everywhere (zeros under QEMU, all ones in umbra, as an empty PC slot)
+ * and drops writes: never another VM's or the host's data. */
+static void beyond_ram(void)
+{
+    const uint32_t va = 0x46000000;
+    uint32_t t = pg_frame(), canary = tagged();
+    kpd[PD_INDEX(va)] = t | PTE_P | PTE_W | PTE_U;
+    for (uint32_t i = 0; i < 1024; i++)
+        ((uint32_t *)t)[i] = (i < 512 ? 0x20000000 + i * PAGE : 0x30000000 + (i - 512) * PAGE) | PTE_P | PTE_W | PTE_U;
+    cr3_reload();
+    uint32_t first = peek(va), odd = 0, kept = 0;
+    for (uint32_t i = 0; i < 1024; i++) {
+        uint32_t p = va + i * PAGE;
+        if (peek(p) != first || peek(p + ((i * 52) & 0xffc)) != first) odd++;
+        poke(p + 4, 0x12345678 + i);
+        if (peek(p + 4) == 0x12345678 + i) kept++;
+    }
+    check_eq(odd, 0, "no RAM: 1024 pages past the guest's RAM read the same everywhere");
+    check_eq(kept, 0, "no RAM: writes there do not stick");
+    check_eq(user_access(va + 0x3008, false, 0), PG_OK, "no RAM: a user read");
+    check_eq(u_out, first, "no RAM: the user reads the same");
+    uint32_t wrong = 0;
+    for (uint32_t k = 0; k < 1024; k++) if (((uint32_t *)canary)[k] != (canary | k)) wrong++;
+    check_eq(wrong, 0, "no RAM: a RAM page is untouched by those writes");
+}
+
 int gmain(uint32_t magic, uint32_t mbi)
 {
     (void)magic; (void)mbi;
@@ -406,5 +435,6 @@ int gmain(uint32_t magic, uint32_t mbi)
     table_as_data();
     global_pages();
     paging_off_on();
+    beyond_ram();
     return summary("ptexact");
 }

@@ -1,16 +1,17 @@
 /* Page-table writes the hard way, the ones a monitor that protects tables must emulate or
- * single-step exactly: byte, word, unaligned and eight-byte writes, XCHG, CMPXCHG (both
- * outcomes), CMPXCHG8B, locked OR/AND/ADD/BTS/BTR, POP to memory, MOVS, STOS and their REP
- * forms; a table write under the guest's own single-step (TF); table writes interrupted by
- * the timer while its handler edits the same table; table writes that fault (a MOVS whose
- * source is absent, a write that runs off the table's page, a write through a read-only
- * data mapping of the table) and must leave the table untouched; and ring 3 writing a table
- * through a user mapping of it. Every edit is followed by INVLPG before the new mapping is
- * used (or needs none: not present before). */
+ * single-step exactly: byte, word, unaligned (also across the end of the table's page into
+ * a page not touched before) and eight-byte writes, XCHG, CMPXCHG (both outcomes),
+ * CMPXCHG8B, locked OR/AND/ADD/BTS/BTR, POP to memory, MOVS, STOS and their REP forms; a
+ * table write under the guest's own single-step (TF); table writes interrupted by the timer
+ * while its handler edits the same table; table writes that fault (a MOVS whose source is
+ * absent, a write that runs off the table's page, a write through a read-only data mapping
+ * of the table) and must leave the table untouched; and ring 3 writing a table through a
+ * user mapping of it. Every edit is followed by INVLPG before the new mapping is used (or
+ * needs none: not present before). */
 #include "tests/guests/lib/paging.h"
 
 #define TEST  0x40000000u          /* PD[0x100]: table T */
-#define DATA  0x40400000u          /* PD[0x101]: T as data (RW), then nothing, then T read-only, T for ring 3 */
+#define DATA  0x40400000u          /* PD[0x101]: T as data (RW), nothing, T read-only, T for ring 3, a data page */
 #define DATA_RO   (DATA + 0x2000)
 #define DATA_USER (DATA + 0x3000)
 
@@ -94,6 +95,16 @@ static void instructions(void)
     __asm__ volatile("movl %1, 2(%0)" :: "r"(slot(4)), "r"(v) : "memory");
     maps(4, 11, true, "unaligned: the first entry keeps its frame");
     maps(5, 12, true, "unaligned: the second entry moved");
+
+    /* An unaligned dword across the end of the table's page into a data page not used
+     * before: the table entry's high half and the data page's first two bytes. */
+    t[1023] = pte(4);
+    maps(1023, 4, true, "across pages: before");
+    v = 0xbeef0000 | base >> 16;
+    __asm__ volatile("movl %1, 0xffe(%0)" :: "r"(DATA_USER), "r"(v) : "memory");
+    maps(1023, 4, true, "across pages: the entry keeps its frame");
+    check_eq(((uint32_t *)frame(15))[0], (frame(15) & 0xffff0000) | 0xbeef, "across pages: the data page got the rest");
+    ((uint32_t *)frame(15))[0] = frame(15);
 
     static uint32_t src[16];
     for (unsigned i = 0; i < 16; i++) src[i] = pte(i);
@@ -267,6 +278,7 @@ int gmain(uint32_t magic, uint32_t mbi)
     pg_map(kpd, DATA, (uint32_t)t, PTE_P | PTE_W);
     pg_map(kpd, DATA_RO, (uint32_t)t, PTE_P);
     pg_map(kpd, DATA_USER, (uint32_t)t, PTE_P | PTE_W | PTE_U);
+    pg_map(kpd, DATA_USER + PAGE, frame(15), PTE_P | PTE_W);
     pg_enable(kpd);
 
     instructions();

@@ -7,11 +7,11 @@ shadow roots than address spaces, a tight page pool). Every umbra run must give 
 and an exit status identical to the native run, and the frame audit must pass. From umbra's
 log (COM2): ptspaces under pt=shadow must have reused shadow roots (once the engine prints
 `roots built N reused M`), and ptpool must have made the monitor refill its pool."""
+import os
 import re
 import threading
 
 from qemu import qemu, BUILD, UMBRA_ELF
-import os
 
 GUESTS = ["ptexact", "ptwrite", "ptspaces", "pttorture", "ptuser", "ptpool"]
 ARGS = "alpha beta=2"
@@ -39,7 +39,8 @@ KNOWN = {
         "hand-backs and the suspension's own request no longer fits",
 }
 
-_native = {}
+_native = {}                        # guest name -> its native Run
+_native_lock = {}                   # guest name -> the lock its first case holds while running it
 _lock = threading.Lock()
 
 
@@ -50,16 +51,13 @@ def elf(name):
 def native(name):
     """The native run of a guest, made once and shared by all its cases."""
     with _lock:
-        if name not in _native:
-            _native[name] = threading.Lock()
-        lock = _native[name]
+        lock = _native_lock.setdefault(name, threading.Lock())
     with lock:
-        key = name + "/run"
-        if key not in _native:
+        if name not in _native:
             n = qemu(kernel=elf(name), append=ARGS, mem=64, timeout=30)
             assert n.exit_status == 0 and b"not ok" not in n.com1, "fails natively:\n" + n.describe()
-            _native[key] = n
-        return _native[key]
+            _native[name] = n
+        return _native[name]
 
 
 def in_umbra(name, settings):
