@@ -171,7 +171,7 @@ void monitor_resume(struct guest_frame *f)
     while (ring_get(&ring->to_monitor, &m)) {
         switch (m.type) {
         case MSG_INJECT: vcpu.pending_vector = (int32_t)(m.a[0] & 0xff); break;
-        case MSG_PAGES: pool_add(m.a[0], m.a[1]); break;
+        case MSG_PAGES: pool_add(m.a[0], m.a[1], m.a[2] != 0); break;
         case MSG_SHRINK: pt_shrink(m.a[0]); break;
         default: answer = m; have_answer = true; break;
         }

@@ -6,7 +6,8 @@
 #define region_pt ((volatile pae_entry_t *)MON_OFF_PT)
 static int16_t free_slot[MON_POOL_SLOTS];
 static unsigned nfree;
-static bool asked, refused;
+static bool asked, refused, may_retry;
+static unsigned retries;       /* refills refused in a row while others were asked to shrink */
 static unsigned need;         /* pages the work in hand needs free, beyond the minimum */
 
 void pool_init(void)
@@ -33,12 +34,14 @@ uint32_t pool_frame(int slot)
 
 unsigned pool_free_count(void) { return nfree; }
 
-void pool_add(uint32_t first, uint32_t count)
+void pool_add(uint32_t first, uint32_t count, bool others_asked)
 {
     for (uint32_t s = first; s < first + count && s < MON_POOL_SLOTS; s++)
         if (region_pt[(MON_OFF_POOL >> PAGE_SHIFT) + s] & PTE_P) pool_put((int)s);
     asked = false;
     refused = count == 0;
+    may_retry = others_asked;
+    if (count) retries = 0;
 }
 
 void pool_shrink(uint32_t n)
@@ -71,6 +74,8 @@ void pool_maybe_ask(void)
 
 void pool_wait_for(unsigned n)
 {
+    /* The host is short but asked the other VMs for pages: let them run, then ask again. */
+    if (refused && nfree < n && may_retry && retries < POOL_RETRIES) { retries++; refused = false; }
     if (refused && nfree < n)
         guest_stop(STOP_UNSUPPORTED, "the monitor needs %u free pool pages and has %u; the host has no "
                    "more memory (or the pool no more slots) to give this VM", n, nfree);

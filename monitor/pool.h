@@ -22,8 +22,11 @@ static inline void *pool_ptr(int slot) { return (void *)(MON_OFF_POOL + (uint32_
 uint32_t pool_frame(int slot);
 /* Free slots now. */
 unsigned pool_free_count(void);
-/* MSG_PAGES: slots first..first+count-1 are now backed. */
-void pool_add(uint32_t first, uint32_t count);
+/* MSG_PAGES: slots first..first+count-1 are now backed; others_asked: the host was short and
+ * asked other VMs to shrink, so asking again later may succeed. */
+void pool_add(uint32_t first, uint32_t count, bool others_asked);
+/* Refills refused in a row (while others shrink) before the guest is stopped. */
+#define POOL_RETRIES 1000u
 /* MSG_SHRINK: hand back up to n free slots. */
 void pool_shrink(uint32_t n);
 /* At a suspension: ask for a refill below the minimum, hand back above the maximum. */

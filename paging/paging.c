@@ -146,6 +146,21 @@ static void reserve(void)
     if (pool_free_count() < SH_RESERVE) pool_wait_for(SH_RESERVE);
 }
 
+/* A fill that does not take (the same access faulting on and on with nothing else between)
+ * would hang the machine with the guest's IF clear: stop the guest and say what was seen. */
+static void check_progress(const struct guest_frame *f, uint32_t va)
+{
+    static uint32_t last_va, last_eip, repeats;
+    if (va != last_va || f->eip != last_eip) { last_va = va; last_eip = f->eip; repeats = 0; return; }
+    if (++repeats < 64) return;
+    uint32_t cr3;
+    __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
+    uint64_t *leaf = sh_leaf(view(), va);
+    guest_stop(STOP_MONITOR_FAULT, "the shadow entry for %08x does not take (eip %08x): real CR3 %08x, the root's "
+               "%08x, leaf %08x%08x", va, f->eip, cr3, sh_cr3(view()), leaf ? (uint32_t)(*leaf >> 32) : 0,
+               leaf ? (uint32_t)*leaf : 0);
+}
+
 void pt_page_fault(struct guest_frame *f)
 {
     if (!shadow_on) { vtlb_page_fault(f); return; }
@@ -172,6 +187,7 @@ void pt_page_fault(struct guest_frame *f)
     enum sh_result r = sh_fill(&m, view(), va, &t, acc & ACC_WRITE);
     if (r == SH_NO_POOL) pool_wait();
     shared->count.shadow_fills++;
+    check_progress(f, va);
     if (r != SH_TABLE) return;
     if (acc & ACC_WRITE) { table_write(f, va, t.gpa); return; }
     /* pt.protect=us: the guest reads its own table; the entry stays supervisor-only. */
@@ -241,8 +257,11 @@ void pt_guest_written(uint32_t gpa, uint32_t n)
 
 void pt_shrink(uint32_t n)
 {
-    if (shadow_on) sh_shrink(pool_free_count() + n);
-    pool_shrink(n);
+    /* Pages freed by dropping cold roots go back; the monitor keeps its minimum to work with. */
+    unsigned keep = shared->pool_min;
+    if (shadow_on) sh_shrink(keep + n);
+    unsigned spare = pool_free_count() > keep ? pool_free_count() - keep : 0;
+    pool_shrink(spare < n ? spare : n);
 }
 
 void pt_sync(void)

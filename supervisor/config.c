@@ -6,7 +6,7 @@
 #include "drivers/qemu_exit.h"
 #include "lib/words.h"
 
-struct umbra_config config = { LOG_COM1 | LOG_VGA, ONEXIT_HALT, TESTFAULT_NONE };
+struct umbra_config config = { LOG_COM1 | LOG_VGA, ONEXIT_HALT, TESTFAULT_NONE, 0 };
 
 /* Parse a log= value into sink bits; false if any item is unknown. */
 static bool parse_sinks(const struct word *w, unsigned *out)
@@ -68,10 +68,16 @@ void config_parse(const char *cmdline)
             if (lookup(&w, fault_names, 6, &v)) config.testfault = (enum testfault)v;
             else kprintf("umbra: testfault=%.*s: expected ud, pf, gp, de or panic\n",
                          (int)w.vallen, w.val ? w.val : "");
+        } else if (word_key_is(&w, "poolmem")) {
+            uint64_t bytes;
+            if (w.val && parse_size(w.val, w.vallen, &bytes) && bytes >= 64 * 4096 && bytes < (1ull << 32))
+                config.poolmem = (uint32_t)(bytes / 4096);
+            else kprintf("umbra: poolmem=%.*s: expected a size of at least 256K, such as 4M; no limit kept\n",
+                         (int)w.vallen, w.val ? w.val : "");
         } else if (was_first && !w.val) {
             /* The loader puts the kernel's own path first. */
         } else {
-            kprintf("umbra: unknown option '%.*s' ignored (options: log= onexit= testfault=)\n",
+            kprintf("umbra: unknown option '%.*s' ignored (options: log= onexit= poolmem= testfault=)\n",
                     (int)w.len, w.text);
         }
     }

@@ -12,6 +12,7 @@ struct umbra_config {
     unsigned log_sinks;        /* LOG_* bits */
     enum onexit onexit;
     enum testfault testfault;
+    uint32_t poolmem;          /* pages all monitors' pools may hold together; 0: no limit */
 };
 extern struct umbra_config config;
 

@@ -24,6 +24,30 @@ static void answer(struct vm *vm, const struct msg *m)
         kprintf("umbra: vm %s: ring to the monitor is full; answer %s held back\n", vm->set.name, msg_name(m->type));
 }
 
+/* How many of `want` pool pages the poolmem= budget still allows. */
+static uint32_t pool_budget(uint32_t want)
+{
+    if (!config.poolmem) return want;
+    uint32_t held = 0;
+    for (unsigned i = 0; i < nvms; i++) if (vms[i].state != VM_ENDED) held += vms[i].pool_backed;
+    uint32_t left = held < config.poolmem ? config.poolmem - held : 0;
+    return want < left ? want : left;
+}
+
+/* Memory pressure: ask every other running VM's monitor to drop cold shadows and give back
+ * n pages (it does at its next run). true if anyone was asked. */
+static bool ask_others_to_shrink(struct vm *vm, uint32_t n)
+{
+    bool asked = false;
+    for (unsigned i = 0; i < nvms; i++) {
+        struct vm *o = &vms[i];
+        if (o == vm || o->state == VM_ENDED || o->pool_backed <= 8) continue;
+        struct msg s = { .type = MSG_SHRINK, .a = { n } };
+        if (ring_put(&o->ring->to_monitor, &s)) { o->shrinks_asked++; asked = true; }
+    }
+    return asked;
+}
+
 /* Print what the monitor left in its log buffer. */
 static void flush_monitor_log(struct vm *vm)
 {
@@ -64,8 +88,8 @@ static void print_counters(struct vm *vm)
         kprintf("vm %s: shadow pages %u (most %u), protected tables at most %u, software TLB hits %u misses %u\n",
                 vm->set.name, p->pages_now, p->pages_max, p->tables_max, p->stlb_hits, p->stlb_misses);
     }
-    kprintf("vm %s: pool: refills %u, pages given %u, returned %u\n", vm->set.name, vm->pool_refills,
-            vm->pool_given, vm->pool_returned);
+    kprintf("vm %s: pool: refills %u, pages given %u, returned %u, refills short %u, asked to shrink %u\n",
+            vm->set.name, vm->pool_refills, vm->pool_given, vm->pool_returned, vm->pool_short, vm->shrinks_asked);
     kprintf("vm %s: ports: %u reads, %u writes", vm->set.name, vm->dev.port_reads, vm->dev.port_writes);
     if (vm->dev.ide.disk) kprintf("; disk: %u sectors read, %u written", vm->dev.ide.reads, vm->dev.ide.writes);
     kprintf("\n");
@@ -143,11 +167,19 @@ static void serve(struct vm *vm, const struct msg *m)
         answer(vm, &a);
         break;
     case MSG_PAGES_WANTED: {
-        uint32_t count, first = vm_pool_grow(vm, m->a[0], &count);
+        /* Never more than the pool has slots for: a monitor at its own limit is not short of
+         * host memory, and asking others to shrink would not help it. */
+        uint32_t want = m->a[0], room = MON_POOL_SLOTS - vm->pool_backed;
+        if (want > room) want = room;
+        uint32_t n = pool_budget(want), count = 0, first = n ? vm_pool_grow(vm, n, &count) : 0;
         vm->pool_refills++;
         vm->pool_given += count;
-        /* Even "none" is answered: the monitor then stops the guest with the reason. */
-        a.type = MSG_PAGES; a.a[0] = first; a.a[1] = count;
+        /* Short of memory (or of the poolmem= budget): the other monitors are asked to drop
+         * cold shadows and hand their pages back, and this one may ask again after they ran.
+         * Even "none" is answered: with nobody to ask, the monitor stops the guest and says why. */
+        bool asked = count < want && ask_others_to_shrink(vm, want - count < 32 ? want - count : 32);
+        if (count < want) vm->pool_short++;
+        a.type = MSG_PAGES; a.a[0] = first; a.a[1] = count; a.a[2] = asked;
         answer(vm, &a);
         break;
     }

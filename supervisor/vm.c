@@ -140,6 +140,7 @@ void vm_pool_take(struct vm *vm, uint32_t slot)
     else {
         region_map(vm, off, 0);
         vm->pool_returned++;
+        vm->pool_backed--;
     }
 }
 

@@ -35,8 +35,8 @@ struct vm {
     uint32_t tramp_cr3, entry_linear, trans_linear;
     uint32_t tramp_frames[6], ntramp;   /* the trampoline's own page-table frames */
     uint32_t trans_pfn, from_host_off, transition_off;
-    uint32_t pool_backed;          /* pool slots backed so far (a prefix, plus refills) */
-    uint32_t pool_refills, pool_given, pool_returned;
+    uint32_t pool_backed;          /* pool slots backed now */
+    uint32_t pool_refills, pool_given, pool_returned, pool_short, shrinks_asked;
     uint64_t halted_since;         /* clock_ns when it last halted */
     bool halt_reported;
     bool mid_insn;                 /* its monitor waits for a device read in mid-instruction */

@@ -93,7 +93,29 @@ def case(name, label, settings):
     return run
 
 
+def pressure():
+    """Two VMs with 64 address spaces each under poolmem=2400K (600 pages for both, where one
+    alone would hold about 510): refills come up short, the supervisor asks the other monitor
+    to drop cold roots and hand pages back, and both still print exactly what they print
+    natively."""
+    n = native("ptspaces")
+    want = [l for l in n.text().splitlines() if l]
+    mods = ",".join("%s vm=%s mem=32M -- %s" % (elf("ptspaces"), v, ARGS) for v in ("a", "b"))
+    u = qemu(kernel=UMBRA_ELF, append="log=com2 onexit=qemu poolmem=2400K", initrd=mods, mem=512, timeout=120)
+    log = u.text("com2")
+    for v in ("a", "b"):
+        got = [l[len(v) + 2:] for l in u.text().splitlines() if l.startswith(v + ": ")]
+        assert got == want, "vm %s under memory pressure differs from native:\n%s" % (v, u.describe())
+        assert "vm %s ended with status 0" % v in log, u.describe()
+    assert "audit ok" in log, u.describe()
+    short = [int(x) for x in re.findall(r"refills short (\d+)", log)]
+    asked = [int(x) for x in re.findall(r"asked to shrink (\d+)", log)]
+    dropped = [int(x) for x in re.findall(r"resets \d+, shrinks (\d+)", log)]
+    assert sum(short) > 0 and sum(asked) > 0, "no memory pressure seen:\n" + u.describe()
+    assert sum(dropped) > 0, "no monitor dropped cold roots:\n" + u.describe()
+
+
 def cases():
-    out = [("%s/%s" % (g, label), case(g, label, s)) for g in GUESTS for label, s in SETTINGS]
+    out = [("ptspaces/two_vms_poolmem", pressure)] + [("%s/%s" % (g, label), case(g, label, s)) for g in GUESTS for label, s in SETTINGS]
     out += [("%s/%s" % (g, label), case(g, label, s)) for g, label, s in EXTRA]
     return out
