@@ -1,22 +1,60 @@
-"""make bench works: its quick setting prints both tables and writes the CSV and the chart.
-(Figures are never asserted here; they belong to make bench.)"""
+"""make bench works: its quick setting prints all three tables with a row for every workload
+(and every compared setting), and writes both CSV files and both charts. Figures are never
+asserted here; they belong to make bench. Only the shape is: a number where a number goes."""
 import os
+import re
 import subprocess
 import sys
 
 from qemu import ROOT, BUILD
+
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+from benchrun import ALL, PAGING  # noqa: E402
+
+QUICK_SETTINGS = ["vtlb", "emulate-ro"]
+NUM = r"\d+(?:\.\d+)?"
+
+
+def table(out, title):
+    """The lines of the table whose heading starts with title, up to the next blank line."""
+    assert title in out, "no table '%s' in:\n%s" % (title, out)
+    body = out.split(title, 1)[1].split("\n\n", 1)[0]
+    return body.splitlines()[1:]
 
 
 def quick():
     p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "bench.py"), "--quick"],
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stdout[-2000:] + p.stderr[-2000:]
-    assert "cycles per operation" in p.stdout and "instructions per operation" in p.stdout, p.stdout
-    for op in ("syscall", "pgfault"):
-        assert sum(1 for l in p.stdout.splitlines() if l.startswith(op + " ")) == 2, p.stdout
+    out = p.stdout
+    # cycles: op native umbra ratio spread traps; instructions: the same and instr/trap
+    for title, cols in (("cycles per operation", 6), ("instructions per operation", 7)):
+        rows = {l.split()[0]: l.split() for l in table(out, title) if l.split() and l.split()[0] in ALL}
+        assert sorted(rows) == sorted(ALL), "%s: rows %s" % (title, sorted(rows))
+        for op, cells in rows.items():
+            assert len(cells) == cols and all(re.fullmatch(NUM, c) for c in cells[1:4]), cells
+            assert re.fullmatch(NUM, cells[5]), cells          # traps/op, measured for every workload
+    # instr/trap is a number wherever there are traps (not for compute)
+    rows = {l.split()[0]: l.split() for l in table(out, "instructions per operation")}
+    assert all(re.fullmatch(NUM, rows[op][6]) for op in ALL if op != "compute"), rows
+    lines = table(out, "paging settings")
+    pairs, op = [], None
+    for l in lines:
+        cells = l.split()
+        if cells and cells[0] in PAGING:
+            op, cells = cells[0], cells[1:]
+        if op and cells and cells[0] in QUICK_SETTINGS:
+            assert len(cells) == 5 and re.fullmatch(r"\d+", cells[1]), l
+            pairs.append((op, cells[0]))
+    assert sorted(pairs) == sorted((o, s) for o in PAGING for s in QUICK_SETTINGS), pairs
     csv = open(os.path.join(BUILD, "bench", "results.csv")).read().splitlines()
-    assert csv[0].startswith("op,native_tsc") and len(csv) == 3, csv
-    assert open(os.path.join(BUILD, "bench", "ratios.svg")).read().startswith("<svg"), "no chart"
+    assert csv[0].startswith("op,native_tsc") and csv[0].endswith("monitor_instr_per_trap"), csv[0]
+    assert [l.split(",")[0] for l in csv[1:]] == ALL, csv
+    csv = open(os.path.join(BUILD, "bench", "settings.csv")).read().splitlines()
+    assert csv[0].startswith("op,setting,words") and len(csv) == 1 + len(PAGING) * len(QUICK_SETTINGS), csv
+    for chart in ("ratios.svg", "settings.svg"):
+        svg = open(os.path.join(BUILD, "bench", chart)).read()
+        assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>") and svg.count("<rect") > 10, chart
 
 
 def cases():

@@ -1,0 +1,97 @@
+"""Running the benchmark guests for tools/bench.py: natively under QEMU, inside umbra alone (for
+figures), and many at once inside one umbra (for trap counts)."""
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests", "qemu"))
+from qemu import qemu, BUILD, UMBRA_ELF  # noqa: E402
+
+# Every workload and the guest that has it (tests/guests/NAME.c).
+GUEST_OF = {"compute": "bench", "syscall": "bench", "cli_sti": "bench", "port_read": "bench",
+            "pgfault": "bench", "pgfault_user": "bench", "ptemod": "bench", "invlpg": "bench",
+            "cr3_switch": "bench", "fork": "bench_mm", "exec": "bench_mm", "pingpong": "bench_mm"}
+ALL = list(GUEST_OF)
+# The workloads the shadow-paging settings change.
+PAGING = ["pgfault", "pgfault_user", "ptemod", "invlpg", "cr3_switch", "fork", "exec", "pingpong"]
+# The settings compared on them: label, module words. Every word is spelled out, so a changed
+# default does not change what a label means.
+SETTINGS = [
+    ("vtlb", "pt=vtlb"),
+    ("emulate-ro", "pt=shadow pt.write=emulate pt.protect=ro pt.prefault=8"),
+    ("emulate-us", "pt=shadow pt.write=emulate pt.protect=us pt.prefault=8"),
+    ("singlestep-ro", "pt=shadow pt.write=singlestep pt.protect=ro pt.prefault=8"),
+    ("singlestep-us", "pt=shadow pt.write=singlestep pt.protect=us pt.prefault=8"),
+    ("emulate-ro-pf0", "pt=shadow pt.write=emulate pt.protect=ro pt.prefault=0"),
+]
+GUEST_MEM = "20M"          # the guests use 0-16 MiB; small, so that 16 fit in one umbra
+MAX_VMS = 16               # supervisor/vm.h
+
+
+class BenchError(Exception):
+    """A run that did not give its figures: what was run and what it printed."""
+
+
+def elf(guest):
+    return os.path.join(BUILD, "guests", guest + ".elf")
+
+
+def parse(com1, prefix=""):
+    """{name: (ops, per-op figure)} from the bench lines (in a shared umbra, after 'VM: ')."""
+    res = {}
+    for m in re.finditer(r"^%sbench (\w+) +(\d+) +(\d+)$" % re.escape(prefix), com1, re.M):
+        res[m.group(1)] = (int(m.group(2)), int(m.group(3)))
+    return res
+
+
+def trap_counts(log):
+    """{vm: traps the guest caused} from umbra's counter lines 'vm NAME: traps: #13=... int=...'.
+    Host interrupts (vectors 32-47) are umbra's own business and not counted."""
+    out = {}
+    for m in re.finditer(r"^vm (\S+): traps:(.*)$", log, re.M):
+        out[m.group(1)] = sum(int(c) for v, c in re.findall(r"(#\d+|int)=(\d+)", m.group(2))
+                              if v == "int" or not 32 <= int(v[1:]) < 48)
+    return out
+
+
+def run(where, ops, n, icount, setting=""):
+    """Run the guest of ops (one guest) natively or alone inside umbra; {op: (count, per-op)}."""
+    guest = GUEST_OF[ops[0]]
+    extra = ["-icount", "shift=0"] if icount else []
+    args = "n=%d only=%s" % (n, ",".join(ops))     # QEMU's -initrd: ",," is a comma inside a module
+    if where == "native":
+        r = qemu(kernel=elf(guest), append=guest + " " + args, mem=64, timeout=300, extra=extra)
+    else:
+        r = qemu(kernel=UMBRA_ELF, append="log=com2 onexit=qemu", mem=512, timeout=300, extra=extra,
+                 initrd="%s vm=bench mem=%s %s -- %s" % (elf(guest), GUEST_MEM, setting, args.replace(",", ",,")))
+    res = parse(r.text())
+    if r.exit_status != 0 or any(op not in res for op in ops):
+        raise BenchError("%s %s (%s%s) gave no figures\n%s" % (where, ",".join(ops), "icount" if icount else "tsc",
+                                                               ", " + setting if setting else "", r.describe()))
+    return res
+
+
+def traps_per_op(ops, n, setting=""):
+    """{op: traps per operation} inside umbra: each op in a VM of its own with n repetitions and
+    again with n=0 (the same setup and the same bytes printed), many VMs in one umbra; the
+    difference of the two VMs' traps over the ops counted is what the operations cost."""
+    vms = [(op, k) for op in ops for k in (n, 0)]
+    out = {}
+    for i in range(0, len(vms), MAX_VMS):
+        part = vms[i:i + MAX_VMS]
+        mods = ["%s vm=%s%s mem=%s %s -- n=%d only=%s" % (elf(GUEST_OF[op]), op, "_0" if k == 0 else "", GUEST_MEM,
+                                                          setting, k, op) for op, k in part]
+        r = qemu(kernel=UMBRA_ELF, append="log=com2 onexit=qemu", mem=512, timeout=300, initrd=",".join(mods))
+        log, com1 = r.text("com2"), r.text()
+        traps = trap_counts(log)
+        for op, k in part:
+            name = op + ("_0" if k == 0 else "")
+            figures = parse(com1, name + ": ")
+            if op not in figures or ("umbra: vm %s ended with status 0" % name) not in log or name not in traps:
+                raise BenchError("umbra (%s) with many VMs: %s gave no figures\n%s" % (setting or "defaults", name,
+                                                                                      r.describe()))
+            if k:
+                out[op] = [traps[name], figures[op][0]]
+            else:
+                out[op][0] -= traps[name]
+    return {op: (t / c if c else float("nan")) for op, (t, c) in out.items()}
