@@ -29,6 +29,11 @@ def per_trap(umbra, native, traps):
     return (umbra - native) / traps if traps >= 0.01 else NAN
 
 
+def causes(per):
+    """Traps per operation by cause, the commonest first: '#14=9.00 #13=1.00'."""
+    return " ".join("%s=%.2f" % cp for cp in per.items() if cp[1] >= 0.005)
+
+
 def num(v, fmt):
     return fmt % v if v == v else "-"
 
@@ -55,14 +60,14 @@ def measure(ops, a, log):
     log("traps")
     rows = []
     for op in ops:
-        row = {"op": op, "traps_per_op": traps[op]}
+        row = {"op": op, "traps_per_op": traps[op][0], "trap_causes": causes(traps[op][1])}
         for mode in ("tsc", "icount"):
             nat, umb = figs[op]["native_" + mode], figs[op]["umbra_" + mode]
             row["native_" + mode], row["umbra_" + mode] = median(nat), median(umb)
             row["ratio_" + mode] = median(umb) / max(median(nat), 1)
             spread = sorted(u / max(v, 1) for u, v in zip(umb, nat))
             row["spread_" + mode] = "%.1f-%.1f" % (spread[0], spread[-1])
-        row["monitor_instr_per_trap"] = per_trap(row["umbra_icount"], row["native_icount"], traps[op])
+        row["monitor_instr_per_trap"] = per_trap(row["umbra_icount"], row["native_icount"], traps[op][0])
         rows.append(row)
     return rows
 
@@ -79,7 +84,8 @@ def compare(ops, chosen, native, a, log):
         for op in ops:
             u = figs[op][1]
             rows.append({"op": op, "setting": label, "words": words, "native_icount": native[op], "umbra_icount": u,
-                         "traps_per_op": traps[op], "monitor_instr_per_trap": per_trap(u, native[op], traps[op])})
+                         "traps_per_op": traps[op][0], "trap_causes": causes(traps[op][1]),
+                         "monitor_instr_per_trap": per_trap(u, native[op], traps[op][0])})
         log("setting %s" % label)
     base = {r["op"]: r["umbra_icount"] for r in rows if r["setting"] == "vtlb"}
     for r in rows:
@@ -98,6 +104,9 @@ def print_main(rows, runs):
                 r["op"], r["native_" + mode], r["umbra_" + mode], r["ratio_" + mode], r["spread_" + mode],
                 num(r["traps_per_op"], "%.2f"),
                 " %11s" % num(r["monitor_instr_per_trap"], "%.0f") if mode == "icount" else ""))
+    print("\ntraps per operation by cause (vector, or int for INT n the monitor handles)")
+    for r in rows:
+        print("%-13s %s" % (r["op"], r["trap_causes"] or "-"))
 
 
 def print_settings(rows, chosen):
@@ -105,13 +114,13 @@ def print_settings(rows, chosen):
           "traps per operation; monitor instructions per trap")
     for label, words in chosen:
         print("  %-15s %s" % (label, words))
-    print("%-13s %-15s %12s %8s %9s %11s" % ("operation", "setting", "instructions", "vs vtlb", "traps/op",
-                                            "instr/trap"))
+    print("%-13s %-15s %12s %8s %9s %11s  %s" % ("operation", "setting", "instructions", "vs vtlb", "traps/op",
+                                                "instr/trap", "traps by cause"))
     last = None
     for r in sorted(rows, key=lambda r: PAGING.index(r["op"])):
-        print("%-13s %-15s %12d %8s %9s %11s" % (r["op"] if r["op"] != last else "", r["setting"], r["umbra_icount"],
-                                                num(r["vs_vtlb"], "%.2f"), num(r["traps_per_op"], "%.2f"),
-                                                num(r["monitor_instr_per_trap"], "%.0f")))
+        print("%-13s %-15s %12d %8s %9s %11s  %s" % (
+            r["op"] if r["op"] != last else "", r["setting"], r["umbra_icount"], num(r["vs_vtlb"], "%.2f"),
+            num(r["traps_per_op"], "%.2f"), num(r["monitor_instr_per_trap"], "%.0f"), r["trap_causes"]))
         last = r["op"]
 
 
@@ -119,8 +128,9 @@ def write_csv(path, keys, rows):
     with open(path, "w") as f:
         f.write(",".join(keys) + "\n")
         for r in rows:
-            f.write(",".join('"%s"' % r[k] if k == "words" else "%.6g" % r[k] if isinstance(r[k], float) else str(r[k])
-                             for k in keys) + "\n")
+            cells = ('"%s"' % r[k] if k in ("words", "trap_causes") else
+                     "%.6g" % r[k] if isinstance(r[k], float) else str(r[k]) for k in keys)
+            f.write(",".join(cells) + "\n")
 
 
 def options():
@@ -168,12 +178,12 @@ def main():
         print_settings(srows, a.chosen)
     write_csv(os.path.join(OUT, "results.csv"),
               ["op", "native_tsc", "umbra_tsc", "ratio_tsc", "spread_tsc", "native_icount", "umbra_icount",
-               "ratio_icount", "spread_icount", "traps_per_op", "monitor_instr_per_trap"], rows)
+               "ratio_icount", "spread_icount", "traps_per_op", "monitor_instr_per_trap", "trap_causes"], rows)
     benchchart.ratios(rows, os.path.join(OUT, "ratios.svg"))
     files = "results.csv, ratios.svg"
     if srows:
         write_csv(os.path.join(OUT, "settings.csv"), ["op", "setting", "words", "native_icount", "umbra_icount",
-                                                      "vs_vtlb", "traps_per_op", "monitor_instr_per_trap"], srows)
+                                                      "vs_vtlb", "traps_per_op", "monitor_instr_per_trap", "trap_causes"], srows)
         benchchart.settings(srows, a.chosen, os.path.join(OUT, "settings.svg"))
         files += ", settings.csv, settings.svg"
     else:

@@ -45,12 +45,12 @@ def parse(com1, prefix=""):
 
 
 def trap_counts(log):
-    """{vm: traps the guest caused} from umbra's counter lines 'vm NAME: traps: #13=... int=...'.
+    """{vm: {cause: traps}} from umbra's counter lines 'vm NAME: traps: #13=... int=...'.
     Host interrupts (vectors 32-47) are umbra's own business and not counted."""
     out = {}
     for m in re.finditer(r"^vm (\S+): traps:(.*)$", log, re.M):
-        out[m.group(1)] = sum(int(c) for v, c in re.findall(r"(#\d+|int)=(\d+)", m.group(2))
-                              if v == "int" or not 32 <= int(v[1:]) < 48)
+        out[m.group(1)] = {v: int(c) for v, c in re.findall(r"(#\d+|int)=(\d+)", m.group(2))
+                           if v == "int" or not 32 <= int(v[1:]) < 48}
     return out
 
 
@@ -72,10 +72,11 @@ def run(where, ops, n, icount, setting=""):
 
 
 def traps_per_op(ops, n, setting=""):
-    """{op: traps per operation} inside umbra: each op in a VM of its own with n repetitions and
-    again with n=0 (the same setup and the same bytes printed), many VMs in one umbra; the
-    difference of the two VMs' traps over the ops counted is what the operations cost."""
-    vms = [(op, k) for op in ops for k in (n, 0)]
+    """{op: (traps per operation, {cause: traps per operation})} inside umbra: each op in a VM of
+    its own with n repetitions and again with n=0 (the same setup and the same bytes printed),
+    many VMs in one umbra; the difference of the two VMs' traps over the operations counted is
+    what the operations cost."""
+    vms = [(op, k) for op in ops for k in (n, 0)]       # twins stay together: MAX_VMS is even
     out = {}
     for i in range(0, len(vms), MAX_VMS):
         part = vms[i:i + MAX_VMS]
@@ -91,7 +92,12 @@ def traps_per_op(ops, n, setting=""):
                 raise BenchError("umbra (%s) with many VMs: %s gave no figures\n%s" % (setting or "defaults", name,
                                                                                       r.describe()))
             if k:
-                out[op] = [traps[name], figures[op][0]]
+                out[op] = (dict(traps[name]), figures[op][0])
             else:
-                out[op][0] -= traps[name]
-    return {op: (t / c if c else float("nan")) for op, (t, c) in out.items()}
+                for cause, c in traps[name].items():
+                    out[op][0][cause] = out[op][0].get(cause, 0) - c
+    res = {}
+    for op, (causes, count) in out.items():
+        per = {c: t / count for c, t in sorted(causes.items(), key=lambda ct: -ct[1]) if t} if count else {}
+        res[op] = (sum(per.values()) if count else float("nan"), per)
+    return res

@@ -34,9 +34,12 @@ def quick():
         for op, cells in rows.items():
             assert len(cells) == cols and all(re.fullmatch(NUM, c) for c in cells[1:4]), cells
             assert re.fullmatch(NUM, cells[5]), cells          # traps/op, measured for every workload
-    # instr/trap is a number wherever there are traps (not for compute)
+    # instr/trap is a number wherever there are traps (not for compute), and the traps have causes
     rows = {l.split()[0]: l.split() for l in table(out, "instructions per operation")}
     assert all(re.fullmatch(NUM, rows[op][6]) for op in ALL if op != "compute"), rows
+    rows = {l.split()[0]: l.split()[1:] for l in table(out, "traps per operation by cause")}
+    assert sorted(rows) == sorted(ALL), rows
+    assert all(re.fullmatch(r"(#\d+|int)=" + NUM, c) for op in ALL if op != "compute" for c in rows[op]), rows
     lines = table(out, "paging settings")
     pairs, op = [], None
     for l in lines:
@@ -44,11 +47,11 @@ def quick():
         if cells and cells[0] in PAGING:
             op, cells = cells[0], cells[1:]
         if op and cells and cells[0] in QUICK_SETTINGS:
-            assert len(cells) == 5 and re.fullmatch(r"\d+", cells[1]), l
+            assert len(cells) >= 5 and re.fullmatch(r"\d+", cells[1]) and re.fullmatch(NUM, cells[3]), l
             pairs.append((op, cells[0]))
     assert sorted(pairs) == sorted((o, s) for o in PAGING for s in QUICK_SETTINGS), pairs
     csv = open(os.path.join(BUILD, "bench", "results.csv")).read().splitlines()
-    assert csv[0].startswith("op,native_tsc") and csv[0].endswith("monitor_instr_per_trap"), csv[0]
+    assert csv[0].startswith("op,native_tsc") and "monitor_instr_per_trap,trap_causes" in csv[0], csv[0]
     assert [l.split(",")[0] for l in csv[1:]] == ALL, csv
     csv = open(os.path.join(BUILD, "bench", "settings.csv")).read().splitlines()
     assert csv[0].startswith("op,setting,words") and len(csv) == 1 + len(PAGING) * len(QUICK_SETTINGS), csv
