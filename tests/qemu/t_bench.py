@@ -9,7 +9,7 @@ import sys
 from qemu import ROOT, BUILD
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
-from benchrun import ALL, PAGING  # noqa: E402
+from benchrun import ALL, PAGING, parse, trap_counts  # noqa: E402
 
 QUICK_SETTINGS = ["vtlb", "emulate-ro"]
 NUM = r"\d+(?:\.\d+)?"
@@ -60,5 +60,18 @@ def quick():
         assert svg.startswith("<svg") and svg.rstrip().endswith("</svg>") and svg.count("<rect") > 10, chart
 
 
+def counters():
+    """The runner reads umbra's counter lines per VM and leaves host interrupts out; it reads
+    bench lines alone or behind a VM's name, and nothing else."""
+    log = ("vm fork: traps: #13=184 #14=8147 #32=7\nvm fork: emulated: in=1\n"
+           "vm fork_0: traps: #11=1 #13=104 #47=2 #48=3 int=5\n")
+    assert trap_counts(log) == {"fork": {"#13": 184, "#14": 8147},
+                                "fork_0": {"#11": 1, "#13": 104, "#48": 3, "int": 5}}, trap_counts(log)
+    com1 = ("fork: bench fork         40     769579\nfork_0: bench fork          0      39520\n"
+            "bench exec        100      77377\nbench pingpong failed: the tasks' turns do not add up\n")
+    assert parse(com1, "fork: ") == {"fork": (40, 769579)}, parse(com1, "fork: ")
+    assert parse(com1) == {"exec": (100, 77377)}, parse(com1)
+
+
 def cases():
-    return [("quick", quick)]
+    return [("quick", quick), ("counters", counters)]
