@@ -74,23 +74,33 @@ def measure(ops, a, log):
 
 def compare(ops, chosen, native, a, log):
     """Settings rows: each paging workload under each chosen setting, -icount, one run (it is
-    exact): umbra's instructions and traps per operation, monitor instructions per trap."""
-    rows = []
+    exact): umbra's instructions and traps per operation, monitor instructions per trap. A
+    workload that fails under a setting gets a row saying why; the others go on."""
+    rows, failures = [], []
     for label, words in chosen:
-        figs = {}
+        figs, failed = {}, {}
         for group in batches(ops, a.batch):
-            figs.update(run("umbra", group, a.n, True, words))
-        traps = traps_per_op(ops, a.n, words)
+            try:
+                figs.update(run("umbra", group, a.n, True, words))
+            except BenchError as e:
+                failed.update((op, e) for op in group)
+        traps = traps_per_op([op for op in ops if op not in failed], a.n, words, failed)
         for op in ops:
+            if op in failed:
+                failures.append("%s under %s: %s" % (op, label, failed[op]))
+                rows.append({"op": op, "setting": label, "words": words, "native_icount": native[op],
+                             "umbra_icount": NAN, "traps_per_op": NAN, "monitor_instr_per_trap": NAN,
+                             "trap_causes": "failed: " + failed[op].short})
+                continue
             u = figs[op][1]
             rows.append({"op": op, "setting": label, "words": words, "native_icount": native[op], "umbra_icount": u,
                          "traps_per_op": traps[op][0], "trap_causes": causes(traps[op][1]),
                          "monitor_instr_per_trap": per_trap(u, native[op], traps[op][0])})
-        log("setting %s" % label)
+        log("setting %s%s" % (label, " (%d failed)" % len(failed) if failed else ""))
     base = {r["op"]: r["umbra_icount"] for r in rows if r["setting"] == "vtlb"}
     for r in rows:
         r["vs_vtlb"] = r["umbra_icount"] / base[r["op"]] if r["op"] in base else NAN
-    return rows
+    return rows, failures
 
 
 def print_main(rows, runs):
@@ -118,8 +128,8 @@ def print_settings(rows, chosen):
                                                 "instr/trap", "traps by cause"))
     last = None
     for r in sorted(rows, key=lambda r: PAGING.index(r["op"])):
-        print("%-13s %-15s %12d %8s %9s %11s  %s" % (
-            r["op"] if r["op"] != last else "", r["setting"], r["umbra_icount"], num(r["vs_vtlb"], "%.2f"),
+        print("%-13s %-15s %12s %8s %9s %11s  %s" % (
+            r["op"] if r["op"] != last else "", r["setting"], num(r["umbra_icount"], "%d"), num(r["vs_vtlb"], "%.2f"),
             num(r["traps_per_op"], "%.2f"), num(r["monitor_instr_per_trap"], "%.0f"), r["trap_causes"]))
         last = r["op"]
 
@@ -140,7 +150,8 @@ def options():
     ap.add_argument("--n", type=int, default=2000, help="repetitions (default 2000; fork does n/50, exec n/20)")
     ap.add_argument("--only", default=",".join(ALL), help="workloads, comma-separated: " + ",".join(ALL))
     ap.add_argument("--settings", default="all",
-                    help="paging settings to compare: all, none, or some of " + ",".join(s for s, _ in SETTINGS))
+                    help="paging settings to compare: all, none, or some of " + ",".join(s for s, _ in SETTINGS) +
+                    ", and LABEL:WORDS for one of your own ('roots1:pt=shadow pt.roots=1')")
     a = ap.parse_args()
     a.batch = a.quick
     if a.quick:
@@ -150,7 +161,7 @@ def options():
     a.ops = a.only.split(",")
     labels = dict(SETTINGS)
     a.chosen = [] if a.settings == "none" else SETTINGS if a.settings == "all" else \
-        [(s, labels.get(s)) for s in a.settings.split(",")]
+        [tuple(s.split(":", 1)) if ":" in s else (s, labels.get(s)) for s in a.settings.split(",")]
     bad = [op for op in a.ops if op not in GUEST_OF] + [s for s, w in a.chosen if w is None]
     if bad or a.runs < 1 or a.n < 50:
         ap.error("unknown workload or setting: %s (or --runs < 1, --n < 50)" % ",".join(bad))
@@ -169,7 +180,7 @@ def main():
         rows = measure(a.ops, a, log)
         paging = [op for op in a.ops if op in PAGING]
         native = {r["op"]: r["native_icount"] for r in rows}
-        srows = compare(paging, a.chosen, native, a, log) if paging and a.chosen else []
+        srows, failures = compare(paging, a.chosen, native, a, log) if paging and a.chosen else ([], [])
     except BenchError as e:
         print("bench: %s" % e, file=sys.stderr)
         return 1
@@ -191,7 +202,11 @@ def main():
             if os.path.exists(os.path.join(OUT, stale)):
                 os.remove(os.path.join(OUT, stale))
     print("\nbench: wrote %s in %s/ in %.0f s" % (files, OUT, time.time() - start))
-    return 0
+    for f in failures:
+        print("bench: %s" % f, file=sys.stderr)
+    if failures:
+        print("bench: %d workload(s) failed under a setting (their rows say why)" % len(failures))
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

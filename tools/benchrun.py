@@ -26,10 +26,20 @@ SETTINGS = [
 ]
 GUEST_MEM = "20M"          # the guests use 0-16 MiB; small, so that 16 fit in one umbra
 MAX_VMS = 16               # supervisor/vm.h
+TIMEOUT = 120              # seconds for one QEMU run; the longest takes a few
 
 
 class BenchError(Exception):
-    """A run that did not give its figures: what was run and what it printed."""
+    """A run that did not give its figures: what was run and what it printed; `short` is one
+    line for a table (the guest's or umbra's own reason when it gave one)."""
+
+    def __init__(self, what, r, vm=None):
+        super().__init__("%s\n%s" % (what, r.describe()))
+        prefix, name = ("%s: " % re.escape(vm), re.escape(vm)) if vm else ("", r"\S+")
+        why = re.search(r"^%s(bench \w+ failed: .*)$|^(umbra: vm %s stopped: .*)$|^(umbra: module \d+ '[^']* vm=%s .*)$"
+                        % (prefix, name, vm and name or "bench"), r.text() + "\n" + r.text("com2"), re.M)
+        self.short = (re.sub(r"module \d+ '[^']*': ", "", next(g for g in why.groups() if g)) if why else
+                      "timed out" if r.timed_out else "no figures (exit code %s)" % r.code)
 
 
 def elf(guest):
@@ -60,37 +70,43 @@ def run(where, ops, n, icount, setting=""):
     extra = ["-icount", "shift=0"] if icount else []
     args = "n=%d only=%s" % (n, ",".join(ops))     # QEMU's -initrd: ",," is a comma inside a module
     if where == "native":
-        r = qemu(kernel=elf(guest), append=guest + " " + args, mem=64, timeout=300, extra=extra)
+        r = qemu(kernel=elf(guest), append=guest + " " + args, mem=64, timeout=TIMEOUT, extra=extra)
     else:
-        r = qemu(kernel=UMBRA_ELF, append="log=com2 onexit=qemu", mem=512, timeout=300, extra=extra,
+        r = qemu(kernel=UMBRA_ELF, append="log=com2 onexit=qemu", mem=512, timeout=TIMEOUT, extra=extra,
                  initrd="%s vm=bench mem=%s %s -- %s" % (elf(guest), GUEST_MEM, setting, args.replace(",", ",,")))
     res = parse(r.text())
     if r.exit_status != 0 or any(op not in res for op in ops):
-        raise BenchError("%s %s (%s%s) gave no figures\n%s" % (where, ",".join(ops), "icount" if icount else "tsc",
-                                                               ", " + setting if setting else "", r.describe()))
+        raise BenchError("%s %s (%s%s) gave no figures" % (where, ",".join(ops), "icount" if icount else "tsc",
+                                                          ", " + setting if setting else ""), r)
     return res
 
 
-def traps_per_op(ops, n, setting=""):
+def traps_per_op(ops, n, setting="", failed=None):
     """{op: (traps per operation, {cause: traps per operation})} inside umbra: each op in a VM of
     its own with n repetitions and again with n=0 (the same setup and the same bytes printed),
     many VMs in one umbra; the difference of the two VMs' traps over the operations counted is
-    what the operations cost."""
+    what the operations cost. A VM without figures raises BenchError, or with `failed` (a dict)
+    is noted there as {op: BenchError} and left out."""
     vms = [(op, k) for op in ops for k in (n, 0)]       # twins stay together: MAX_VMS is even
     out = {}
     for i in range(0, len(vms), MAX_VMS):
         part = vms[i:i + MAX_VMS]
         mods = ["%s vm=%s%s mem=%s %s -- n=%d only=%s" % (elf(GUEST_OF[op]), op, "_0" if k == 0 else "", GUEST_MEM,
                                                           setting, k, op) for op, k in part]
-        r = qemu(kernel=UMBRA_ELF, append="log=com2 onexit=qemu", mem=512, timeout=300, initrd=",".join(mods))
+        r = qemu(kernel=UMBRA_ELF, append="log=com2 onexit=qemu", mem=512, timeout=TIMEOUT, initrd=",".join(mods))
         log, com1 = r.text("com2"), r.text()
         traps = trap_counts(log)
         for op, k in part:
             name = op + ("_0" if k == 0 else "")
             figures = parse(com1, name + ": ")
             if op not in figures or ("umbra: vm %s ended with status 0" % name) not in log or name not in traps:
-                raise BenchError("umbra (%s) with many VMs: %s gave no figures\n%s" % (setting or "defaults", name,
-                                                                                      r.describe()))
+                e = BenchError("umbra (%s) with many VMs: %s gave no figures" % (setting or "defaults", name), r, name)
+                if failed is None:
+                    raise e
+                failed.setdefault(op, e)
+                continue
+            if op in (failed or {}):
+                continue
             if k:
                 out[op] = (dict(traps[name]), figures[op][0])
             else:
@@ -98,6 +114,8 @@ def traps_per_op(ops, n, setting=""):
                     out[op][0][cause] = out[op][0].get(cause, 0) - c
     res = {}
     for op, (causes, count) in out.items():
+        if failed and op in failed:
+            continue
         per = {c: t / count for c, t in sorted(causes.items(), key=lambda ct: -ct[1]) if t} if count else {}
         res[op] = (sum(per.values()) if count else float("nan"), per)
     return res

@@ -73,5 +73,20 @@ def counters():
     assert parse(com1) == {"exec": (100, 77377)}, parse(com1)
 
 
+def bad_setting():
+    """A setting under which a workload fails gives a row that says why, the others go on, and
+    the runner ends with status 1."""
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "bench.py"), "--only", "pgfault", "--runs", "1",
+                        "--n", "50", "--settings", "vtlb,bad:pt=shadow pt.prefault=99"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 1, p.stdout[-2000:] + p.stderr[-2000:]
+    rows = [c for c in (l.split(None, 6) for l in table(p.stdout, "paging settings"))
+            if c and (c[0] == "pgfault" or c[0] == "bad" and c[1] == "-")]
+    assert len(rows) == 2 and rows[0][:2] == ["pgfault", "vtlb"] and re.fullmatch(r"\d+", rows[0][2]), rows
+    assert rows[1][0] == "bad" and rows[1][1] == "-", rows
+    assert "failed: umbra: pt.prefault=99: expected a number from 0 to 32" in p.stdout, p.stdout
+    assert "bench: 1 workload(s) failed under a setting" in p.stdout, p.stdout
+
+
 def cases():
-    return [("quick", quick), ("counters", counters)]
+    return [("quick", quick), ("counters", counters), ("bad_setting", bad_setting)]
