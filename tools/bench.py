@@ -5,7 +5,8 @@ TSC (cycles) and once under -icount shift=0 (instructions, free of noise). Traps
 come from umbra's counters; monitor instructions per trap from the instruction counts. Then the
 paging workloads under each shadow-paging setting (instructions and traps). Prints three tables
 and writes build/bench/results.csv, settings.csv, ratios.svg and settings.svg.
-Usage: tools/bench.py [--quick] [--runs N] [--n N] [--only a,b] [--settings all|none|a,b]"""
+Usage: tools/bench.py [--quick] [--runs N] [--n N] [--only a,b] [--settings all|none|a,b,LABEL:WORDS]
+(docs/performance.md)."""
 import argparse
 import os
 import statistics
@@ -21,6 +22,7 @@ NAN = float("nan")
 
 
 def median(xs):
+    """The median, NaN for none."""
     return statistics.median(xs) if xs else NAN
 
 
@@ -35,6 +37,7 @@ def causes(per):
 
 
 def num(v, fmt):
+    """v in fmt, or '-' when it was not measured (NaN)."""
     return fmt % v if v == v else "-"
 
 
@@ -104,6 +107,7 @@ def compare(ops, chosen, native, a, log):
 
 
 def print_main(rows, runs):
+    """The cycles table, the instructions table and the traps by cause."""
     for mode, unit in (("tsc", "cycles"), ("icount", "instructions")):
         print("\n%s per operation (%s; median of %d runs each; umbra with its default settings)"
               % (unit, "TSC" if mode == "tsc" else "-icount shift=0", runs))
@@ -120,6 +124,7 @@ def print_main(rows, runs):
 
 
 def print_settings(rows, chosen):
+    """The settings table: a legend of the labels, then per workload one row per setting."""
     print("\npaging settings (-icount shift=0): umbra instructions per operation, against the vtlb baseline; "
           "traps per operation; monitor instructions per trap")
     for label, words in chosen:
@@ -135,6 +140,7 @@ def print_settings(rows, chosen):
 
 
 def write_csv(path, keys, rows):
+    """rows as CSV with the columns keys; free-text columns quoted."""
     with open(path, "w") as f:
         f.write(",".join(keys) + "\n")
         for r in rows:
@@ -144,6 +150,7 @@ def write_csv(path, keys, rows):
 
 
 def options():
+    """The command line, checked: unknown workloads and settings are refused before any run."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="a short check that everything works (make test)")
     ap.add_argument("--runs", type=int, default=3, help="runs per workload, mode and side (default 3)")
@@ -169,6 +176,7 @@ def options():
 
 
 def main():
+    """Measure, print, write; 0 when every workload gave its figures."""
     a = options()
     os.makedirs(OUT, exist_ok=True)
     start = time.time()

@@ -43,6 +43,7 @@ class BenchError(Exception):
 
 
 def elf(guest):
+    """The built guest kernel."""
     return os.path.join(BUILD, "guests", guest + ".elf")
 
 
