@@ -33,7 +33,12 @@ def per_trap(umbra, native, traps):
 
 def causes(per):
     """Traps per operation by cause, the commonest first: '#14=9.00 #13=1.00'."""
-    return " ".join("%s=%.2f" % cp for cp in per.items() if cp[1] >= 0.005)
+    return " ".join("%s=%.2f" % cp for cp in per.items() if abs(cp[1]) >= 0.005)
+
+
+def events(per):
+    """umbra's other counters per operation, as umbra orders them: 'shadow fills 9.00, ...'."""
+    return ", ".join("%s %.2f" % ev for ev in per.items() if abs(ev[1]) >= 0.005)
 
 
 def num(v, fmt):
@@ -63,7 +68,8 @@ def measure(ops, a, log):
     log("traps")
     rows = []
     for op in ops:
-        row = {"op": op, "traps_per_op": traps[op][0], "trap_causes": causes(traps[op][1])}
+        row = {"op": op, "traps_per_op": traps[op][0], "trap_causes": causes(traps[op][1]),
+               "events": events(traps[op][2])}
         for mode in ("tsc", "icount"):
             nat, umb = figs[op]["native_" + mode], figs[op]["umbra_" + mode]
             row["native_" + mode], row["umbra_" + mode] = median(nat), median(umb)
@@ -93,12 +99,12 @@ def compare(ops, chosen, native, a, log):
                 failures.append("%s under %s: %s" % (op, label, failed[op]))
                 rows.append({"op": op, "setting": label, "words": words, "native_icount": native[op],
                              "umbra_icount": NAN, "traps_per_op": NAN, "monitor_instr_per_trap": NAN,
-                             "trap_causes": "failed: " + failed[op].short})
+                             "trap_causes": "failed: " + failed[op].short, "events": ""})
                 continue
             u = figs[op][1]
             rows.append({"op": op, "setting": label, "words": words, "native_icount": native[op], "umbra_icount": u,
                          "traps_per_op": traps[op][0], "trap_causes": causes(traps[op][1]),
-                         "monitor_instr_per_trap": per_trap(u, native[op], traps[op][0])})
+                         "events": events(traps[op][2]), "monitor_instr_per_trap": per_trap(u, native[op], traps[op][0])})
         log("setting %s%s" % (label, " (%d failed)" % len(failed) if failed else ""))
     base = {r["op"]: r["umbra_icount"] for r in rows if r["setting"] == "vtlb"}
     for r in rows:
@@ -118,9 +124,11 @@ def print_main(rows, runs):
                 r["op"], r["native_" + mode], r["umbra_" + mode], r["ratio_" + mode], r["spread_" + mode],
                 num(r["traps_per_op"], "%.2f"),
                 " %11s" % num(r["monitor_instr_per_trap"], "%.0f") if mode == "icount" else ""))
-    print("\ntraps per operation by cause (vector, or int for INT n the monitor handles)")
+    print("\ntraps per operation by cause (vector, or int for INT n the monitor handles); umbra's other counters")
     for r in rows:
         print("%-13s %s" % (r["op"], r["trap_causes"] or "-"))
+        if r["events"]:
+            print("%-13s   %s" % ("", r["events"]))
 
 
 def print_settings(rows, chosen):
@@ -136,6 +144,8 @@ def print_settings(rows, chosen):
         print("%-13s %-15s %12s %8s %9s %11s  %s" % (
             r["op"] if r["op"] != last else "", r["setting"], num(r["umbra_icount"], "%d"), num(r["vs_vtlb"], "%.2f"),
             num(r["traps_per_op"], "%.2f"), num(r["monitor_instr_per_trap"], "%.0f"), r["trap_causes"]))
+        if r["events"]:
+            print("%-29s %s" % ("", r["events"]))
         last = r["op"]
 
 
@@ -144,7 +154,7 @@ def write_csv(path, keys, rows):
     with open(path, "w") as f:
         f.write(",".join(keys) + "\n")
         for r in rows:
-            cells = ('"%s"' % r[k] if k in ("words", "trap_causes") else
+            cells = ('"%s"' % r[k] if k in ("words", "trap_causes", "events") else
                      "%.6g" % r[k] if isinstance(r[k], float) else str(r[k]) for k in keys)
             f.write(",".join(cells) + "\n")
 
@@ -197,12 +207,12 @@ def main():
         print_settings(srows, a.chosen)
     write_csv(os.path.join(OUT, "results.csv"),
               ["op", "native_tsc", "umbra_tsc", "ratio_tsc", "spread_tsc", "native_icount", "umbra_icount",
-               "ratio_icount", "spread_icount", "traps_per_op", "monitor_instr_per_trap", "trap_causes"], rows)
+               "ratio_icount", "spread_icount", "traps_per_op", "monitor_instr_per_trap", "trap_causes", "events"], rows)
     benchchart.ratios(rows, os.path.join(OUT, "ratios.svg"))
     files = "results.csv, ratios.svg"
     if srows:
         write_csv(os.path.join(OUT, "settings.csv"), ["op", "setting", "words", "native_icount", "umbra_icount",
-                                                      "vs_vtlb", "traps_per_op", "monitor_instr_per_trap", "trap_causes"], srows)
+                                                      "vs_vtlb", "traps_per_op", "monitor_instr_per_trap", "trap_causes", "events"], srows)
         benchchart.settings(srows, a.chosen, os.path.join(OUT, "settings.svg"))
         files += ", settings.csv, settings.svg"
     else:

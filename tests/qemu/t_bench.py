@@ -9,7 +9,7 @@ import sys
 from qemu import ROOT, BUILD
 
 sys.path.insert(0, os.path.join(ROOT, "tools"))
-from benchrun import ALL, PAGING, parse, trap_counts  # noqa: E402
+from benchrun import ALL, PAGING, parse, trap_counts, event_counts  # noqa: E402
 
 QUICK_SETTINGS = ["vtlb", "emulate-ro"]
 NUM = r"\d+(?:\.\d+)?"
@@ -37,7 +37,7 @@ def quick():
     # instr/trap is a number wherever there are traps (not for compute), and the traps have causes
     rows = {l.split()[0]: l.split() for l in table(out, "instructions per operation")}
     assert all(re.fullmatch(NUM, rows[op][6]) for op in ALL if op != "compute"), rows
-    rows = {l.split()[0]: l.split()[1:] for l in table(out, "traps per operation by cause")}
+    rows = {l.split()[0]: l.split()[1:] for l in table(out, "traps per operation by cause") if not l.startswith(" ")}
     assert sorted(rows) == sorted(ALL), rows
     assert all(re.fullmatch(r"(#\d+|int)=" + NUM, c) for op in ALL if op != "compute" for c in rows[op]), rows
     lines = table(out, "paging settings")
@@ -67,6 +67,13 @@ def counters():
            "vm fork_0: traps: #11=1 #13=104 #47=2 #48=3 int=5\n")
     assert trap_counts(log) == {"fork": {"#13": 184, "#14": 8147},
                                 "fork_0": {"#11": 1, "#13": 104, "#48": 3, "int": 5}}, trap_counts(log)
+    log = ("vm a: interrupts injected 0, shadow fills 5768, flushes 2\n"
+           "vm a: shadow: roots built 43 reused 40 dropped 40, table writes emulated 2873 stepped 0, unshadowed 9\n"
+           "vm a: shadow pages 14 (most 15), protected tables at most 7, software TLB hits 6016 misses 5828\n")
+    assert event_counts(log) == {"a": {"interrupts injected": 0, "shadow fills": 5768, "flushes": 2, "roots built": 43,
+                                       "roots reused": 40, "roots dropped": 40, "table writes emulated": 2873,
+                                       "table writes stepped": 0, "unshadowed": 9, "software TLB hits": 6016,
+                                       "software TLB misses": 5828}}, event_counts(log)
     com1 = ("fork: bench fork         40     769579\nfork_0: bench fork          0      39520\n"
             "bench exec        100      77377\nbench pingpong failed: the tasks' turns do not add up\n")
     assert parse(com1, "fork: ") == {"fork": (40, 769579)}, parse(com1, "fork: ")
