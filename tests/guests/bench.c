@@ -1,15 +1,13 @@
 /* The benchmark guest: times operations with RDTSC and prints one line per benchmark,
- * "bench NAME OPS CYCLES". The command line picks the benchmarks (only=NAME,NAME) and the
- * repetitions (n=N); tools/bench.py runs it natively and inside umbra. */
-#include "tests/guests/lib/guest.h"
+ * "bench NAME OPS CYCLES" (lib/bench.h). The command line picks the benchmarks (only=NAME,NAME)
+ * and the repetitions (n=N); tools/bench.py runs it natively and inside umbra. The address-space
+ * workloads (fork, exec, ping-pong) are in bench_mm.c. */
+#include "tests/guests/lib/bench.h"
 
-static uint64_t rdtsc(void) { uint32_t lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); return (uint64_t)hi << 32 | lo; }
 static uint32_t pd[1024] __attribute__((aligned(4096)));
 static uint32_t pd2[1024] __attribute__((aligned(4096)));
 static uint32_t pts[4][1024] __attribute__((aligned(4096)));   /* 16 MiB identity in 4 KiB pages */
 static uint32_t user_pt[1024] __attribute__((aligned(4096)));  /* 0x40000000: fresh pages */
-static unsigned n = 10000;
-static const char *only = "";
 
 static void nop_syscall(struct gframe *f) { (void)f; }
 static void user_syscalls(void)
@@ -18,38 +16,10 @@ static void user_syscalls(void)
     RING0_RETURN();
 }
 
-static volatile uint32_t sink;
 static void user_touch(void)
 {
     for (unsigned i = 0; i < n && i < 1024; i++) sink += *(volatile uint32_t *)(0x40000000 + i * 4096);
     RING0_RETURN();
-}
-
-/* Compare k bytes. */
-static int same(const char *a, const char *b, unsigned k)
-{
-    for (; k; k--, a++, b++) if (*a != *b) return 0;
-    return 1;
-}
-
-/* Is name among the selected benchmarks (all when none were named)? */
-static bool wanted(const char *name)
-{
-    if (!*only) return true;
-    unsigned len = strlen(name);
-    for (const char *p = only; *p;) {
-        const char *e = p;
-        while (*e && *e != ',' && *e != ' ') e++;
-        if ((unsigned)(e - p) == len && same(p, name, len)) return true;
-        if (*e != ',') break;
-        p = e + 1;
-    }
-    return false;
-}
-
-static void report(const char *name, unsigned ops, uint64_t cycles)
-{
-    gprintf("bench %s %u %u\n", name, ops, (uint32_t)(cycles / (ops ? ops : 1)));
 }
 
 /* Identity map the first 16 MiB with small pages; user pages at 0x40000000 absent. */
@@ -65,20 +35,10 @@ static void paging_on(void)
     wr_cr0(rd_cr0() | 0x80000000u);
 }
 
-/* Parse only= and n= from the command line. */
-static void args(uint32_t mbi)
-{
-    const char *c = (const char *)((const uint32_t *)mbi)[4];
-    for (; *c; c++) {
-        if ((c[0] == ' ') && c[1] == 'n' && c[2] == '=') { n = 0; for (c += 3; *c >= '0' && *c <= '9'; c++) n = n * 10 + (unsigned)(*c - '0'); c--; }
-        else if (c[0] == ' ' && same(c + 1, "only=", 5)) only = c + 6;
-    }
-}
-
 int gmain(uint32_t magic, uint32_t mbi)
 {
     (void)magic;
-    args(mbi);
+    bench_args(mbi);
     tables_init();
     set_handler(0x80, nop_syscall, 3, false);
     uint64_t t;
