@@ -3,9 +3,10 @@
  * A write to a protected guest table is applied in one of two ways (pt.write=):
  *  - emulate: decode the instruction and perform it through the guest's own tables; the
  *    monitor's write lands in pt_guest_written, which updates the shadows. One trap.
- *  - singlestep (the seed's way): copy the table page, let the one faulting entry allow the
- *    write, set TF and run the instruction; at the #DB (or any fault the instruction takes
- *    instead) protect the page again and apply what changed, entry by entry, to the shadows.
+ *  - singlestep (the seed's way): copy the part of the table page the instruction can reach,
+ *    let the one faulting entry allow the write, set TF and run the instruction; at the #DB
+ *    (or any fault the instruction takes instead) protect the page again and apply what
+ *    changed, entry by entry, to the shadows.
  *    No interrupt is let in during the step, the guest's own TF is kept aside and its #DB
  *    delivered when it asked for one. An instruction the emulator cannot perform is stepped
  *    whatever the setting.
@@ -68,11 +69,18 @@ void pt_init(void)
 
 /* ---- single-stepped table writes ---- */
 
+/* What a stepped instruction may write of the table page: from 64 bytes before the faulting
+ * address (PUSHA and ENTER write downwards) to 640 after it (FXSAVE's 512 bytes, aligned).
+ * Only an XSAVE of more state than that into a page table would be missed. */
+#define STEP_BEFORE 64u
+#define STEP_AFTER  640u
+
 static struct {
     bool on, guest_tf;
     unsigned view;
-    uint32_t va, gpa;            /* the written linear address; its guest-physical page */
-    uint32_t before[PT32_ENTRIES];
+    uint32_t va, gpa;            /* the written linear address; the compared range of its page */
+    uint32_t len, fault_gpa;
+    uint32_t before[(STEP_BEFORE + STEP_AFTER) / 4];
 } step;
 
 bool pt_stepping(void) { return step.on; }
@@ -86,8 +94,13 @@ static void step_write(struct guest_frame *f, uint32_t va, uint32_t gpa)
     step.guest_tf = (f->eflags & EFL_TF) != 0;
     step.view = view();
     step.va = va;
-    step.gpa = gpa & PAGE_MASK;
-    gpa_read(step.gpa, step.before, PAGE_SIZE);
+    uint32_t off = gpa & (PAGE_SIZE - 1) & ~63u;
+    uint32_t lo = off > STEP_BEFORE ? off - STEP_BEFORE : 0;
+    uint32_t hi = off + STEP_AFTER < PAGE_SIZE ? off + STEP_AFTER : PAGE_SIZE;
+    step.gpa = (gpa & PAGE_MASK) + lo;
+    step.len = hi - lo;
+    step.fault_gpa = gpa & ~3u;
+    gpa_read(step.gpa, step.before, step.len);
     *leaf |= PTE_W | PTE_U | PTE_D;
     invlpg(va);
     f->eflags |= EFL_TF;
@@ -102,12 +115,17 @@ static void step_end(struct guest_frame *f)
     invlpg(step.va);
     step.on = false;
     f->eflags = (f->eflags & ~EFL_TF) | (step.guest_tf ? EFL_TF : 0);
-    uint32_t now[16];
-    for (uint32_t off = 0; off < PAGE_SIZE; off += sizeof now) {
-        gpa_read(step.gpa + off, now, sizeof now);
-        for (unsigned i = 0; i < 16; i++)
-            if (now[i] != step.before[off / 4 + i]) sh_table_write(step.gpa + off + i * 4, 4, vcpu.cpl == 3);
+    uint32_t now[(STEP_BEFORE + STEP_AFTER) / 4];
+    gpa_read(step.gpa, now, step.len);
+    bool seen = false;
+    for (unsigned i = 0; i < step.len / 4; i++) {
+        if (now[i] == step.before[i]) continue;
+        sh_table_write(step.gpa + i * 4, 4, vcpu.cpl == 3);
+        seen |= step.gpa + i * 4 == step.fault_gpa;
     }
+    /* A write that changed nothing still counts as one (the heuristics that stop shadowing a
+     * page that is no longer a table go by writes, not by changes). */
+    if (!seen) sh_table_write(step.fault_gpa, 4, vcpu.cpl == 3);
     stlb_flush();
 }
 

@@ -369,21 +369,27 @@ static void clear_derived(int slot, void *arg)
     }
 }
 
+/* Does directory entry e link the shadow page at host frame pfn? (The CPU sets A in it.) */
+static bool links(pae_entry_t e, uint32_t pfn)
+{
+    return (e & PTE_P) && (uint32_t)((e & PAE_ADDR_MASK) >> PAGE_SHIFT) == pfn;
+}
+
 /* Unlink leaf page `slot` from every directory entry that links it. */
 static void unlink_leaf(int slot)
 {
     struct sp_meta *m = &sp_meta[slot];
-    pae_entry_t want = ((pae_entry_t)m->frame << PAGE_SHIFT) | PTE_P | PTE_W | PTE_U;
+    uint32_t pfn = m->frame;
     if (!m->parent_many && m->parent >= 0) {
         pae_entry_t *d = &sp_entries(m->parent)[m->parent_idx];
-        if (*d == want && m->refs == 1) { *d = 0; sp_put(slot); return; }
+        if (links(*d, pfn) && m->refs == 1) { *d = 0; sp_put(slot); return; }
     }
     for (int p = 0; p < (int)MON_POOL_SLOTS && sp_meta[slot].key.kind != SP_NONE; p++) {
         unsigned kind = sp_meta[p].key.kind;
         if (kind != SP_PD && kind != SP_PHYS_PD) continue;
         pae_entry_t *e = sp_entries(p);
         for (unsigned i = 0; i < PAE_ENTRIES; i++)
-            if (e[i] == want) { e[i] = 0; sp_put(slot); if (sp_meta[slot].key.kind == SP_NONE) break; }
+            if (links(e[i], pfn)) { e[i] = 0; sp_put(slot); if (sp_meta[slot].key.kind == SP_NONE) break; }
     }
 }
 

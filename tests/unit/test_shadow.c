@@ -107,6 +107,18 @@ static struct hw hw_walk(unsigned v, uint32_t va)
     return h;
 }
 
+/* What the CPU does to the shadows on an access that they allow. */
+static void hw_set_ad(unsigned v, uint32_t va, bool write)
+{
+    uint32_t cr3 = sh_cr3(v);
+    uint64_t *pdpt = fake_pool_page(cr3 >> 12);
+    uint64_t *pd = fake_pool_page((uint32_t)(pdpt[(cr3 & 0xfff) / 8 + PAE_PDPT_INDEX(va)] >> 12));
+    uint64_t *pde = &pd[PAE_PD_INDEX(va)];
+    *pde |= PTE_A;
+    uint64_t *pt = fake_pool_page((uint32_t)((*pde & PAE_ADDR_MASK) >> 12));
+    pt[PAE_PT_INDEX(va)] |= PTE_A | (write ? PTE_D : 0);
+}
+
 /* The guest accesses va at its CPL: on the shadows if they allow it, else through the engine
  * as the monitor would. Returns 0, TABLE_WRITE when the monitor must apply a table write,
  * or GWALK_FAULT | the guest's #PF error code. */
@@ -115,6 +127,7 @@ static uint32_t access(uint32_t va, bool write)
     for (int tries = 0; tries < 3; tries++) {
         struct hw h = hw_walk(view, va);
         if (h.present && h.u && (!write || h.w)) {
+            hw_set_ad(view, va, write);
             struct pure p = pure_walk(view, va);
             CHECK(p.ok && h.pfn == FAKE_GUEST_BASE + (p.gpa >> 12));
             if (write) CHECK(!prot_is_table(p.gpa >> 12));
