@@ -16,14 +16,12 @@ from qemu import qemu, BUILD, UMBRA_ELF
 GUESTS = ["ptexact", "ptwrite", "ptspaces", "pttorture", "ptuser", "ptpool"]
 ARGS = "alpha beta=2"
 
-# (name, umbra settings): every guest runs under each.
-SETTINGS = [
-    ("vtlb", "pt=vtlb"),
-    ("emulate-ro", "pt=shadow pt.write=emulate pt.protect=ro pt.prefault=8"),
-    ("emulate-us", "pt=shadow pt.write=emulate pt.protect=us pt.prefault=8"),
-    ("singlestep-ro", "pt=shadow pt.write=singlestep pt.protect=ro pt.prefault=8"),
-    ("singlestep-us", "pt=shadow pt.write=singlestep pt.protect=us pt.prefault=8"),
-    ("prefault0", "pt.prefault=0"),
+# (name, umbra settings): every guest runs under each: the baseline, and every combination of
+# pt.write, pt.protect and pt.prefault (0, the default 8, and 1: a single neighbour).
+SETTINGS = [("vtlb", "pt=vtlb")] + [
+    ("%s-%s%s" % (w, p, "" if n == 8 else "-pf%d" % n),
+     "pt=shadow pt.write=%s pt.protect=%s pt.prefault=%d" % (w, p, n))
+    for n in (8, 0) for w in ("emulate", "singlestep") for p in ("ro", "us")
 ]
 # (guest, name, settings): one guest under a setting of its own.
 EXTRA = [
