@@ -70,6 +70,11 @@ uint32_t gpa_read32(uint32_t gpa)
     return v;
 }
 
+const uint32_t *gpa_words(uint32_t gpa)
+{
+    return (const uint32_t *)window(W_WALK, gpa_frame(gpa));
+}
+
 void gpa_write32(uint32_t gpa, uint32_t v)
 {
     gpa_copy_page(gpa, &v, 4, true, W_WALK);

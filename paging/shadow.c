@@ -262,6 +262,8 @@ static void prefault(const struct gmode *m, unsigned view, int leaf, unsigned i,
     pae_entry_t *e = sp_entries(leaf);
     unsigned end = i + 1 + cfg.prefault;
     if (end > PAE_ENTRIES) end = PAE_ENTRIES;
+    /* The guest table's words, read in place (make_leaf below looks up no guest memory). */
+    const uint32_t *gt = k->kind == SP_PT ? gpa_words(k->gfn << PAGE_SHIFT) + k->sub * 512u : 0;
     for (unsigned j = i + 1; j < end; j++) {
         if (e[j]) continue;
         uint32_t gpa;
@@ -274,7 +276,7 @@ static void prefault(const struct gmode *m, unsigned view, int leaf, unsigned i,
             w = view_may_write(m, view, gpde & PTE_W);
             d = k->role & ROLE_PDE_D;
         } else {
-            uint32_t gpte = gpa_read32((k->gfn << PAGE_SHIFT) + (k->sub * 512u + j) * 4);
+            uint32_t gpte = gt[j];
             if (!(gpte & PTE_P) || !(gpte & PTE_A)) continue;
             if (view == VIEW_USER && !(gpte & PTE_U)) continue;
             gpa = gpte & PT32_ADDR_MASK;
