@@ -50,23 +50,12 @@ static void reads(uint32_t va, uint32_t want, const char *what)
 }
 
 /* ---- ring 3 probes ---- */
-static volatile uint32_t u_va, u_val, u_res, u_out;
-static volatile bool u_write;
-
-static void user_probe(void)
-{
-    uint32_t v = 0;
-    u_res = u_write ? pg_write(u_va, u_val) : pg_read(u_va, &v);
-    u_out = v;
-    RING0_RETURN();
-}
+static uint32_t u_out, u_res;
 
 /* Access va from ring 3; the probe's result (and the value read in u_out). */
 static uint32_t user_access(uint32_t va, bool write, uint32_t v)
 {
-    u_va = va; u_write = write; u_val = v;
-    run_user(user_probe);
-    return u_res;
+    return u_res = pg_user(va, write, v, &u_out);
 }
 
 /* ---- 1. error codes ---- */

@@ -26,11 +26,7 @@ static void user_read(void)
 int gmain(uint32_t magic, uint32_t mbi)
 {
     (void)magic; (void)mbi;
-    tables_init();
-    pg_catch();
-    pg_frames(0x400000, 0x1000000);
-    uint32_t *kpd = pg_dir();
-    pg_identity(kpd, 0x1000000, PTE_P | PTE_W | PTE_U | PTE_G);    /* global, as kernels do */
+    uint32_t *kpd = pg_setup(PTE_P | PTE_W | PTE_U | PTE_G);    /* global, as kernels do */
     uint32_t shared = pg_frame();
     for (unsigned s = 0; s < SPACES; s++) {
         pd[s] = pg_dir();

@@ -117,11 +117,7 @@ static void edit_pde(unsigned step)
 int gmain(uint32_t magic, uint32_t mbi)
 {
     (void)magic; (void)mbi;
-    tables_init();
-    pg_catch();
-    pg_frames(0x400000, 0x1000000);
-    uint32_t *kpd = pg_dir();
-    pg_identity(kpd, 0x1000000, PTE_P | PTE_W);
+    uint32_t *kpd = pg_setup(PTE_P | PTE_W);
     for (unsigned f = 0; f < NF; f++) {
         frame[f] = pg_frame();
         for (unsigned k = 0; k < 1024; k++) ((uint32_t *)frame[f])[k] = frame[f] | k;

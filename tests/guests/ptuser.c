@@ -23,22 +23,12 @@ static uint32_t tagged(void)
 static uint32_t *pte_in(uint32_t *pd, uint32_t va) { return pg_slot(pd, va, 0); }
 
 /* ---- ring 3 probes ---- */
-static volatile uint32_t u_va, u_val, u_res, u_out;
-static volatile bool u_write;
-
-static void user_probe(void)
-{
-    uint32_t v = 0;
-    u_res = u_write ? pg_write(u_va, u_val) : pg_read(u_va, &v);
-    u_out = v;
-    RING0_RETURN();
-}
+static uint32_t u_out;
 
 /* Access va from ring 3: OK (value in u_out) or the #PF error code, CR2 checked. */
 static uint32_t user_access(uint32_t va, bool write, uint32_t v)
 {
-    u_va = va; u_write = write; u_val = v;
-    run_user(user_probe);
+    uint32_t u_res = pg_user(va, write, v, &u_out);
     if (u_res == PG_OK) return OK;
     if (pgf.cr2 != va || pgf.cs != UCS) return 0xbad0000 | (u_res & 0xffff);
     return u_res & ~PG_FAULT;
@@ -200,11 +190,7 @@ static void teardown(bool rep, const char *how)
 int gmain(uint32_t magic, uint32_t mbi)
 {
     (void)magic; (void)mbi;
-    tables_init();
-    pg_catch();
-    pg_frames(0x400000, 0x1000000);
-    kpd = pg_dir();
-    pg_identity(kpd, 0x1000000, PTE_P | PTE_W | PTE_U);
+    kpd = pg_setup(PTE_P | PTE_W | PTE_U);
     pg_enable(kpd);
 
     user_and_supervisor();

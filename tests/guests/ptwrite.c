@@ -264,11 +264,7 @@ static void user_writer(void)
 int gmain(uint32_t magic, uint32_t mbi)
 {
     (void)magic; (void)mbi;
-    tables_init();
-    pg_catch();
-    pg_frames(0x400000, 0x1000000);
-    kpd = pg_dir();
-    pg_identity(kpd, 0x1000000, PTE_P | PTE_W | PTE_U);
+    kpd = pg_setup(PTE_P | PTE_W | PTE_U);
     do base = pg_frame(); while (base & 0xffff);
     for (unsigned k = 1; k < 16; k++) pg_frame();
     for (unsigned k = 0; k < 16; k++)

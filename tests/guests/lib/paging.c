@@ -86,3 +86,33 @@ __attribute__((noinline, noclone)) uint32_t pg_write(uint32_t va, uint32_t v)
     __asm__ volatile(".globl pg_write_at\npg_write_at: mov %%eax, (%%ecx)" :: "a"(v), "c"(va) : "memory");
     return pgf.count != before ? PG_FAULT | pgf.error : PG_OK;
 }
+
+/* ---- probes from ring 3 ---- */
+static volatile uint32_t u_va, u_val, u_res, u_out;
+static volatile bool u_write;
+
+static void user_probe(void)
+{
+    uint32_t v = 0;
+    u_res = u_write ? pg_write(u_va, u_val) : pg_read(u_va, &v);
+    u_out = v;
+    RING0_RETURN();
+}
+
+uint32_t pg_user(uint32_t va, bool write, uint32_t v, uint32_t *out)
+{
+    u_va = va; u_write = write; u_val = v;
+    run_user(user_probe);
+    *out = u_out;
+    return u_res;
+}
+
+uint32_t *pg_setup(uint32_t flags)
+{
+    tables_init();
+    pg_catch();
+    pg_frames(0x400000, 0x1000000);
+    uint32_t *pd = pg_dir();
+    pg_identity(pd, 0x1000000, flags);
+    return pd;
+}

@@ -39,6 +39,9 @@ struct pg_fault { unsigned count; uint32_t error, cr2, eip, cs; };
 extern volatile struct pg_fault pgf;
 /* Install that handler on vector 14. */
 void pg_catch(void);
+/* The start every paging guest makes: its tables and IDT, the probes' #PF handler, frames
+ * from 4 MiB to 16 MiB, and a directory identity-mapping the first 16 MiB with `flags`. */
+uint32_t *pg_setup(uint32_t flags);
 /* Result of a probe: PG_OK, or PG_FAULT | the #PF error code (CR2 in pgf.cr2). */
 #define PG_OK    0u
 #define PG_FAULT 0x80000000u
@@ -46,6 +49,9 @@ void pg_catch(void);
 uint32_t pg_read(uint32_t va, uint32_t *v);
 /* Write v to the dword at va. Callable from ring 3. */
 uint32_t pg_write(uint32_t va, uint32_t v);
+/* Read (or write v to) the dword at va from ring 3: PG_OK with the value read in *out, or
+ * PG_FAULT | the error code. */
+uint32_t pg_user(uint32_t va, bool write, uint32_t v, uint32_t *out);
 /* Where the probe instructions are (the EIP a fault reports). */
 extern char pg_read_at[], pg_write_at[];
 
