@@ -1,6 +1,9 @@
 /* The demo guest for `make run`: says hello, takes timer interrupts, runs a user task that
- * prints through system calls, and exits with status 0. */
+ * prints through system calls, then turns paging on and runs two user tasks in two address
+ * spaces that switch through a system call (umbra's shadow roots, found again by CR3), and
+ * exits with status 0. */
 #include "tests/guests/lib/guest.h"
+#include "tests/guests/lib/paging.h"
 
 static volatile uint32_t ticks;
 
@@ -26,6 +29,61 @@ static void task(void)
     RING0_RETURN();
 }
 
+/* ---- act two: two address spaces ---- */
+
+#define PRIVATE 0x40000000u          /* each task's own page, at the same address in both */
+#define ROUNDS 4
+static uint32_t *space[2];
+static struct gframe saved[2];
+static unsigned current;
+static uint8_t stacks[2][4096] __attribute__((aligned(16)));
+
+/* INT 0x82 from a task: save it, switch CR3 to the other task's space, resume that one. */
+static void sys_yield(struct gframe *f)
+{
+    saved[current] = *f;
+    current ^= 1;
+    wr_cr3((uint32_t)space[current]);
+    *f = saved[current];
+}
+
+/* Both tasks run this code; only what their address space maps at PRIVATE differs. */
+static void space_task(void)
+{
+    for (unsigned round = 1; round <= ROUNDS; round++) {
+        char *line = (char *)PRIVATE;
+        line[25] = (char)('0' + round);             /* the "_" of "round _", in its own page */
+        user_print(line);
+        __asm__ volatile("int $0x82" ::: "memory");
+    }
+    RING0_RETURN();
+}
+
+static void two_spaces(void)
+{
+    static const char *const text[2] = {
+        "  task A (CR3 #1): round _ - my page at 0x40000000 says A\n",
+        "  task B (CR3 #2): round _ - my page at 0x40000000 says B\n",
+    };
+    pg_frames(0x400000, 0x1000000);
+    for (unsigned t = 0; t < 2; t++) {
+        space[t] = pg_dir();
+        pg_identity(space[t], 0x1000000, PTE_P | PTE_W | PTE_U);
+        uint32_t page = pg_frame();
+        for (unsigned i = 0; text[t][i]; i++) ((char *)page)[i] = text[t][i];
+        pg_map(space[t], PRIVATE, page, PTE_P | PTE_W | PTE_U);
+    }
+    set_handler(0x82, sys_yield, 3, false);
+    gprintf("demo: paging on: two user tasks, two address spaces, one page address (0x40000000),\n"
+            "demo: switching at every system call; umbra keeps a shadow root for each CR3\n");
+    pg_enable(space[0]);
+    /* Task B starts where task A did, on its own stack, the first time A yields. */
+    saved[1] = (struct gframe){ .eip = (uint32_t)space_task, .cs = UCS, .eflags = 0x202,
+                                .esp = (uint32_t)&stacks[1][4096], .ss = UDS, .ds = UDS, .es = UDS };
+    run_user(space_task);
+    gprintf("demo: task A finished its rounds\n");
+}
+
 int gmain(uint32_t magic, uint32_t mbi)
 {
     (void)magic; (void)mbi;
@@ -44,6 +102,8 @@ int gmain(uint32_t magic, uint32_t mbi)
     __asm__ volatile("cli");
     gprintf("demo: starting a user task\n");
     run_user(task);
-    gprintf("demo: the user task is done; goodbye\n");
+    gprintf("demo: the user task is done\n");
+    two_spaces();
+    gprintf("demo: goodbye\n");
     return 0;
 }

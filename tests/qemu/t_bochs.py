@@ -86,7 +86,7 @@ def demo_iso():
     if why:
         return "skip: " + why
     out = bochs(UMBRA_ISO, b"nothing left to run")
-    for want in (b"demo: the user task is done; goodbye", b"umbra: vm demo ended with status 0", b"audit ok"):
+    for want in (b"task B (CR3 #2): round 4", b"demo: goodbye", b"umbra: vm demo ended with status 0", b"audit ok"):
         assert want in out, "missing %r in Bochs's COM1:\n%s" % (want, out.decode("latin-1")[-3000:])
 
 
