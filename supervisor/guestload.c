@@ -164,6 +164,10 @@ bool guest_parse(const char *string, struct vm_settings *set, char *why, unsigne
                 snfmt(why, whylen, "mem=%.*s: expected a size such as 64M, at least 2M, in whole pages", (int)w.vallen, w.val);
                 return false;
             }
+        } else if (word_key_is(&w, "screen")) {
+            if (span_is(w.val, w.vallen, "log")) set->screen_log = true;
+            else if (span_is(w.val, w.vallen, "none")) set->screen_log = false;
+            else { snfmt(why, whylen, "screen=%.*s: expected log or none", (int)w.vallen, w.val); return false; }
         } else if (word_key_is(&w, "disk")) {
             if (!w.vallen || w.vallen >= sizeof set->disk) { snfmt(why, whylen, "disk= needs a module path of 1 to 127 characters"); return false; }
             memcpy(set->disk, w.val, w.vallen);
@@ -187,7 +191,7 @@ bool guest_parse(const char *string, struct vm_settings *set, char *why, unsigne
             }
             if (roots) set->pt.roots = (uint8_t)v; else set->pt.prefault = (uint8_t)v;
         } else {
-            snfmt(why, whylen, "unknown setting '%.*s' (settings: vm= mem= disk= pool.min= pool.max= pt= pt.write= "
+            snfmt(why, whylen, "unknown setting '%.*s' (settings: vm= mem= disk= screen= pool.min= pool.max= pt= pt.write= "
                   "pt.protect= pt.prefault= pt.roots=; guest words go after --)",
                   (int)w.len, w.text);
             return false;

@@ -109,10 +109,32 @@ static void report_stop(struct vm *vm)
             r->ds, r->es, r->fs, r->gs, s->cr0, s->cr2, s->cr3, s->cr4);
 }
 
+#define VGA_TEXT 0xb8000u
+
+/* screen=log: the rows of the guest's VGA text screen (80x25 at 0xb8000) that are not blank,
+ * as the guest left them, characters only. */
+static void print_screen(struct vm *vm)
+{
+    if (!vm->set.screen_log || vm->guest_pages * PAGE_SIZE < VGA_TEXT + 80 * 25 * 2) return;
+    for (unsigned row = 0; row < 25; row++) {
+        char line[81];
+        unsigned len = 0;
+        for (unsigned col = 0; col < 80; col++) {
+            const uint8_t *cell = vm_gpa(vm, VGA_TEXT + (row * 80 + col) * 2);
+            char c = (char)cell[0];
+            line[col] = c >= 0x20 && c < 0x7f ? c : ' ';
+            if (line[col] != ' ') len = col + 1;
+        }
+        line[len] = 0;
+        if (len) kprintf("vm %s screen %2u: %s\n", vm->set.name, row, line);
+    }
+}
+
 /* End a VM: counters, frames back to the host. */
 static void vm_end(struct vm *vm, uint8_t status)
 {
     vm->status = status;
+    print_screen(vm);
     print_counters(vm);
     kprintf("umbra: vm %s ended with status %u\n", vm->set.name, status);
     vm_destroy(vm);

@@ -15,6 +15,7 @@ struct vm_settings {
     uint64_t mem;                  /* guest RAM in bytes */
     uint32_t pool_min, pool_max;   /* free-page watermarks of the monitor's pool */
     struct pt_settings pt;         /* pt=, pt.write=, pt.protect=, pt.prefault=, pt.roots= */
+    bool screen_log;               /* screen=log: the VGA text screen goes to the log at the end */
     char cmdline[256];             /* what the guest's Multiboot info says */
     char disk[128];                /* disk=: the boot module backing its IDE disk, or empty */
 };

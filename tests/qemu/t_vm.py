@@ -203,6 +203,18 @@ def mmio_unsupported():
     assert "audit ok" in log, r.describe()
 
 
+def screen_log():
+    # screen=log puts the guest's VGA text screen in umbra's log when the VM ends; without it
+    # nothing of the screen is printed.
+    elf = fixtures.build("vga", asm="vga.asm")
+    r = in_umbra([elf + " vm=v mem=4M screen=log", elf + " vm=w mem=4M"])
+    log = r.text("com2")
+    assert "vm v screen  0: umbra screen test: row 0" in log, r.describe()
+    assert "vm v screen  2:   and row 2, indented" in log, r.describe()
+    assert "vm v screen  1" not in log and "vm w screen" not in log, r.describe()
+    assert "audit ok" in log, r.describe()
+
+
 def cases():
     return [("same_as_native_0", same_as_native(0)), ("same_as_native_5", same_as_native(5)),
             ("bad_modules", bad_modules), ("bad_disks", bad_disks),
@@ -210,4 +222,4 @@ def cases():
             ("triple_fault", triple_fault), ("paging", paging("")), ("pool_refills", pool_refills),
             ("pool_refills_shadow", pool_refills_shadow),
             ("timer", fixture_same_as_native("timer", "timer.asm")), ("relocation", relocation),
-            ("memory_holes", memory_holes), ("mmio_unsupported", mmio_unsupported)]
+            ("memory_holes", memory_holes), ("mmio_unsupported", mmio_unsupported), ("screen_log", screen_log)]
