@@ -156,11 +156,16 @@ static void table_write(struct guest_frame *f, uint32_t va, uint32_t gpa)
 
 /* Make sure a fault or a root switch finds the pages it may need: suspend until the
  * supervisor refills the pool (the instruction runs again then); when the host has said it
- * has nothing to give, drop cold roots instead, and stop only when that is not enough. */
+ * has nothing to give, drop cold roots instead, then the current root's tables, and stop
+ * only when even that is not enough. */
 static void reserve(void)
 {
     if (pool_free_count() >= SH_RESERVE) return;
-    if (pool_refused()) sh_shrink(SH_RESERVE);
+    if (pool_refused()) {
+        sh_shrink(SH_RESERVE);
+        if (pool_free_count() < SH_RESERVE) sh_trim_current();
+        sh_sync();
+    }
     if (pool_free_count() < SH_RESERVE) pool_wait_for(SH_RESERVE);
 }
 

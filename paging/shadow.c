@@ -151,6 +151,27 @@ unsigned sh_shrink(unsigned want)
     return n;
 }
 
+void sh_trim_current(void)
+{
+    if (cur < 0) return;
+    /* The current root keeps its directories (and the monitor region); its tables go, and
+     * come back one fault at a time. */
+    for (unsigned v = 0; v < 2; v++)
+        for (unsigned q = 0; q < 4; q++) {
+            int pd = roots[cur].pd[v][q];
+            if (pd < 0) continue;
+            pae_entry_t *e = sp_entries(pd);
+            for (unsigned i = 0; i < PAE_ENTRIES; i++) {
+                int child = (e[i] & PTE_P) ? sp_of_frame((uint32_t)((e[i] & PAE_ADDR_MASK) >> PAGE_SHIFT)) : -1;
+                if (child < 0) continue;          /* empty, or the monitor region */
+                e[i] = 0;
+                sp_put(child);
+            }
+        }
+    cnt->shrinks++;
+    count_pages();
+}
+
 /* Root for guest directory gpd (found or made, with the region's directories), or -1. */
 static int root_get(uint32_t gpd)
 {

@@ -52,6 +52,9 @@ uint64_t *sh_leaf(unsigned view, uint32_t va);
 /* Drop least recently used roots (never the current one) until `want` pool pages are free;
  * returns the roots dropped. */
 unsigned sh_shrink(unsigned want);
+/* Out of pages with no other root to drop: drop the current root's shadow tables (its
+ * directories stay); they are refilled on fault. */
+void sh_trim_current(void);
 /* Link (or unlink) the monitor region's directory entries at base into every shadow
  * directory covering it; linking also gives the current root that directory. false when the
  * pool is short. */

@@ -138,6 +138,7 @@ static uint32_t access(uint32_t va, bool write)
         uint32_t e = guest_walk(&m, va, acc, &t);
         if (e) return e;
         if (pool_free_count() < SH_RESERVE) sh_shrink(SH_RESERVE);
+        if (pool_free_count() < SH_RESERVE) { sh_trim_current(); sh_sync(); }
         CHECK(pool_free_count() >= SH_RESERVE);
         enum sh_result r = sh_fill(&m, view, va, &t, write);
         CHECK(r != SH_NO_POOL);
@@ -482,6 +483,24 @@ static void torture(unsigned protect, unsigned prefault, unsigned roots, unsigne
         check_invariants();
         if (unit_failed_checks > failed_before + 20) { printf("    torture: stopped at step %u\n", step); return; }
     }
+}
+
+TEST(shadow_working_set_larger_than_the_pool)
+{
+    /* One root, 12 pool pages (two hold the PDPTs, two the region's directories): touching
+     * 16 MiB (8 shadow tables per view) must trim the current root's tables and go on. */
+    start(PT_PROTECT_RO, 0, 1, 12);
+    guest_tables(PD0, false);
+    for (uint32_t i = 2; i < 4; i++) gpa_write32(PD0 + i * 4, (i << 22) | PTE_P | PTE_W | PTE_PS);
+    m.cr3 = PD0;
+    set_mode(CR0_PE | CR0_PG | CR0_WP, CR4_PSE);
+    for (uint32_t round = 0; round < 2; round++)
+        for (uint32_t va = 0; va < (16u << 20); va += 0x100000) {
+            CHECK_EQ(write32(va + 0x80, va ^ round), 0);
+            CHECK_EQ(read32(va + 0x80), va ^ round);
+            check_invariants();
+        }
+    CHECK(cnt.shrinks > 0);
 }
 
 TEST(shadow_torture_ro) { torture(PT_PROTECT_RO, 8, 64, SLOTS); }
