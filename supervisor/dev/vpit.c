@@ -117,7 +117,7 @@ static void control(struct vpit *p, uint8_t v, uint64_t now)
             if (!(v & 0x10) && !ch->status_latched) {
                 ch->status_latched = true;
                 ch->status = (uint8_t)((vpit_out(p, c, now) ? 0x80 : 0) | (ch->null_count ? 0x40 : 0) |
-                                       ch->access << 4 | ch->mode << 1 | (ch->bcd ? 1 : 0));
+                                       ch->access << 4 | ch->mode_bits << 1 | (ch->bcd ? 1 : 0));
             }
         }
         return;
@@ -129,7 +129,7 @@ static void control(struct vpit *p, uint8_t v, uint64_t now)
         return;
     }
     ch->access = (uint8_t)access;
-    ch->mode = (v >> 1) & 7;
+    ch->mode = ch->mode_bits = (v >> 1) & 7;
     if (ch->mode > 5) ch->mode -= 4;         /* 6 and 7 are aliases of 2 and 3 */
     ch->bcd = v & 1;
     ch->counting = false;

@@ -11,6 +11,7 @@
 
 struct vpit_channel {
     uint8_t mode;            /* 0-5 */
+    uint8_t mode_bits;       /* the mode field as written (6 and 7 too), for the status byte */
     uint8_t access;          /* 1 LSB, 2 MSB, 3 LSB then MSB */
     bool bcd;
     uint32_t reload;         /* the programmed count (65536 for 0) */

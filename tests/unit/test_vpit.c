@@ -59,6 +59,11 @@ TEST(vpit_readback_status)
     vpit_write(&p, 0x43, 0xe8, 0);              /* read-back status of channel 2, no count */
     uint8_t st = vpit_read(&p, 0x42, 0);
     CHECK_EQ(st & 0x3f, 3 << 4 | 3 << 1);
+    vpit_write(&p, 0x43, 0x1c, 0);              /* channel 0, LSB only, mode 6 (mode 2) */
+    vpit_write(&p, 0x40, 0x80, 0);
+    vpit_write(&p, 0x43, 0xe2, 0);
+    CHECK_EQ(vpit_read(&p, 0x40, 0) & 0x7f, 0x1c);      /* the mode as written, count loaded */
+    CHECK_EQ(p.ch[0].mode, 2);
 }
 
 TEST(vpit_channel2_gate_and_port61)
