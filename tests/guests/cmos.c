@@ -162,12 +162,15 @@ static void flags(void)
     wr(REG_A, 0x26);
 }
 
-static volatile uint32_t irqs, good_c, want;
+static volatile uint32_t irqs, good_c, want, late;
 
+/* Count to want, then clear PIE. A flag raised between the read of C and that write has
+ * already sent its edge, so one more may come (a slow machine): counted apart. */
 static void on_irq8(struct gframe *f)
 {
     (void)f;
     uint8_t c = rd(REG_C);
+    if (irqs >= want) { late++; pic_eoi(8); return; }
     if ((c & 0xc0) == 0xc0) good_c++;
     if (++irqs == want) wr(REG_B, 0x02);
     pic_eoi(8);
@@ -178,7 +181,7 @@ static void periodic(void)
     set_handler(0x28, on_irq8, 0, false);
     static const uint8_t rate[] = { 0x26, 0x23 };
     for (unsigned r = 0; r < 2; r++) {
-        irqs = 0; good_c = 0; want = 32;
+        irqs = 0; good_c = 0; want = 32; late = 0;
         wr(REG_A, rate[r]);
         rd(REG_C);
         pic_init();                       /* ICW1 clears an IRQ8 latched while it was masked */
@@ -190,6 +193,7 @@ static void periodic(void)
         wr(REG_B, 0x02);
         check_eq(irqs, 32, "periodic IRQ8 at %s Hz: 32, then PIE cleared", r ? "8192" : "1024");
         check_eq(good_c, 32, "each with PF and IRQF in C");
+        check(late <= 1, "none once PIE is clear");
     }
     wr(REG_A, 0x26);
     rd(REG_C);
