@@ -2,7 +2,9 @@
  * mode 0 (one interrupt), the counter latch, the read-back command, LSB/MSB/word access,
  * channel 1, channel 2 gated by port 0x61 bit 0 with its output in bit 5 (the TSC
  * calibration loop), the refresh toggle in bit 4. Counts are checked as ranges wide enough
- * for a slow machine; nothing printed depends on speed. */
+ * for a slow machine; nothing printed depends on speed. The status byte's null count bit
+ * is never compared: it clears at the first clock after a count is written (an 8254, and
+ * Bochs, can show it set for that long), and QEMU never sets it. */
 #include "tests/guests/lib/guest.h"
 
 #define CH0 0x40
@@ -100,7 +102,7 @@ static void oneshot(void)
     outb(CH0, (uint8_t)5966); outb(CH0, 5966 >> 8);        /* 5 ms */
     pic_init();                       /* ICW1 clears a request left from the periodic modes */
     uint8_t s = status(0);
-    check_eq(s & 0xc0, 0x00, "mode 0 after the count: output low, count loaded (null count clear)");
+    check_eq(s & 0x80, 0x00, "mode 0 after the count: output low");
     pic_mask(0xfffe);
     run_until(1);
     check_eq(ticks, 1, "mode 0: the terminal count interrupts");
@@ -134,20 +136,20 @@ static void readback(void)
 {
     outb(CTRL, 0x14);                                 /* LSB only, mode 2 */
     outb(CH0, 0x80);
-    check_eq(status(0) & 0x7f, 0x14, "read-back status: LSB access, mode 2, count loaded");
+    check_eq(status(0) & 0x3f, 0x14, "read-back status: LSB access, mode 2");
     outb(CTRL, 0x1c);                                 /* mode 6 is mode 2 */
     outb(CH0, 0x80);
-    check_eq(status(0) & 0x7f, 0x1c, "read-back status: mode 6 as written");
+    check_eq(status(0) & 0x3f, 0x1c, "read-back status: mode 6 as written");
     outb(CTRL, 0x31);
     outb(CH0, 0x00); outb(CH0, 0x50);
-    check_eq(status(0) & 0x7f, 0x31, "read-back status: BCD");
+    check_eq(status(0) & 0x3f, 0x31, "read-back status: BCD");
     outb(CTRL, 0x30);
     outb(CH0, 0xf0); outb(CH0, 0xff);
     outb(CTRL, 0xc2);                                 /* status and count of channel 0 */
     uint8_t s = inb(CH0);
     uint16_t n = inb(CH0);
     n |= (uint16_t)(inb(CH0) << 8);
-    check_eq(s & 0xff, 0x30, "read-back of both: the status first (output low, not null)");
+    check_eq(s & 0xbf, 0x30, "read-back of both: the status first (output low)");
     check(n <= 0xfff0 && n > 0x8000, "then the count, LSB and MSB");
     outb(CTRL, 0xd2);                                 /* count only */
     n = inb(CH0);
@@ -158,7 +160,7 @@ static void readback(void)
     s = inb(CH0);
     uint16_t m = inb(CH0);
     m |= (uint16_t)(inb(CH0) << 8);
-    check_eq(s, 0x30, "status latched once");
+    check_eq(s & 0xbf, 0x30, "status latched once");
     check(m < n, "and then the running count");
 }
 
@@ -166,7 +168,7 @@ static void access_modes(void)
 {
     outb(CTRL, 0x20);                                 /* MSB only, mode 0: count 0xff00 */
     outb(CH0, 0xff);
-    check_eq(status(0) & 0x7f, 0x20, "MSB-only access in the status");
+    check_eq(status(0) & 0x3f, 0x20, "MSB-only access in the status");
     outb(CTRL, 0x00);
     uint8_t hi = inb(CH0);
     uint8_t hi2 = inb(CH0);
@@ -196,7 +198,7 @@ static void channel1(void)
 {
     outb(CTRL, 0x74);                                 /* channel 1, word, mode 2 */
     outb(CH1, 0xf0); outb(CH1, 0xff);
-    check_eq(status(1) & 0x7f, 0x34, "channel 1 status: word, mode 2");
+    check_eq(status(1) & 0x3f, 0x34, "channel 1 status: word, mode 2");
     uint16_t a = latch_word(1);
     pause();
     uint16_t b = latch_word(1);
