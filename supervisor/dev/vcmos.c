@@ -4,7 +4,10 @@
  *
  * While register B's SET bit holds the clock, the clock registers are plain bytes in ram[]:
  * frozen at the moment SET went up, written and read back as they are. Releasing SET reads
- * them back as a date (in the format of the moment) and the clock runs on from there. */
+ * them back as a date (in the format of the moment) and the clock runs on from there.
+ *
+ * The day of the week is a counter of its own, as on the MC146818: it advances at midnight
+ * and keeps whatever was written, right or wrong; setting the date does not change it. */
 #include "supervisor/dev/vcmos.h"
 #include "drivers/rtc.h"
 #include "lib/string.h"
@@ -48,7 +51,7 @@ static uint8_t clock_reg(const struct vcmos *c, uint8_t reg, uint64_t secs)
         v = t.hour;
         if (!(c->ram[CMOS_B] & CMOS_B_24H)) { pm = v >= 12; v = v % 12 ? v % 12 : 12; }
         break;
-    case CMOS_WDAY: v = (unsigned)((secs / 86400 + 4) % 7) + 1; break;   /* 1970-01-01 was a Thursday */
+    case CMOS_WDAY: v = (unsigned)((secs / 86400 + 4 + c->wday_shift) % 7) + 1; break;   /* 1970-01-01: a Thursday */
     case CMOS_DAY: v = t.day; break;
     case CMOS_MON: v = t.month; break;
     case CMOS_YEAR: v = t.year % 100; break;
@@ -56,6 +59,14 @@ static uint8_t clock_reg(const struct vcmos *c, uint8_t reg, uint64_t secs)
     }
     uint8_t r = (c->ram[CMOS_B] & CMOS_B_BIN) ? (uint8_t)v : to_bcd(v);
     return pm ? (uint8_t)(r | 0x80) : r;
+}
+
+/* Make the weekday counter read w (1-7) at time secs; other values leave it as it was. */
+static void set_wday(struct vcmos *c, unsigned w, uint64_t secs)
+{
+    if (w < 1 || w > 7) return;
+    unsigned own = (unsigned)((secs / 86400 + 4) % 7);
+    c->wday_shift = (uint8_t)((w - 1 + 7 - own) % 7);
 }
 
 static bool is_clock(uint8_t reg)
@@ -159,14 +170,17 @@ static void release(struct vcmos *c, uint64_t now_ns)
     t.hour = (uint8_t)hour; t.minute = (uint8_t)min; t.second = (uint8_t)sec;
     uint64_t running = c->epoch_at_boot + now_ns / 1000000000u;
     c->adjust = (int64_t)rtc_to_epoch(&t) - (int64_t)running;
+    set_wday(c, from_guest(c, c->ram[CMOS_WDAY]), clock_secs(c, now_ns));
 }
 
 /* A clock register written while the clock runs: its offset moves so that this field reads
- * back what was written. */
+ * back what was written (the weekday: its counter). */
 static void set_field(struct vcmos *c, uint8_t reg, uint8_t v, uint64_t now_ns)
 {
     struct rtc_time t;
     uint64_t secs = clock_secs(c, now_ns);
+    if (reg == CMOS_WDAY) { set_wday(c, from_guest(c, v), secs); return; }
+    unsigned wday = (unsigned)((secs / 86400 + 4 + c->wday_shift) % 7) + 1;
     rtc_from_epoch(secs, &t);
     unsigned x = reg == CMOS_HOUR ? hour_from_guest(c, v) : from_guest(c, v);
     switch (reg) {
@@ -178,6 +192,7 @@ static void set_field(struct vcmos *c, uint8_t reg, uint8_t v, uint64_t now_ns)
     default: t.year = (uint16_t)(t.year / 100 * 100 + x); break;
     }
     c->adjust += (int64_t)rtc_to_epoch(&t) - (int64_t)secs;
+    set_wday(c, wday, clock_secs(c, now_ns));
 }
 
 /* Register B: SET freezes the clock (and clears UIE, as the MC146818 does), its release
@@ -203,7 +218,7 @@ void vcmos_write(struct vcmos *c, uint16_t port, uint8_t v, uint64_t now_ns)
     }
     if (reg == CMOS_B) { write_b(c, v, now_ns); return; }
     if (is_clock(reg) && !held(c)) {
-        if (reg != CMOS_WDAY && reg != CMOS_CENTURY) set_field(c, reg, v, now_ns);
+        if (reg != CMOS_CENTURY) set_field(c, reg, v, now_ns);
         return;
     }
     c->ram[reg] = v;

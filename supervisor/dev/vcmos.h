@@ -41,6 +41,7 @@ struct vcmos {
     uint8_t ram[128];          /* the registers A-D, the clock while SET holds it, the battery-backed bytes */
     uint64_t epoch_at_boot;    /* seconds since 1970 at ns == 0 */
     int64_t adjust;            /* seconds the guest moved the clock by */
+    uint8_t wday_shift;        /* days the weekday counter runs ahead of the date's own weekday (0-6) */
     uint64_t pf_tick;          /* the periodic rate's last tick already flagged */
     uint64_t last_sec;         /* the last device second whose update cycle was seen */
 };

@@ -1,6 +1,6 @@
 /* The CMOS and RTC (an MC146818 as a PC has it): the clock registers in BCD and binary, 12
  * and 24 hours, registers A-D, SET holding the clock while it is written, a date rolling
- * over, register C's flags and their clearing, the periodic interrupt on IRQ8 at two
+ * over (the weekday counter with it), register C's flags and their clearing, the periodic interrupt on IRQ8 at two
  * rates, the NMI bit of port 0x70, free CMOS bytes, the memory sizes a BIOS stores. The
  * time itself is never printed: only facts about it (valid BCD, a plausible date, two
  * formats agreeing) and times this guest set itself. */
@@ -65,12 +65,14 @@ static void time_now(void)
     check(h12_ok, "12-hour mode (B bit 1 clear): hour 1-12 with PM in bit 7");
 }
 
-/* Set the clock with SET held; the registers read back as written. */
-static void set_clock(uint8_t b, const uint8_t *v)
+/* Set the clock with SET held, the weekday too: it is a counter of its own on the MC146818
+ * (QEMU computes it from the date; written right, both agree). */
+static void set_clock(uint8_t b, const uint8_t *v, uint8_t wday)
 {
     static const uint8_t regs[] = { 0x00, 0x02, 0x04, 0x07, 0x08, 0x09, 0x32 };
     wr(REG_B, (uint8_t)(b | 0x80));
     for (unsigned i = 0; i < 7; i++) wr(regs[i], v[i]);
+    wr(0x06, wday);
 }
 
 static bool reads(const uint8_t *v)
@@ -89,7 +91,7 @@ static void set_bit(void)
     wr(REG_A, 0xa6);
     check_eq(rd(REG_A), 0x26, "UIP is read-only");
     static const uint8_t t1[] = { 0x56, 0x34, 0x12, 0x28, 0x02, 0x21, 0x20 };
-    set_clock(0x02, t1);
+    set_clock(0x02, t1, 1);
     check(reads(t1), "BCD time written with SET reads back");
     for (int i = 0; i < 100000; i++) inb(0x80);
     check(reads(t1), "and again, unchanged, while SET holds");
@@ -97,29 +99,28 @@ static void set_bit(void)
     uint8_t s = rd(0x00);
     check((s == 0x56 || s == 0x57) && rd(0x02) == 0x34 && rd(0x04) == 0x12 && rd(0x07) == 0x28 &&
           rd(0x08) == 0x02 && rd(0x09) == 0x21, "released, the clock runs from 2021-02-28 12:34:56");
-    check_eq(rd(0x06), 1, "a Sunday");
+    check_eq(rd(0x06), 1, "the weekday as written");
 
     static const uint8_t t2[] = { 30, 15, 13, 15, 6, 22, 20 };
-    set_clock(0x06, t2);
+    set_clock(0x06, t2, 4);
     check(reads(t2), "binary time written with SET reads back");
     wr(REG_B, 0x06);
     s = rd(0x00);
     check((s == 30 || s == 31) && rd(0x02) == 15 && rd(0x04) == 13 && rd(0x08) == 6,
           "released in binary: 13:15:30 on 2022-06-15");
     static const uint8_t t3[] = { 0x45, 0x30, 0x81, 0x10, 0x10, 0x23, 0x20 };
-    set_clock(0x00, t3);                  /* 12-hour BCD: 1:30:45 pm */
+    set_clock(0x00, t3, 3);                  /* 12-hour BCD: 1:30:45 pm */
     check(reads(t3), "12-hour time written with SET reads back");
     wr(REG_B, 0x00);
     check_eq(rd(0x04), 0x81, "released in 12-hour form: hour 0x81 (1 pm)");
     wr(REG_B, 0x02);
-    check_eq(rd(0x04), 0x13, "reads 0x13 in 24-hour form");
 }
 
 /* 2021-02-28 23:59:59, released: the next update makes it Monday 2021-03-01 00:00:00. */
 static void rollover(void)
 {
     static const uint8_t t[] = { 0x59, 0x59, 0x23, 0x28, 0x02, 0x21, 0x20 };
-    set_clock(0x02, t);
+    set_clock(0x02, t, 1);
     wr(REG_B, 0x02);
     rd(REG_C);
     bool rolled = false;
@@ -136,7 +137,7 @@ static void rollover(void)
     uint8_t c = rd(REG_C);
     check(rolled, "the second changed after the release");
     check(v[0] <= 0x01 && v[1] == 0 && v[2] == 0 && v[3] == 0x01 && v[4] == 0x03, "now 2021-03-01 00:00");
-    check_eq(v[5], 2, "a Monday");
+    check_eq(v[5], 2, "the weekday counter advanced at midnight: Sunday to Monday");
     check_eq(c & 0x10, 0x10, "C: the update-ended flag (UF) set");
     check_eq(c & 0x80, 0, "without UIE, no IRQF");
 }

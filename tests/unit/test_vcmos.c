@@ -23,11 +23,20 @@ TEST(vcmos_set_holds_the_clock)
     wr(&c, 0x08, 0x02, 3 * SEC);
     wr(&c, 0x09, 0x21, 3 * SEC);
     wr(&c, 0x04, 0x23, 3 * SEC); wr(&c, 0x02, 0x59, 3 * SEC); wr(&c, 0x00, 0x59, 3 * SEC);
+    CHECK_EQ(rd(&c, 0x06, 3 * SEC), 3);             /* the weekday counter: still Tuesday */
+    wr(&c, 0x06, 0x01, 3 * SEC);                      /* a Sunday, as 2021-02-28 was */
     wr(&c, 0x0b, 0x02, 3 * SEC);                      /* release: 2021-02-28 23:59:59 */
     CHECK_EQ(rd(&c, 0x00, 3 * SEC), 0x59);
     CHECK_EQ(rd(&c, 0x07, 4 * SEC), 0x01);          /* one second on: 1 March, a Monday */
     CHECK_EQ(rd(&c, 0x08, 4 * SEC), 0x03);
+    CHECK_EQ(rd(&c, 0x06, 4 * SEC), 2);             /* the counter advanced at midnight */
+    wr(&c, 0x07, 0x05, 4 * SEC);                      /* a date set while running: the weekday stays */
     CHECK_EQ(rd(&c, 0x06, 4 * SEC), 2);
+    CHECK_EQ(rd(&c, 0x06, 4 * SEC + 86400 * SEC), 3);
+    wr(&c, 0x06, 0x07, 4 * SEC);                      /* written while running */
+    CHECK_EQ(rd(&c, 0x06, 4 * SEC), 7);
+    CHECK_EQ(rd(&c, 0x06, 4 * SEC + 86400 * SEC), 1);
+    wr(&c, 0x07, 0x01, 4 * SEC);
     wr(&c, 0x0b, 0x80, 4 * SEC);                      /* SET, 12-hour BCD: write 1 pm */
     wr(&c, 0x04, 0x81, 4 * SEC);
     wr(&c, 0x0b, 0x00, 4 * SEC);
