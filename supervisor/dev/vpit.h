@@ -26,7 +26,8 @@ struct vpit_channel {
     bool status_latched;
     uint8_t status;
     bool gate;
-    bool null_count;
+    bool null_count;         /* a control word was written and no count since */
+    uint64_t loaded_ns;      /* when the last count was written: it reaches the counter a clock later */
     uint64_t edges_seen;     /* channel 0: output rising edges already turned into IRQ0 */
 };
 
