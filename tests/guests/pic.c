@@ -1,6 +1,6 @@
 /* The 8259A pair: initialisation words (remapped to 0x30/0x38), the masks read back, IRR and
  * ISR through OCW3, the PIT's IRQ0 in service in its handler, non-specific and specific EOI,
- * a request held in IRR while masked, poll mode, auto-EOI, the cascade (the RTC's periodic
+ * a request held in IRR while masked, poll mode, auto-EOI, rotated priority, the cascade (the RTC's periodic
  * interrupt on IRQ8 through IR2), and the ELCR's writable bits. Every timer check counts
  * events and masks; nothing depends on speed. */
 #include "tests/guests/lib/guest.h"
@@ -195,6 +195,44 @@ static void cascade(void)
     check_eq(isr(M_CMD) | isr(S_CMD), 0, "nothing left in service");
 }
 
+/* ---- priority: IR0 and IR2 both requested, read by polling ---- */
+static void priority(void)
+{
+    pic_mask(0xffff);
+    pit_periodic(1000);
+    uint8_t a = cmos_rd(0x0a), b = cmos_rd(0x0b);
+    cmos_wr(0x0a, (a & 0xf0) | 0x06);
+    cmos_rd(0x0c);
+    cmos_wr(0x0b, b | 0x40);
+    outb(S_DATA, 0xfe);                /* the slave passes IRQ8 on to the master's IR2 */
+    bool both = false;
+    for (long i = 0; i < 5000000 && !both; i++) both = (irr(M_CMD) & 0x05) == 0x05;
+    outb(M_DATA, 0xfa);                /* IR0 and IR2 open, interrupts off */
+    outb(M_CMD, 0x0c);
+    uint8_t first = inb(M_CMD);
+    outb(M_CMD, 0x60);
+    outb(M_CMD, 0xc1);                 /* set priority: IR1 lowest, so IR2 highest */
+    outb(M_CMD, 0x0c);
+    uint8_t rotated = inb(M_CMD);
+    outb(M_CMD, 0x62);
+    outb(M_DATA, 0xfe);
+    check(wait_irr0(), "IRQ0 requested once more");
+    outb(M_CMD, 0x0c);
+    uint8_t last = inb(M_CMD);
+    outb(M_CMD, 0x60);
+    outb(M_CMD, 0xc7);                 /* back to IR7 lowest */
+    cmos_wr(0x0b, b & ~0x40);
+    cmos_wr(0x0a, a);
+    cmos_rd(0x0c);
+    init_pair(0x01);                   /* ICW1 clears what is still requested */
+    pic_mask(0xffff);
+    check(both, "IR0 (PIT) and IR2 (the slave's IRQ8) requested together");
+    check_eq(first, 0x80, "fixed priority: IR0 first");
+    check_eq(rotated, 0x82, "after set priority (IR1 lowest): IR2 before IR0");
+    check_eq(last, 0x80, "then IR0");
+    check_eq(isr(M_CMD) | isr(S_CMD), 0, "nothing in service");
+}
+
 /* ---- ELCR: which lines may be level-triggered ---- */
 static void elcr(void)
 {
@@ -219,6 +257,7 @@ int gmain(uint32_t magic, uint32_t mbi)
     poll_mode();
     auto_eoi();
     cascade();
+    priority();
     elcr();
     return summary("pic");
 }
