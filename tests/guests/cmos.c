@@ -120,6 +120,7 @@ static void set_bit(void)
 static void rollover(void)
 {
     static const uint8_t t[] = { 0x59, 0x59, 0x23, 0x28, 0x02, 0x21, 0x20 };
+    wr(0x01, 0x00); wr(0x03, 0x00); wr(0x05, 0x00);   /* the alarm at 00:00:00 */
     set_clock(0x02, t, 1);
     wr(REG_B, 0x02);
     rd(REG_C);
@@ -139,7 +140,8 @@ static void rollover(void)
     check(v[0] <= 0x01 && v[1] == 0 && v[2] == 0 && v[3] == 0x01 && v[4] == 0x03, "now 2021-03-01 00:00");
     check_eq(v[5], 2, "the weekday counter advanced at midnight: Sunday to Monday");
     check_eq(c & 0x10, 0x10, "C: the update-ended flag (UF) set");
-    check_eq(c & 0x80, 0, "without UIE, no IRQF");
+    check_eq(c & 0x20, 0x20, "C: the alarm flag (AF) at 00:00:00");
+    check_eq(c & 0x80, 0, "without UIE or AIE, no IRQF");
 }
 
 static void flags(void)
