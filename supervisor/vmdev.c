@@ -39,6 +39,7 @@ bool vmdev_update(struct vm *vm, uint64_t now)
         vmdev_set_irq(vm, 0, true);
         vmdev_set_irq(vm, 0, false);
     }
+    irq_line(&vm->dev.wire, VCMOS_IRQ, vcmos_update(&vm->dev.cmos, now));
     vlapic_update(&vm->dev.lapic, now);
     return vmdev_pending(vm);
 }
@@ -114,7 +115,11 @@ uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size)
     if (size == 1 && port >= COM1 && port < COM1 + 8) return uart_access(vm, port - COM1, false, 0);
     if (size == 1 && pic_port(port)) return vpic_read(&vm->dev.pic, port);
     if (size == 1 && pit_port(port)) return vpit_read(&vm->dev.pit, port, clock_ns());
-    if (size == 1 && (port == VCMOS_INDEX || port == VCMOS_DATA)) return vcmos_read(&vm->dev.cmos, port, clock_ns());
+    if (size == 1 && (port == VCMOS_INDEX || port == VCMOS_DATA)) {
+        uint8_t v = vcmos_read(&vm->dev.cmos, port, clock_ns());
+        irq_line(&vm->dev.wire, VCMOS_IRQ, vcmos_irq(&vm->dev.cmos));     /* reading C lowers IRQ8 */
+        return v;
+    }
     if (size == 1 && (port == VKBD_DATA || port == VKBD_STATUS)) {
         uint8_t v = vkbd_read(&vm->dev.kbd, port);
         kbd_irqs(&vm->dev);
@@ -139,7 +144,11 @@ void vmdev_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
     if (size == 1 && port >= COM1 && port < COM1 + 8) uart_access(vm, port - COM1, true, (uint8_t)value);
     else if (size == 1 && pic_port(port)) vpic_write(&vm->dev.pic, port, (uint8_t)value);
     else if (size == 1 && pit_port(port)) vpit_write(&vm->dev.pit, port, (uint8_t)value, clock_ns());
-    else if (size == 1 && (port == VCMOS_INDEX || port == VCMOS_DATA)) vcmos_write(&vm->dev.cmos, port, (uint8_t)value, clock_ns());
+    else if (size == 1 && (port == VCMOS_INDEX || port == VCMOS_DATA)) {
+        uint64_t now = clock_ns();
+        vcmos_write(&vm->dev.cmos, port, (uint8_t)value, now);
+        irq_line(&vm->dev.wire, VCMOS_IRQ, vcmos_update(&vm->dev.cmos, now));  /* an enable meets a flag */
+    }
     else if (size == 1 && (port == VKBD_DATA || port == VKBD_STATUS)) {
         vkbd_write(&vm->dev.kbd, port, (uint8_t)value);
         kbd_irqs(&vm->dev);

@@ -101,6 +101,14 @@ static void load(struct vpit_channel *ch, uint32_t count, uint64_t now)
     ch->start_ns = now;
     ch->edges_seen = 0;
     ch->null_count = false;
+    ch->loaded_ns = now;
+}
+
+/* The status byte's null count: a control word without a count since, or a count written
+ * less than one input clock (838 ns) ago, not yet in the counting element. */
+static bool null_count(const struct vpit_channel *ch, uint64_t now)
+{
+    return ch->null_count || (now >= ch->loaded_ns && now - ch->loaded_ns < 1000000000u / VPIT_HZ);
 }
 
 /* The control word at 0x43: mode set, counter latch, or read-back. */
@@ -116,8 +124,8 @@ static void control(struct vpit *p, uint8_t v, uint64_t now)
             }
             if (!(v & 0x10) && !ch->status_latched) {
                 ch->status_latched = true;
-                ch->status = (uint8_t)((vpit_out(p, c, now) ? 0x80 : 0) | (ch->null_count ? 0x40 : 0) |
-                                       ch->access << 4 | ch->mode << 1 | (ch->bcd ? 1 : 0));
+                ch->status = (uint8_t)((vpit_out(p, c, now) ? 0x80 : 0) | (null_count(ch, now) ? 0x40 : 0) |
+                                       ch->access << 4 | ch->mode_bits << 1 | (ch->bcd ? 1 : 0));
             }
         }
         return;
@@ -129,7 +137,7 @@ static void control(struct vpit *p, uint8_t v, uint64_t now)
         return;
     }
     ch->access = (uint8_t)access;
-    ch->mode = (v >> 1) & 7;
+    ch->mode = ch->mode_bits = (v >> 1) & 7;
     if (ch->mode > 5) ch->mode -= 4;         /* 6 and 7 are aliases of 2 and 3 */
     ch->bcd = v & 1;
     ch->counting = false;

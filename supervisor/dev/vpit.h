@@ -11,6 +11,7 @@
 
 struct vpit_channel {
     uint8_t mode;            /* 0-5 */
+    uint8_t mode_bits;       /* the mode field as written (6 and 7 too), for the status byte */
     uint8_t access;          /* 1 LSB, 2 MSB, 3 LSB then MSB */
     bool bcd;
     uint32_t reload;         /* the programmed count (65536 for 0) */
@@ -25,7 +26,8 @@ struct vpit_channel {
     bool status_latched;
     uint8_t status;
     bool gate;
-    bool null_count;
+    bool null_count;         /* a control word was written and no count since */
+    uint64_t loaded_ns;      /* when the last count was written: it reaches the counter a clock later */
     uint64_t edges_seen;     /* channel 0: output rising edges already turned into IRQ0 */
 };
 

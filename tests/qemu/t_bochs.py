@@ -108,4 +108,4 @@ def guest(name):
 
 def cases():
     return [("demo_iso", demo_iso)] + [(g, guest(g)) for g in ("exceptions", "rings", "iflags", "priv", "io",
-                                                               "ptexact", "ptwrite")]
+                                                               "ptexact", "ptwrite", "pit")]

@@ -59,6 +59,16 @@ TEST(vpit_readback_status)
     vpit_write(&p, 0x43, 0xe8, 0);              /* read-back status of channel 2, no count */
     uint8_t st = vpit_read(&p, 0x42, 0);
     CHECK_EQ(st & 0x3f, 3 << 4 | 3 << 1);
+    vpit_write(&p, 0x43, 0x1c, 0);              /* channel 0, LSB only, mode 6 (mode 2) */
+    vpit_write(&p, 0x40, 0x80, 0);
+    vpit_write(&p, 0x43, 0xe2, 0);
+    CHECK_EQ(vpit_read(&p, 0x40, 0) & 0x7f, 0x5c);      /* the mode as written; null count: no clock yet */
+    vpit_write(&p, 0x43, 0xe2, 1 * US);
+    CHECK_EQ(vpit_read(&p, 0x40, 1 * US) & 0x7f, 0x1c); /* a clock later the count is in */
+    CHECK_EQ(p.ch[0].mode, 2);
+    vpit_write(&p, 0x43, 0x10, 2 * US);                  /* a control word alone: null count */
+    vpit_write(&p, 0x43, 0xe2, 9 * US);
+    CHECK_EQ(vpit_read(&p, 0x40, 9 * US) & 0x40, 0x40);
 }
 
 TEST(vpit_channel2_gate_and_port61)
