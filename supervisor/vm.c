@@ -162,6 +162,10 @@ static void setup_switch(struct vm *vm, const struct monitor_header *h, uint32_t
     *(struct seg_desc *)region_ptr(vm, h->gdt_off + SEL_INDEX(MON_SEL_CS) * 8) = cs;
     *(struct seg_desc *)region_ptr(vm, h->gdt_off + SEL_INDEX(MON_SEL_DS) * 8) = ds;
     *(struct seg_desc *)region_ptr(vm, h->gdt_off + SEL_INDEX(MON_SEL_FLAT) * 8) = flat;
+    /* The switch's code segment, the same in the host's GDT and the monitor's. */
+    struct seg_desc sw = desc_make(0, 0xffffffff, DESC_P | DESC_S | DESC_TYPE_CODE_R | DESC_TYPE_ACCESSED, DESC_FLAG_DB);
+    *(struct seg_desc *)region_ptr(vm, h->gdt_off + SEL_INDEX(SWITCH_SEL_CS) * 8) = sw;
+    host_gdt[SEL_INDEX(SWITCH_SEL_CS)] = sw;
 
     struct transition_data *td = region_ptr(vm, h->transition_off + TRANS_DATA_OFF);
     td->tramp_cr3 = vm->tramp_cr3;
@@ -172,6 +176,7 @@ static void setup_switch(struct vm *vm, const struct monitor_header *h, uint32_t
     td->mon_gdtr = (struct desc_ptr){ GDT_ENTRIES * 8 - 1, vm->region + h->gdt_off };
     td->mon_idtr = (struct desc_ptr){ 256 * 8 - 1, vm->region + h->idt_off };
     td->region = vm->region;
+    trans_tables_fill(region_ptr(vm, h->transition_off), vm->trans_linear);
     vm->td = td;
 }
 
