@@ -14,6 +14,7 @@
 #include "supervisor/memory.h"
 #include "supervisor/sched.h"
 #include "supervisor/clock.h"
+#include "supervisor/watchdog.h"
 
 #define UMBRA_VERSION "0.1"
 
@@ -70,6 +71,7 @@ void kmain(uint32_t magic, uint32_t mbi)
     pit_init(1000);          /* a 1 ms host tick: the granularity of virtual timers */
     __asm__ volatile("sti");
     clock_init();
+    watchdog_init();
     test_fault();
 
     uint8_t status = UMBRA_EXIT_OK;

@@ -5,6 +5,8 @@
 #include "supervisor/hostmap.h"
 #include "supervisor/log.h"
 #include "arch/x86/gdt.h"
+#include "supervisor/watchdog.h"
+#include "supervisor/clock.h"
 #include "arch/x86/cpu.h"
 #include "lib/string.h"
 #include "lib/fmt.h"
@@ -187,6 +189,7 @@ bool vm_create(struct vm *vm, unsigned id, const struct vm_settings *set, char *
     vm->id = id;
     vm->set = *set;
     vm->region = MON_REGION_DEFAULT;
+    vm->started = clock_ns();
     vm->guest_pages = (uint32_t)(set->mem >> PAGE_SHIFT);
     if (h->magic != MON_MAGIC || h->file_size > (uint32_t)(monitor_blob_end - monitor_blob)) {
         snfmt(why, whylen, "the monitor image inside umbra is damaged");
@@ -253,6 +256,7 @@ bool vm_create(struct vm *vm, unsigned id, const struct vm_settings *set, char *
     pd[PAE_PD_INDEX(vm->region) + 1] = s->region_pde[1];
     s->ones_frame = ones_pfn;
     s->pool_min = set->pool_min;
+    s->watchdog_nmis = watchdog_limit();
     s->pool_max = set->pool_max;
     s->pt = set->pt;
     s->pool_initial = vm->pool_backed;

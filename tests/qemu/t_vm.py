@@ -1,5 +1,7 @@
 """VM launch tests: a guest runs inside umbra exactly as natively; modules and settings that
 cannot make a guest are reported with their cause while the other VMs go on."""
+import re
+
 import fixtures
 from qemu import qemu, UMBRA_ELF
 
@@ -203,6 +205,51 @@ def mmio_unsupported():
     assert "audit ok" in log, r.describe()
 
 
+def watchdog():
+    # A guest that clears IF and spins for ever, next to the timer fixture: the NMI watchdog
+    # takes the CPU back from the spinner every 50 ms, so the timer guest runs to its usual
+    # end while the spinner still spins, and stop-after= then ends the spinner and the run.
+    spin = fixtures.build("spin", asm="spin.asm", defines=["PRINT"])
+    timer = fixtures.build("timer", asm="timer.asm")
+    native = qemu(kernel=timer, mem=64)
+    r = qemu(kernel=UMBRA_ELF, append=UMBRA + " watchdog=50ms", mem=512, timeout=60,
+             initrd=",".join([spin + " vm=spin mem=8M stop-after=5s", timer + " vm=timer mem=8M"]))
+    out, log = r.text(), r.text("com2")
+    assert "spin: spin: interrupts off, spinning\n" in out, r.describe()
+    assert "timer: " + native.text() in out, "native: %r\n%s" % (native.text(), r.describe())
+    assert "watchdog: 50 ms, an NMI per tick" in log, r.describe()
+    ended, stopped = log.find("vm timer ended with status 0"), log.find("vm spin: stop-after=5000 ms is up")
+    assert 0 <= ended < stopped, "the timer guest must end while the spinner still spins\n" + r.describe()
+    m = re.search(r"vm spin: NMIs: (\d+) in the guest, \d+ in the monitor, \d+ in the switch; "
+                  r"the watchdog took the CPU back (\d+) times", log)
+    assert m and int(m.group(1)) >= 1000 and int(m.group(2)) >= 20, r.describe()
+    assert "the watchdog took the CPU back 0 times" in log.split("vm timer: NMIs:")[1].split("\n")[0], r.describe()
+    assert r.exit_status == 0x7e, r.describe()        # the spinner ended last, stopped
+    assert "audit ok" in log, r.describe()
+
+
+def watchdog_off():
+    # The same spinner with watchdog=off keeps the CPU: stop-after= never gets to act.
+    spin = fixtures.build("spin", asm="spin.asm", defines=["PRINT"])
+    r = qemu(kernel=UMBRA_ELF, append=UMBRA + " watchdog=off", mem=512, timeout=8,
+             initrd=spin + " vm=spin mem=8M stop-after=1s")
+    assert r.timed_out, r.describe()
+    assert "watchdog: off" in r.text("com2") and "stop-after" not in r.text("com2"), r.describe()
+
+
+def watchdog_settings():
+    # Malformed times are refused with the cause: umbra keeps its default, the VM does not start.
+    good = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
+    r = qemu(kernel=UMBRA_ELF, append=UMBRA + " watchdog=soon", mem=512,
+             initrd=",".join([good + " vm=a mem=4M stop-after=5", good + " vm=b mem=4M stop-after=1h",
+                              good + " vm=c mem=4M stop-after=2s"]))
+    log = r.text("com2")
+    assert "watchdog=soon: expected a time from 1ms to 60s, or off; keeping 50 ms" in log, r.describe()
+    assert "stop-after=5: expected a time such as 5s or 500ms" in log, r.describe()
+    assert "stop-after=1h: expected a time such as 5s or 500ms" in log, r.describe()
+    assert "vm c ended with status 0" in log and r.exit_status == 0, r.describe()
+
+
 def cases():
     return [("same_as_native_0", same_as_native(0)), ("same_as_native_5", same_as_native(5)),
             ("bad_modules", bad_modules), ("bad_disks", bad_disks),
@@ -210,4 +257,5 @@ def cases():
             ("triple_fault", triple_fault), ("paging", paging("")), ("pool_refills", pool_refills),
             ("pool_refills_shadow", pool_refills_shadow),
             ("timer", fixture_same_as_native("timer", "timer.asm")), ("relocation", relocation),
-            ("memory_holes", memory_holes), ("mmio_unsupported", mmio_unsupported)]
+            ("memory_holes", memory_holes), ("mmio_unsupported", mmio_unsupported),
+            ("watchdog", watchdog), ("watchdog_off", watchdog_off), ("watchdog_settings", watchdog_settings)]
