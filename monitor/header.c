@@ -33,6 +33,7 @@ _Static_assert(offsetof(struct transition_data, region) == 48, "TD_REGION");
 _Static_assert(offsetof(struct transition_data, nmi_in_switch) == 52, "TD_NMI_SWITCH");
 _Static_assert(offsetof(struct transition_data, switch_idtr) == 56, "TD_SWITCH_IDTR");
 _Static_assert(offsetof(struct transition_data, switch_gdtr) == 64, "TD_SWITCH_GDTR");
+_Static_assert(offsetof(struct transition_data, nmi_on_switch_cs) == 72, "TD_NMI_SWITCH_CS");
 _Static_assert(TRANS_DATA_OFF + sizeof(struct transition_data) <= TRANS_IDT_OFF, "transition data fits its slot");
 _Static_assert(TRANS_IDT_OFF + 3 * 8 <= TRANS_GDT_OFF && TRANS_GDT_OFF + 8 + 256 <= TRANS_STACK_TOP,
                "the switch's IDT, GDT entry and stack fit the transition page");

@@ -93,6 +93,7 @@ struct __attribute__((packed)) transition_data {
     uint32_t nmi_in_switch;        /* NMIs the switch's stub took (counted, nothing else) */
     struct desc_ptr switch_idtr;   uint16_t pad3;   /* the switch's IDT and GDT: see */
     struct desc_ptr switch_gdtr;   uint16_t pad4;   /* trans_tables_fill */
+    uint32_t nmi_on_switch_cs;     /* of those, the ones that struck code running on SWITCH_SEL_CS */
 };
 /* Offsets into transition_data, for the assembly on both sides. */
 #define TD_TRAMP_CR3   0
@@ -106,6 +107,7 @@ struct __attribute__((packed)) transition_data {
 #define TD_NMI_SWITCH  52
 #define TD_SWITCH_IDTR 56
 #define TD_SWITCH_GDTR 64
+#define TD_NMI_SWITCH_CS 72
 
 /* The switch's own IDT and GDT, inside the transition page at `linear` (page points at it in
  * the caller's own address space): an NMI gate to the stub at TRANS_NMI_OFF through

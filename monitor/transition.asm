@@ -16,7 +16,8 @@
 ; trans_tables_fill). SWITCH_SEL_CS is flat ring-0 code, and it is at the same index in the
 ; host's GDT and in the monitor's, so the gate works whichever of the three GDTs is loaded.
 ; The page's last bytes are the switch's stack. trans_nmi loads no segment register: it
-; counts in trans_data.nmi_in_switch through SS (flat, or based at the region when SS is
+; counts in trans_data.nmi_in_switch (and nmi_on_switch_cs when it struck code running on
+; SWITCH_SEL_CS: steps 2 to 6 below) through SS (flat, or based at the region when SS is
 ; MON_SEL_DS) and IRETs.
 ;
 ; Monitor to host (suspend: cli, jmp trans_to_host):
@@ -75,6 +76,10 @@ trans_nmi:
     neg eax
     add eax, edx                            ; .here as an offset in SS
     inc dword [ss:eax + trans_data + TD_NMI_SWITCH - .here]
+    cmp word [esp + 12], SWITCH_SEL_CS      ; the interrupted CS, above EDX, EAX and EIP
+    jne .done
+    inc dword [ss:eax + trans_data + TD_NMI_SWITCH_CS - .here]
+.done:
     pop edx
     pop eax
     iret

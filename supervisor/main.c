@@ -68,7 +68,7 @@ void kmain(uint32_t magic, uint32_t mbi)
             boot.mods_dropped ? " (too many: the rest are ignored)" : "");
 
     pic_init();
-    pit_init(1000);          /* a 1 ms host tick: the granularity of virtual timers */
+    pit_init(config.tick_hz);   /* 1 kHz unless testtick= says otherwise */
     __asm__ volatile("sti");
     clock_init();
     watchdog_init();

@@ -94,8 +94,9 @@ static void print_counters(struct vm *vm)
     if (vm->dev.ide.disk) kprintf("; disk: %u sectors read, %u written", vm->dev.ide.reads, vm->dev.ide.writes);
     kprintf("\n");
     kprintf("vm %s: device pages: reads %u, writes %u\n", vm->set.name, vm->dev.mmio_reads, vm->dev.mmio_writes);
-    kprintf("vm %s: NMIs: %u in the guest, %u in the monitor, %u in the switch; the watchdog took the CPU back "
-            "%u times\n", vm->set.name, c->nmi_guest, c->nmi_monitor, vm->td->nmi_in_switch, c->watchdog_takes);
+    kprintf("vm %s: NMIs: %u in the guest, %u in the monitor, %u in the switch (%u on its own segment); the watchdog "
+            "took the CPU back %u times\n", vm->set.name, c->nmi_guest, c->nmi_monitor, vm->td->nmi_in_switch,
+            vm->td->nmi_on_switch_cs, c->watchdog_takes);
 }
 
 /* The report for a guest the monitor stopped: why, and its registers. */

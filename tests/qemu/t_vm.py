@@ -220,7 +220,7 @@ def watchdog():
     assert "watchdog: 50 ms, an NMI per tick" in log, r.describe()
     ended, stopped = log.find("vm timer ended with status 0"), log.find("vm spin: stop-after=5000 ms is up")
     assert 0 <= ended < stopped, "the timer guest must end while the spinner still spins\n" + r.describe()
-    m = re.search(r"vm spin: NMIs: (\d+) in the guest, \d+ in the monitor, \d+ in the switch; "
+    m = re.search(r"vm spin: NMIs: (\d+) in the guest, \d+ in the monitor, \d+ in the switch \(\d+ on its own segment\); "
                   r"the watchdog took the CPU back (\d+) times", log)
     assert m and int(m.group(1)) >= 1000 and int(m.group(2)) >= 20, r.describe()
     assert "the watchdog took the CPU back 0 times" in log.split("vm timer: NMIs:")[1].split("\n")[0], r.describe()
@@ -250,6 +250,32 @@ def watchdog_settings():
     assert "vm c ended with status 0" in log and r.exit_status == 0, r.describe()
 
 
+def nmi_storm():
+    # NMIs at 20 kHz (testtick=) strike the world switch at many different instructions: guest
+    # test kernels that switch worlds thousands of times must still print exactly what they
+    # print natively, and NMIs must have landed in the switch, the monitor and the guest.
+    import t_guests
+    seen = {"guest": 0, "monitor": 0, "switch": 0, "segment": 0}
+    for name in ("io", "iflags", "ptwrite", "rings"):
+        n = t_guests.native(name)
+        assert n.exit_status == 0, n.describe()
+        r = qemu(kernel=UMBRA_ELF, append=UMBRA + " testtick=20000", mem=512, timeout=90,
+                 initrd="%s vm=%s mem=64M -- %s" % (t_guests.elf(name), name, t_guests.ARGS))
+        assert r.com1 == n.com1 and r.exit_status == n.exit_status, "%s differs from native\n%s" % (name, r.describe())
+        log = r.text("com2")
+        m = re.search(r"NMIs: (\d+) in the guest, (\d+) in the monitor, (\d+) in the switch \((\d+) on its own segment\)", log)
+        assert m, r.describe()
+        for k, v in zip(("guest", "monitor", "switch", "segment"), m.groups()):
+            seen[k] += int(v)
+    # The monitor moving itself reloads its tables and refills the switch's: under the storm too.
+    reloc = fixtures.build("reloc", asm="reloc.asm")
+    n = qemu(kernel=reloc, mem=64)
+    r = qemu(kernel=UMBRA_ELF, append=UMBRA + " testtick=20000", mem=512, timeout=60,
+             initrd=reloc + " vm=x mem=64M")
+    assert r.com1 == n.com1 and r.exit_status == 0 and "monitor moved to" in r.text("com2"), r.describe()
+    assert seen["switch"] >= 100 and seen["monitor"] >= 100 and seen["guest"] >= 10 and seen["segment"] >= 1, seen
+
+
 def cases():
     return [("same_as_native_0", same_as_native(0)), ("same_as_native_5", same_as_native(5)),
             ("bad_modules", bad_modules), ("bad_disks", bad_disks),
@@ -258,4 +284,5 @@ def cases():
             ("pool_refills_shadow", pool_refills_shadow),
             ("timer", fixture_same_as_native("timer", "timer.asm")), ("relocation", relocation),
             ("memory_holes", memory_holes), ("mmio_unsupported", mmio_unsupported),
-            ("watchdog", watchdog), ("watchdog_off", watchdog_off), ("watchdog_settings", watchdog_settings)]
+            ("watchdog", watchdog), ("watchdog_off", watchdog_off), ("watchdog_settings", watchdog_settings),
+            ("nmi_storm", nmi_storm)]
