@@ -250,6 +250,15 @@ def watchdog_settings():
     assert "vm c ended with status 0" in log and r.exit_status == 0, r.describe()
 
 
+def watchdog_no_ioapic():
+    # QEMU's ISA PC has no I/O APIC: umbra says so and runs its guests without the watchdog.
+    good = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
+    r = qemu(kernel=UMBRA_ELF, append=UMBRA, mem=512, extra=["-machine", "isapc"], initrd=good + " vm=g mem=8M")
+    log = r.text("com2")
+    assert "watchdog: no I/O APIC at fec00000" in log and "running without the NMI watchdog" in log, r.describe()
+    assert r.com1 == b"hello from a guest\n" and r.exit_status == 0, r.describe()
+
+
 def nmi_storm():
     # NMIs at 20 kHz (testtick=) strike the world switch at many different instructions: guest
     # test kernels that switch worlds thousands of times must still print exactly what they
@@ -285,4 +294,4 @@ def cases():
             ("timer", fixture_same_as_native("timer", "timer.asm")), ("relocation", relocation),
             ("memory_holes", memory_holes), ("mmio_unsupported", mmio_unsupported),
             ("watchdog", watchdog), ("watchdog_off", watchdog_off), ("watchdog_settings", watchdog_settings),
-            ("nmi_storm", nmi_storm)]
+            ("watchdog_no_ioapic", watchdog_no_ioapic), ("nmi_storm", nmi_storm)]
