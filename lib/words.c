@@ -98,3 +98,15 @@ bool parse_u32(const char *s, size_t len, uint32_t *out)
     *out = (uint32_t)v;
     return true;
 }
+
+bool parse_ms(const char *s, size_t len, uint32_t *out)
+{
+    uint32_t v, scale;
+    if (len > 2 && s[len - 2] == 'm' && s[len - 1] == 's') { len -= 2; scale = 1; }
+    else if (len > 1 && s[len - 1] == 's') { len -= 1; scale = 1000; }
+    else return false;
+    for (size_t i = 0; i < len; i++) if (s[i] < '0' || s[i] > '9') return false;
+    if (!parse_u32(s, len, &v) || (uint64_t)v * scale > 0xffffffffull) return false;
+    *out = v * scale;
+    return true;
+}

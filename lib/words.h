@@ -24,5 +24,7 @@ bool list_next(const char **s, const char *end, const char **item, size_t *ilen)
 bool parse_size(const char *s, size_t len, uint64_t *out);
 /* Parse a decimal (or 0x hex) unsigned number that fits in 32 bits. */
 bool parse_u32(const char *s, size_t len, uint32_t *out);
+/* Parse a time in milliseconds: decimal digits with an ms or s suffix (500ms, 5s). */
+bool parse_ms(const char *s, size_t len, uint32_t *out);
 
 #endif

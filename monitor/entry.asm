@@ -34,18 +34,18 @@ return_to_guest:
 return_iret:
     iret
 
-; The transition page lands here (CS = MON_SEL_CS) after loading the monitor's CR3 and GDT.
-; No C stack survives a suspension: the monitor restarts on a fresh stack below the guest
-; frame and runs the continuation from there.
+; The transition page lands here (CS = MON_SEL_CS) after loading the monitor's CR3 and GDT,
+; still on its own stack and IDT (monitor/transition.asm tells why). No C stack survives a
+; suspension: the monitor restarts on a fresh stack below the guest frame and runs the
+; continuation from there.
 extern mon_stack, mon_gdt, trans_data
 MON_STACK_SIZE equ 16384
 GUEST_FRAME_SIZE equ 76
 monitor_entry_from_host:
+    lss esp, [cs:mon_fresh_stack]       ; SS and ESP in one instruction
     mov ax, MON_SEL_DS
     mov ds, ax
     mov es, ax
-    mov ss, ax
-    mov esp, mon_stack + MON_STACK_SIZE - GUEST_FRAME_SIZE
     mov ax, MON_SEL_FLAT
     mov fs, ax
     mov gs, ax
@@ -60,5 +60,8 @@ monitor_entry_from_host:
     jmp return_to_guest
 
 section .rodata
+mon_fresh_stack:
+    dd mon_stack + MON_STACK_SIZE - GUEST_FRAME_SIZE
+    dw MON_SEL_DS
 mstub_table:
     VECTOR_TABLE mstub_

@@ -30,5 +30,11 @@ _Static_assert(offsetof(struct transition_data, host_gdtr) == 24, "TD_HOST_GDTR"
 _Static_assert(offsetof(struct transition_data, mon_gdtr) == 32, "TD_MON_GDTR");
 _Static_assert(offsetof(struct transition_data, mon_idtr) == 40, "TD_MON_IDTR");
 _Static_assert(offsetof(struct transition_data, region) == 48, "TD_REGION");
-_Static_assert(sizeof(struct transition_data) <= 64, "transition data fits its slot");
+_Static_assert(offsetof(struct transition_data, nmi_in_switch) == 52, "TD_NMI_SWITCH");
+_Static_assert(offsetof(struct transition_data, switch_idtr) == 56, "TD_SWITCH_IDTR");
+_Static_assert(offsetof(struct transition_data, switch_gdtr) == 64, "TD_SWITCH_GDTR");
+_Static_assert(offsetof(struct transition_data, nmi_on_switch_cs) == 72, "TD_NMI_SWITCH_CS");
+_Static_assert(TRANS_DATA_OFF + sizeof(struct transition_data) <= TRANS_IDT_OFF, "transition data fits its slot");
+_Static_assert(TRANS_IDT_OFF + 3 * 8 <= TRANS_GDT_OFF && TRANS_GDT_OFF + 8 + 256 <= TRANS_STACK_TOP,
+               "the switch's IDT, GDT entry and stack fit the transition page");
 _Static_assert(sizeof(struct guest_frame) == 19 * 4, "guest_frame matches entry.asm");

@@ -48,7 +48,10 @@
 #define MON_SEL_TSS        SEL(8188, 0)
 #define MON_STALE_FIRST    8182u          /* 8182-8187: stale descriptors, one per segment register */
 #define MON_SEL_LDT        SEL(8181, 0)   /* the shadow of the guest's LDT */
-#define GUEST_GDT_MAX      8181u          /* guest descriptors must have lower indices */
+#define SWITCH_SEL_CS      SEL(8180, 0)   /* flat ring-0 code: the world switch's own segment,
+                                             the same in the host's, the monitor's and the
+                                             transition page's GDT (transition.asm) */
+#define GUEST_GDT_MAX      8180u          /* guest descriptors must have lower indices */
 #define MON_LDT_ENTRIES    1024u          /* guest LDT entries shadowed; the rest are not present */
 
 #define MON_MAGIC 0x4e4f4d55u            /* "UMON" */
@@ -73,6 +76,10 @@ struct monitor_header {
  * and by the monitor (its current CR3).
  */
 #define TRANS_DATA_OFF 0xe00u
+#define TRANS_NMI_OFF  0x000u            /* the NMI stub of the switch */
+#define TRANS_IDT_OFF  0xe80u            /* the switch's IDT: gates 0-2, only the NMI present */
+#define TRANS_GDT_OFF  0xea0u            /* the switch's GDT: only the SWITCH_SEL_CS entry */
+#define TRANS_STACK_TOP 0x1000u          /* the switch's stack: the end of the page */
 struct __attribute__((packed)) far_ptr { uint32_t offset; uint16_t sel; uint16_t pad; };
 struct __attribute__((packed)) transition_data {
     uint32_t tramp_cr3;            /* host: the trampoline page tables */
@@ -83,6 +90,10 @@ struct __attribute__((packed)) transition_data {
     struct desc_ptr mon_gdtr;      uint16_t pad1;   /* base = region + gdt_off */
     struct desc_ptr mon_idtr;      uint16_t pad2;
     uint32_t region;               /* the monitor region's linear address */
+    uint32_t nmi_in_switch;        /* NMIs the switch's stub took (counted, nothing else) */
+    struct desc_ptr switch_idtr;   uint16_t pad3;   /* the switch's IDT and GDT: see */
+    struct desc_ptr switch_gdtr;   uint16_t pad4;   /* trans_tables_fill */
+    uint32_t nmi_on_switch_cs;     /* of those, the ones that struck code running on SWITCH_SEL_CS */
 };
 /* Offsets into transition_data, for the assembly on both sides. */
 #define TD_TRAMP_CR3   0
@@ -93,6 +104,28 @@ struct __attribute__((packed)) transition_data {
 #define TD_MON_GDTR    32
 #define TD_MON_IDTR    40
 #define TD_REGION      48
+#define TD_NMI_SWITCH  52
+#define TD_SWITCH_IDTR 56
+#define TD_SWITCH_GDTR 64
+#define TD_NMI_SWITCH_CS 72
+
+/* The switch's own IDT and GDT, inside the transition page at `linear` (page points at it in
+ * the caller's own address space): an NMI gate to the stub at TRANS_NMI_OFF through
+ * SWITCH_SEL_CS, and a GDT whose base is placed so that SWITCH_SEL_CS's entry, and only it,
+ * lies inside the page. Written when the page gets a linear address (start, relocation). */
+static inline void trans_tables_fill(void *page, uint32_t linear)
+{
+    uint8_t *p = page;
+    struct transition_data *td = (struct transition_data *)(p + TRANS_DATA_OFF);
+    struct gate_desc *idt = (struct gate_desc *)(p + TRANS_IDT_OFF);
+    idt[0] = idt[1] = (struct gate_desc){ 0, 0 };
+    idt[2] = gate_make(SWITCH_SEL_CS, linear + TRANS_NMI_OFF, DESC_TYPE_INTGATE32, 0);
+    *(struct seg_desc *)(p + TRANS_GDT_OFF) =
+        desc_make(0, 0xffffffff, DESC_P | DESC_S | DESC_TYPE_CODE_R | DESC_TYPE_ACCESSED, DESC_FLAG_DB);
+    td->switch_idtr = (struct desc_ptr){ 3 * 8 - 1, linear + TRANS_IDT_OFF };
+    td->switch_gdtr = (struct desc_ptr){ (uint16_t)(SEL_INDEX(SWITCH_SEL_CS) * 8 + 7),
+                                         linear + TRANS_GDT_OFF - SEL_INDEX(SWITCH_SEL_CS) * 8 };
+}
 
 /* The guest's registers as the monitor's trap entry saved them (top of the monitor stack). */
 struct guest_frame {
@@ -134,6 +167,8 @@ struct vm_counters {
     uint32_t emulated[EMU_KINDS];
     uint32_t reflected[32];        /* exceptions delivered to the guest, by vector */
     uint32_t interrupts_injected;
+    uint32_t nmi_guest, nmi_monitor;   /* NMIs that interrupted the guest, the monitor */
+    uint32_t watchdog_takes;       /* times the watchdog took the CPU back (IF clear too long) */
     uint32_t shadow_fills, shadow_flushes, guest_page_faults;
     uint32_t suspensions;
     struct pt_counters {           /* the shadow engine (pt=shadow) */
@@ -158,6 +193,7 @@ struct vm_shared {
     uint32_t pool_initial;         /* pool slots 0..pool_initial-1 are backed at start;
                                       slots 0-4 hold the first shadow root (PDPT, 4 PDs) */
     struct pt_settings pt;
+    uint32_t watchdog_nmis;        /* NMIs with the guest's IF clear before it is taken back; 0: off */
     /* Kept current by the monitor. */
     volatile uint32_t guest_if;    /* the guest's virtual IF */
     volatile uint32_t irq_pending; /* set by the supervisor: a virtual interrupt waits */

@@ -20,6 +20,7 @@
 #define LOW_LIMIT (16u << 20)   /* never below 16 MiB: the host's own image lives down there */
 
 extern struct transition_data trans_data;
+extern uint8_t trans_page[];
 
 /* A 4 MiB range no guest directory entry maps, highest first; 0 if there is none. */
 static uint32_t pick_region(void)
@@ -43,6 +44,7 @@ static void reload_segments(uint32_t base)
     trans_data.mon_gdtr = (struct desc_ptr){ GDT_ENTRIES * 8 - 1, base + (uint32_t)mon_gdt };
     trans_data.mon_idtr = (struct desc_ptr){ 256 * 8 - 1, base + (uint32_t)mon_idt };
     trans_data.region = base;
+    trans_tables_fill(trans_page, base + (uint32_t)trans_page);
     __asm__ volatile(
         "lgdt %0\n\t"
         "ljmp %2, $1f\n"

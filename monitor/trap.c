@@ -3,6 +3,7 @@
 #include "monitor/tables.h"
 #include "monitor/reflect.h"
 #include "monitor/emulate.h"
+#include "monitor/watchdog.h"
 #include "paging/paging.h"
 #include "arch/x86/regs.h"
 
@@ -23,6 +24,11 @@ static void monitor_fault(struct guest_frame *f)
 
 void monitor_trap(struct guest_frame *f)
 {
+    if (f->vector == EXC_NMI) {
+        /* From the host's watchdog, wherever it struck: nothing of the guest's changes. */
+        watchdog_nmi(f);
+        return;
+    }
     if (f != GUEST_FRAME || (f->cs & 3) != 3) monitor_fault(f);
     unsigned v = f->vector;
     shared->count.traps[v < 48 ? v : 48]++;

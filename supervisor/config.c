@@ -6,7 +6,8 @@
 #include "drivers/qemu_exit.h"
 #include "lib/words.h"
 
-struct umbra_config config = { LOG_COM1 | LOG_VGA, ONEXIT_HALT, TESTFAULT_NONE, 0 };
+struct umbra_config config = { .log_sinks = LOG_COM1 | LOG_VGA, .onexit = ONEXIT_HALT, .testfault = TESTFAULT_NONE,
+                               .poolmem = 0, .watchdog_ms = 50, .tick_hz = 1000 };
 
 /* Parse a log= value into sink bits; false if any item is unknown. */
 static bool parse_sinks(const struct word *w, unsigned *out)
@@ -74,10 +75,21 @@ void config_parse(const char *cmdline)
                 config.poolmem = (uint32_t)(bytes / 4096);
             else kprintf("umbra: poolmem=%.*s: expected a size of at least 256K, such as 4M; no limit kept\n",
                          (int)w.vallen, w.val ? w.val : "");
+        } else if (word_key_is(&w, "watchdog")) {
+            uint32_t ms;
+            if (w.val && span_is(w.val, w.vallen, "off")) config.watchdog_ms = 0;
+            else if (w.val && parse_ms(w.val, w.vallen, &ms) && ms >= 1 && ms <= 60000) config.watchdog_ms = ms;
+            else kprintf("umbra: watchdog=%.*s: expected a time from 1ms to 60s, or off; keeping %u ms\n",
+                         (int)w.vallen, w.val ? w.val : "", config.watchdog_ms);
+        } else if (word_key_is(&w, "testtick")) {
+            uint32_t hz;
+            if (w.val && parse_u32(w.val, w.vallen, &hz) && hz >= 100 && hz <= 50000) config.tick_hz = hz;
+            else kprintf("umbra: testtick=%.*s: expected a rate from 100 to 50000 (Hz); keeping %u\n",
+                         (int)w.vallen, w.val ? w.val : "", config.tick_hz);
         } else if (was_first && !w.val) {
             /* The loader puts the kernel's own path first. */
         } else {
-            kprintf("umbra: unknown option '%.*s' ignored (options: log= onexit= poolmem= testfault=)\n",
+            kprintf("umbra: unknown option '%.*s' ignored (options: log= onexit= poolmem= testfault= testtick= watchdog=)\n",
                     (int)w.len, w.text);
         }
     }

@@ -13,6 +13,8 @@ struct umbra_config {
     enum onexit onexit;
     enum testfault testfault;
     uint32_t poolmem;          /* pages all monitors' pools may hold together; 0: no limit */
+    uint32_t watchdog_ms;      /* a guest with IF clear this long is taken back; 0: off */
+    uint32_t tick_hz;          /* the host tick (and watchdog NMI) rate; testtick= changes it */
 };
 extern struct umbra_config config;
 

@@ -190,9 +190,15 @@ bool guest_parse(const char *string, struct vm_settings *set, char *why, unsigne
                 return false;
             }
             if (roots) set->pt.roots = (uint8_t)v; else set->pt.prefault = (uint8_t)v;
+        } else if (word_key_is(&w, "stop-after")) {
+            if (!parse_ms(w.val, w.vallen, &set->stop_after_ms) || !set->stop_after_ms || set->stop_after_ms > 86400000u) {
+                snfmt(why, whylen, "stop-after=%.*s: expected a time such as 5s or 500ms, at most a day",
+                      (int)w.vallen, w.val);
+                return false;
+            }
         } else {
-            snfmt(why, whylen, "unknown setting '%.*s' (settings: vm= mem= disk= screen= pool.min= pool.max= pt= pt.write= "
-                  "pt.protect= pt.prefault= pt.roots=; guest words go after --)",
+            snfmt(why, whylen, "unknown setting '%.*s' (settings: vm= mem= disk= screen= pool.min= pool.max= pt= "
+                  "pt.write= pt.protect= pt.prefault= pt.roots= stop-after=; guest words go after --)",
                   (int)w.len, w.text);
             return false;
         }

@@ -14,6 +14,7 @@
 #include "supervisor/memory.h"
 #include "supervisor/sched.h"
 #include "supervisor/clock.h"
+#include "supervisor/watchdog.h"
 
 #define UMBRA_VERSION "0.1"
 
@@ -67,9 +68,10 @@ void kmain(uint32_t magic, uint32_t mbi)
             boot.mods_dropped ? " (too many: the rest are ignored)" : "");
 
     pic_init();
-    pit_init(1000);          /* a 1 ms host tick: the granularity of virtual timers */
+    pit_init(config.tick_hz);   /* 1 kHz unless testtick= says otherwise */
     __asm__ volatile("sti");
     clock_init();
+    watchdog_init();
     test_fault();
 
     uint8_t status = UMBRA_EXIT_OK;

@@ -94,6 +94,9 @@ static void print_counters(struct vm *vm)
     if (vm->dev.ide.disk) kprintf("; disk: %u sectors read, %u written", vm->dev.ide.reads, vm->dev.ide.writes);
     kprintf("\n");
     kprintf("vm %s: device pages: reads %u, writes %u\n", vm->set.name, vm->dev.mmio_reads, vm->dev.mmio_writes);
+    kprintf("vm %s: NMIs: %u in the guest, %u in the monitor, %u in the switch (%u on its own segment); the watchdog "
+            "took the CPU back %u times\n", vm->set.name, c->nmi_guest, c->nmi_monitor, vm->td->nmi_in_switch,
+            vm->td->nmi_on_switch_cs, c->watchdog_takes);
 }
 
 /* The report for a guest the monitor stopped: why, and its registers. */
@@ -287,6 +290,17 @@ static void devices_update(struct vm *vm)
         report_long_halt(vm, now);
 }
 
+/* The watchdog took the CPU back from a guest that kept IF clear (monitor/watchdog.c): take
+ * the host's interrupts that waited, and let the other VMs run as long before it runs again. */
+static void watchdog_taken(struct vm *vm)
+{
+    uint32_t n = vm->shared->count.watchdog_takes;
+    if (n == vm->watchdog_seen) return;
+    vm->watchdog_seen = n;
+    __asm__ volatile("sti; nop; cli");
+    vm->yield_until = clock_ns() + (uint64_t)config.watchdog_ms * 1000000u;
+}
+
 /* Run one VM until its monitor suspends, then serve its ring. */
 static void run_once(struct vm *vm)
 {
@@ -304,6 +318,7 @@ static void run_once(struct vm *vm)
     }
     vm->mid_insn = false;
     world_enter(vm->tramp_cr3, vm->entry_linear, vm->trans_linear);
+    watchdog_taken(vm);
     while (vm->state != VM_ENDED && ring_get(&vm->ring->to_host, &m)) serve(vm, &m);
     if (vm->state != VM_ENDED) flush_monitor_log(vm);
     if (vm->state != VM_ENDED && vm->dev.exited) vm_end(vm, vm->dev.exit_status);
@@ -314,6 +329,16 @@ static void run_once(struct vm *vm)
     }
 }
 
+/* stop-after=: a VM whose time is up ends, whatever it is doing. true if it just ended. */
+static bool stop_when_due(struct vm *vm)
+{
+    if (vm->state == VM_ENDED || !vm->set.stop_after_ms || clock_ns() - vm->started < vm->set.stop_after_ms * 1000000ull)
+        return false;
+    kprintf("umbra: vm %s: stop-after=%u ms is up; it ends\n", vm->set.name, vm->set.stop_after_ms);
+    vm_end(vm, UMBRA_EXIT_VM_STOPPED);
+    return true;
+}
+
 uint8_t vms_run(void)
 {
     uint8_t last = 0;
@@ -322,6 +347,7 @@ uint8_t vms_run(void)
         unsigned live = 0, runnable = 0;
         console_input();
         for (unsigned i = 0; i < nvms; i++) {
+            if (stop_when_due(&vms[i])) last = vms[i].status;
             if (vms[i].state == VM_HALTED) devices_update(&vms[i]);
             live += vms[i].state != VM_ENDED;
             runnable += vms[i].state == VM_RUNNABLE;
@@ -332,14 +358,17 @@ uint8_t vms_run(void)
             __asm__ volatile("sti; hlt; cli");
             continue;
         }
-        for (unsigned k = 0; k < nvms; k++) {
-            struct vm *vm = &vms[(next + k) % nvms];
-            if (vm->state != VM_RUNNABLE) continue;
-            next = (vm->id + 1) % nvms;
-            run_once(vm);
-            if (vm->state == VM_ENDED) last = vm->status;
-            break;
-        }
+        /* Round robin; one the watchdog took back waits its turn while others can run. */
+        uint64_t now = clock_ns();
+        struct vm *pick = 0;
+        for (unsigned pass = 0; pass < 2 && !pick; pass++)
+            for (unsigned k = 0; k < nvms && !pick; k++) {
+                struct vm *vm = &vms[(next + k) % nvms];
+                if (vm->state == VM_RUNNABLE && (pass || vm->yield_until <= now)) pick = vm;
+            }
+        next = (pick->id + 1) % nvms;
+        run_once(pick);
+        if (pick->state == VM_ENDED) last = pick->status;
     }
     return last;
 }

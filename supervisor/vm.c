@@ -5,6 +5,8 @@
 #include "supervisor/hostmap.h"
 #include "supervisor/log.h"
 #include "arch/x86/gdt.h"
+#include "supervisor/watchdog.h"
+#include "supervisor/clock.h"
 #include "arch/x86/cpu.h"
 #include "lib/string.h"
 #include "lib/fmt.h"
@@ -162,6 +164,10 @@ static void setup_switch(struct vm *vm, const struct monitor_header *h, uint32_t
     *(struct seg_desc *)region_ptr(vm, h->gdt_off + SEL_INDEX(MON_SEL_CS) * 8) = cs;
     *(struct seg_desc *)region_ptr(vm, h->gdt_off + SEL_INDEX(MON_SEL_DS) * 8) = ds;
     *(struct seg_desc *)region_ptr(vm, h->gdt_off + SEL_INDEX(MON_SEL_FLAT) * 8) = flat;
+    /* The switch's code segment, the same in the host's GDT and the monitor's. */
+    struct seg_desc sw = desc_make(0, 0xffffffff, DESC_P | DESC_S | DESC_TYPE_CODE_R | DESC_TYPE_ACCESSED, DESC_FLAG_DB);
+    *(struct seg_desc *)region_ptr(vm, h->gdt_off + SEL_INDEX(SWITCH_SEL_CS) * 8) = sw;
+    host_gdt[SEL_INDEX(SWITCH_SEL_CS)] = sw;
 
     struct transition_data *td = region_ptr(vm, h->transition_off + TRANS_DATA_OFF);
     td->tramp_cr3 = vm->tramp_cr3;
@@ -172,6 +178,7 @@ static void setup_switch(struct vm *vm, const struct monitor_header *h, uint32_t
     td->mon_gdtr = (struct desc_ptr){ GDT_ENTRIES * 8 - 1, vm->region + h->gdt_off };
     td->mon_idtr = (struct desc_ptr){ 256 * 8 - 1, vm->region + h->idt_off };
     td->region = vm->region;
+    trans_tables_fill(region_ptr(vm, h->transition_off), vm->trans_linear);
     vm->td = td;
 }
 
@@ -182,6 +189,7 @@ bool vm_create(struct vm *vm, unsigned id, const struct vm_settings *set, char *
     vm->id = id;
     vm->set = *set;
     vm->region = MON_REGION_DEFAULT;
+    vm->started = clock_ns();
     vm->guest_pages = (uint32_t)(set->mem >> PAGE_SHIFT);
     if (h->magic != MON_MAGIC || h->file_size > (uint32_t)(monitor_blob_end - monitor_blob)) {
         snfmt(why, whylen, "the monitor image inside umbra is damaged");
@@ -248,6 +256,7 @@ bool vm_create(struct vm *vm, unsigned id, const struct vm_settings *set, char *
     pd[PAE_PD_INDEX(vm->region) + 1] = s->region_pde[1];
     s->ones_frame = ones_pfn;
     s->pool_min = set->pool_min;
+    s->watchdog_nmis = watchdog_limit();
     s->pool_max = set->pool_max;
     s->pt = set->pt;
     s->pool_initial = vm->pool_backed;

@@ -18,6 +18,7 @@ struct vm_settings {
     bool screen_log;               /* screen=log: the VGA text screen goes to the log at the end */
     char cmdline[256];             /* what the guest's Multiboot info says */
     char disk[128];                /* disk=: the boot module backing its IDE disk, or empty */
+    uint32_t stop_after_ms;        /* stop-after=: it ends after this long; 0: never */
 };
 
 enum vm_state { VM_RUNNABLE, VM_HALTED, VM_ENDED };
@@ -39,6 +40,9 @@ struct vm {
     uint32_t pool_backed;          /* pool slots backed now */
     uint32_t pool_refills, pool_given, pool_returned, pool_short, shrinks_asked;
     uint64_t halted_since;         /* clock_ns when it last halted */
+    uint64_t started;              /* clock_ns when it was made */
+    uint32_t watchdog_seen;        /* the monitor's watchdog_takes when last looked at */
+    uint64_t yield_until;          /* taken back by the watchdog: others first until then */
     bool halt_reported;
     bool mid_insn;                 /* its monitor waits for a device read in mid-instruction */
     struct vmdev dev;

@@ -8,7 +8,9 @@
 #define HOST_DS   SEL(2, 0)
 #define HOST_TSS  SEL(3, 0)
 #define HOST_DFTSS SEL(4, 0)
-#define HOST_GDT_ENTRIES 5
+/* 8192 entries: the world switch's selector (SWITCH_SEL_CS, monitor/layout.h) sits at the
+ * index it has in every monitor's GDT, near the top; the supervisor writes it. */
+#define HOST_GDT_ENTRIES 8192
 
 extern struct seg_desc host_gdt[HOST_GDT_ENTRIES];
 extern struct tss32 host_tss, host_df_tss;

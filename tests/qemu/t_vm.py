@@ -1,5 +1,7 @@
 """VM launch tests: a guest runs inside umbra exactly as natively; modules and settings that
 cannot make a guest are reported with their cause while the other VMs go on."""
+import re
+
 import fixtures
 from qemu import qemu, UMBRA_ELF
 
@@ -215,6 +217,86 @@ def screen_log():
     assert "audit ok" in log, r.describe()
 
 
+def watchdog():
+    # A guest that clears IF and spins for ever, next to the timer fixture: the NMI watchdog
+    # takes the CPU back from the spinner every 50 ms, so the timer guest runs to its usual
+    # end while the spinner still spins, and stop-after= then ends the spinner and the run.
+    spin = fixtures.build("spin", asm="spin.asm", defines=["PRINT"])
+    timer = fixtures.build("timer", asm="timer.asm")
+    native = qemu(kernel=timer, mem=64)
+    r = qemu(kernel=UMBRA_ELF, append=UMBRA + " watchdog=50ms", mem=512, timeout=60,
+             initrd=",".join([spin + " vm=spin mem=8M stop-after=5s", timer + " vm=timer mem=8M"]))
+    out, log = r.text(), r.text("com2")
+    assert "spin: spin: interrupts off, spinning\n" in out, r.describe()
+    assert "timer: " + native.text() in out, "native: %r\n%s" % (native.text(), r.describe())
+    assert "watchdog: 50 ms, an NMI per tick" in log, r.describe()
+    ended, stopped = log.find("vm timer ended with status 0"), log.find("vm spin: stop-after=5000 ms is up")
+    assert 0 <= ended < stopped, "the timer guest must end while the spinner still spins\n" + r.describe()
+    m = re.search(r"vm spin: NMIs: (\d+) in the guest, \d+ in the monitor, \d+ in the switch \(\d+ on its own segment\); "
+                  r"the watchdog took the CPU back (\d+) times", log)
+    assert m and int(m.group(1)) >= 1000 and int(m.group(2)) >= 20, r.describe()
+    assert "the watchdog took the CPU back 0 times" in log.split("vm timer: NMIs:")[1].split("\n")[0], r.describe()
+    assert r.exit_status == 0x7e, r.describe()        # the spinner ended last, stopped
+    assert "audit ok" in log, r.describe()
+
+
+def watchdog_off():
+    # The same spinner with watchdog=off keeps the CPU: stop-after= never gets to act.
+    spin = fixtures.build("spin", asm="spin.asm", defines=["PRINT"])
+    r = qemu(kernel=UMBRA_ELF, append=UMBRA + " watchdog=off", mem=512, timeout=8,
+             initrd=spin + " vm=spin mem=8M stop-after=1s")
+    assert r.timed_out, r.describe()
+    assert "watchdog: off" in r.text("com2") and "stop-after" not in r.text("com2"), r.describe()
+
+
+def watchdog_settings():
+    # Malformed times are refused with the cause: umbra keeps its default, the VM does not start.
+    good = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
+    r = qemu(kernel=UMBRA_ELF, append=UMBRA + " watchdog=soon", mem=512,
+             initrd=",".join([good + " vm=a mem=4M stop-after=5", good + " vm=b mem=4M stop-after=1h",
+                              good + " vm=c mem=4M stop-after=2s"]))
+    log = r.text("com2")
+    assert "watchdog=soon: expected a time from 1ms to 60s, or off; keeping 50 ms" in log, r.describe()
+    assert "stop-after=5: expected a time such as 5s or 500ms" in log, r.describe()
+    assert "stop-after=1h: expected a time such as 5s or 500ms" in log, r.describe()
+    assert "vm c ended with status 0" in log and r.exit_status == 0, r.describe()
+
+
+def watchdog_no_ioapic():
+    # QEMU's ISA PC has no I/O APIC: umbra says so and runs its guests without the watchdog.
+    good = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
+    r = qemu(kernel=UMBRA_ELF, append=UMBRA, mem=512, extra=["-machine", "isapc"], initrd=good + " vm=g mem=8M")
+    log = r.text("com2")
+    assert "watchdog: no I/O APIC at fec00000" in log and "running without the NMI watchdog" in log, r.describe()
+    assert r.com1 == b"hello from a guest\n" and r.exit_status == 0, r.describe()
+
+
+def nmi_storm():
+    # NMIs at 20 kHz (testtick=) strike the world switch at many different instructions: guest
+    # test kernels that switch worlds thousands of times must still print exactly what they
+    # print natively, and NMIs must have landed in the switch, the monitor and the guest.
+    import t_guests
+    seen = {"guest": 0, "monitor": 0, "switch": 0, "segment": 0}
+    for name in ("io", "iflags", "ptwrite", "rings"):
+        n = t_guests.native(name)
+        assert n.exit_status == 0, n.describe()
+        r = qemu(kernel=UMBRA_ELF, append=UMBRA + " testtick=20000", mem=512, timeout=90,
+                 initrd="%s vm=%s mem=64M -- %s" % (t_guests.elf(name), name, t_guests.ARGS))
+        assert r.com1 == n.com1 and r.exit_status == n.exit_status, "%s differs from native\n%s" % (name, r.describe())
+        log = r.text("com2")
+        m = re.search(r"NMIs: (\d+) in the guest, (\d+) in the monitor, (\d+) in the switch \((\d+) on its own segment\)", log)
+        assert m, r.describe()
+        for k, v in zip(("guest", "monitor", "switch", "segment"), m.groups()):
+            seen[k] += int(v)
+    # The monitor moving itself reloads its tables and refills the switch's: under the storm too.
+    reloc = fixtures.build("reloc", asm="reloc.asm")
+    n = qemu(kernel=reloc, mem=64)
+    r = qemu(kernel=UMBRA_ELF, append=UMBRA + " testtick=20000", mem=512, timeout=60,
+             initrd=reloc + " vm=x mem=64M")
+    assert r.com1 == n.com1 and r.exit_status == 0 and "monitor moved to" in r.text("com2"), r.describe()
+    assert seen["switch"] >= 100 and seen["monitor"] >= 100 and seen["guest"] >= 10 and seen["segment"] >= 1, seen
+
+
 def cases():
     return [("same_as_native_0", same_as_native(0)), ("same_as_native_5", same_as_native(5)),
             ("bad_modules", bad_modules), ("bad_disks", bad_disks),
@@ -222,4 +304,6 @@ def cases():
             ("triple_fault", triple_fault), ("paging", paging("")), ("pool_refills", pool_refills),
             ("pool_refills_shadow", pool_refills_shadow),
             ("timer", fixture_same_as_native("timer", "timer.asm")), ("relocation", relocation),
-            ("memory_holes", memory_holes), ("mmio_unsupported", mmio_unsupported), ("screen_log", screen_log)]
+            ("memory_holes", memory_holes), ("mmio_unsupported", mmio_unsupported), ("screen_log", screen_log),
+            ("watchdog", watchdog), ("watchdog_off", watchdog_off), ("watchdog_settings", watchdog_settings),
+            ("watchdog_no_ioapic", watchdog_no_ioapic), ("nmi_storm", nmi_storm)]

@@ -37,6 +37,15 @@ TEST(words_sizes)
     CHECK(parse_u32("17", 2, &u) && u == 17);
     CHECK(!parse_u32("0x", 2, &u));
     CHECK(!parse_u32("4294967296", 10, &u));
+    CHECK(parse_ms("50ms", 4, &u) && u == 50);
+    CHECK(parse_ms("5s", 2, &u) && u == 5000);
+    CHECK(parse_ms("0ms", 3, &u) && u == 0);
+    CHECK(!parse_ms("50", 2, &u));
+    CHECK(!parse_ms("ms", 2, &u));
+    CHECK(!parse_ms("s", 1, &u));
+    CHECK(!parse_ms("0x10ms", 6, &u));
+    CHECK(!parse_ms("5 s", 3, &u));
+    CHECK(!parse_ms("4294968s", 8, &u));
 }
 
 TEST(fmt_basic)
