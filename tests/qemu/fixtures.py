@@ -25,7 +25,7 @@ def build(name, asm="hello.asm", defines=(), base=0x100000, elf64=False):
     obj = os.path.join(OUT, name + own + ".o")
     elf = os.path.join(OUT, name + ".elf")
     fmt = "elf64" if elf64 else "elf32"
-    subprocess.run(["nasm", "-f", fmt, *["-D" + d for d in defines], "-o", obj, os.path.join(SRC, asm)],
+    subprocess.run(["nasm", "-f", fmt, "-I", SRC + "/", *["-D" + d for d in defines], "-o", obj, os.path.join(SRC, asm)],
                    check=True)
     ld = ["ld"] if elf64 else _ld()
     subprocess.run([*ld, "-Ttext=0x%x" % base, "-o", elf + own, obj], check=True, capture_output=True)
