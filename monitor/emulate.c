@@ -439,7 +439,9 @@ void gp_fault(struct guest_frame *f)
         shared->count.emulated[EMU_HLT]++;
         f->eip += in.len;
         if (!(f->eflags & EFL_IF))
-            guest_stop(STOP_BAD_STATE, "the guest halted with interrupts disabled: it can never wake up");
+            guest_stop(STOP_BAD_STATE, "the guest halted with interrupts disabled: it can never wake up "
+                       "(if it meant to enable them with POPF: in umbra's guest kernel POPF cannot set IF, "
+                       "see docs/guests.md)");
         if (vcpu.pending_vector < 0 && !shared->irq_pending) {
             struct msg req = { .type = MSG_HALT };
             suspend(&req, 0, 0);

@@ -205,6 +205,18 @@ def mmio_unsupported():
     assert "audit ok" in log, r.describe()
 
 
+def popf_hlt():
+    # POPF cannot set IF at CPL3: a guest that enables interrupts that way and halts is stopped
+    # with the cause named, and the other VM goes on.
+    bad = fixtures.build("popf_hlt", asm="popf_hlt.asm")
+    good = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
+    r = in_umbra([bad + " vm=popf mem=4M", good + " vm=good mem=4M"])
+    log = r.text("com2")
+    assert "vm popf stopped: the guest halted with interrupts disabled" in log, r.describe()
+    assert "POPF cannot set IF" in log, r.describe()
+    assert "vm good ended with status 0" in log and "audit ok" in log, r.describe()
+
+
 def screen_log():
     # screen=log puts the guest's VGA text screen in umbra's log when the VM ends; without it
     # nothing of the screen is printed.
@@ -304,6 +316,6 @@ def cases():
             ("triple_fault", triple_fault), ("paging", paging("")), ("pool_refills", pool_refills),
             ("pool_refills_shadow", pool_refills_shadow),
             ("timer", fixture_same_as_native("timer", "timer.asm")), ("relocation", relocation),
-            ("memory_holes", memory_holes), ("mmio_unsupported", mmio_unsupported), ("screen_log", screen_log),
+            ("memory_holes", memory_holes), ("mmio_unsupported", mmio_unsupported), ("screen_log", screen_log), ("popf_hlt", popf_hlt),
             ("watchdog", watchdog), ("watchdog_off", watchdog_off), ("watchdog_settings", watchdog_settings),
             ("watchdog_no_ioapic", watchdog_no_ioapic), ("nmi_storm", nmi_storm)]
