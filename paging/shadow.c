@@ -80,6 +80,7 @@ unsigned sh_roots(void)
     return n;
 }
 
+/* Keep the page counters (now, and the most so far) current. */
 static void count_pages(void)
 {
     cnt->pages_now = sp_count();
@@ -87,6 +88,8 @@ static void count_pages(void)
     if (prot_count() > cnt->tables_max) cnt->tables_max = prot_count();
 }
 
+/* The role bits of a key: the view, the directory entry's rights that shape the entries, and
+ * the generation. */
 static uint8_t role_of(unsigned view, bool pde_w, bool pde_d)
 {
     return (uint8_t)(view | (pde_w ? ROLE_PDE_W : 0) | (pde_d ? ROLE_PDE_D : 0) | (gen << ROLE_GEN_SHIFT));
