@@ -57,6 +57,7 @@ static struct pt_counters *cnt;
 static int pdpt_slot[2], cur = -1;
 static uint32_t clock;
 static uint8_t gen;               /* bumped by sh_reset: older shadow pages are never found again */
+static bool wp;                   /* the guest's CR0.WP: constant between resets */
 
 /* ---- roots ---- */
 
@@ -221,6 +222,7 @@ void sh_init(const struct sh_config *c, struct pt_counters *count, const int slo
 bool sh_switch(const struct gmode *m)
 {
     uint32_t gpd = gpd_of(m);
+    wp = m->cr0 & CR0_WP;
     if (cur >= 0 && roots[cur].gpd == gpd) { roots[cur].lru = ++clock; return true; }
     if (pool_free_count() < 2) return false;
     int r = root_get(gpd);
@@ -239,6 +241,7 @@ bool sh_reset(const struct gmode *m)
     if (pool_free_count() < 2) return false;
     /* The root in use stays until the new one is built: the monitor runs on it. */
     int old = cur;
+    wp = m->cr0 & CR0_WP;
     for (int r = 0; r < NROOTS; r++) if (roots[r].used && r != old) root_drop(r);
     if (old >= 0) roots[old].gpd = 0xffffffffu;       /* never found again */
     gen = (uint8_t)((gen + 1) & 0x1f);
@@ -278,6 +281,21 @@ static bool view_may_write(const struct gmode *m, unsigned view, bool w)
     return w || (view == VIEW_KERNEL && !(m->cr0 & CR0_WP));
 }
 
+/* The shadow entry for guest PTE gpte in the table page `leaf` (an SP_PT), or 0 when the
+ * guest has not accessed it yet (a shadow entry would let the CPU use it without setting the
+ * guest's A bit) or the page's view may not see it. */
+static pae_entry_t leaf_of_gpte(int leaf, uint32_t gpte)
+{
+    const struct sp_key *k = &sp_meta[leaf].key;
+    unsigned view = k->role & ROLE_USER ? VIEW_USER : VIEW_KERNEL;
+    if (!(gpte & PTE_P) || !(gpte & PTE_A)) return 0;
+    if (view == VIEW_USER && !(gpte & PTE_U)) return 0;
+    uint32_t gpa = gpte & PT32_ADDR_MASK;
+    if (!gpa_is_ram(gpa)) return 0;
+    bool w = (k->role & ROLE_PDE_W) && (gpte & PTE_W);
+    return make_leaf(gpa, w || (view == VIEW_KERNEL && !wp), gpte & PTE_D, leaf);
+}
+
 /* Fill up to cfg.prefault entries after index i of leaf page `leaf` that the guest has present
  * and accessed already: the seed's "map in larger chunks". */
 static void prefault(const struct gmode *m, unsigned view, int leaf, unsigned i, uint32_t gpde)
@@ -300,12 +318,8 @@ static void prefault(const struct gmode *m, unsigned view, int leaf, unsigned i,
             w = view_may_write(m, view, gpde & PTE_W);
             d = k->role & ROLE_PDE_D;
         } else {
-            uint32_t gpte = gt[j];
-            if (!(gpte & PTE_P) || !(gpte & PTE_A)) continue;
-            if (view == VIEW_USER && !(gpte & PTE_U)) continue;
-            gpa = gpte & PT32_ADDR_MASK;
-            w = view_may_write(m, view, (k->role & ROLE_PDE_W) && (gpte & PTE_W));
-            d = gpte & PTE_D;
+            if ((e[j] = leaf_of_gpte(leaf, gt[j])) != 0) cnt->prefaulted++;
+            continue;
         }
         if (!gpa_is_ram(gpa)) continue;
         e[j] = make_leaf(gpa, w, d, leaf);
@@ -381,7 +395,10 @@ static void clear_derived(int slot, void *arg)
     pae_entry_t *e = sp_entries(slot);
     for (uint32_t gi = a->first; gi <= a->last; gi++) {
         if (k->kind == SP_PT && gi / 512 == k->sub) {
-            e[gi % 512] = 0;
+            /* The new entry, if the guest has accessed it already (kernels write their own
+             * mappings with A and D set): the next access needs no fault. */
+            e[gi % 512] = leaf_of_gpte(slot, gpa_read32((k->gfn << PAGE_SHIFT) + gi * 4));
+            if (e[gi % 512]) cnt->prefaulted++;
         } else if (k->kind == SP_PD && gi / 256 == k->sub) {
             for (unsigned h = 0; h < 2; h++) {
                 pae_entry_t *d = &e[(gi % 256) * 2 + h];

@@ -332,6 +332,22 @@ TEST(shadow_table_writes_are_tracked)
     }
 }
 
+TEST(shadow_rewritten_entry_is_filled_when_accessed)
+{
+    paging_on(PT_PROTECT_RO, 0, 8);
+    CHECK_EQ(read32(DATA), 0);                               /* PT1 is shadowed now */
+    /* A new entry with A (and D) set, as kernels write their own: its shadow comes with it. */
+    CHECK_EQ(write32(PT1 + 5 * 4, 0x123000 | PTE_P | PTE_W | PTE_A | PTE_D), 0);
+    struct hw h = hw_walk(VIEW_KERNEL, DATA + 0x5000);
+    CHECK(h.present && h.w && h.pfn == FAKE_GUEST_BASE + 0x123);
+    /* Without A the guest's CPU would set it on the first access: no shadow until then. */
+    CHECK_EQ(write32(PT1 + 6 * 4, 0x124000 | PTE_P | PTE_W), 0);
+    CHECK(!hw_walk(VIEW_KERNEL, DATA + 0x6000).present);
+    CHECK_EQ(read32(DATA + 0x6000), 0);
+    CHECK(gpa_read32(PT1 + 6 * 4) & PTE_A);
+    check_invariants();
+}
+
 TEST(shadow_self_map_and_alias)
 {
     paging_on(PT_PROTECT_RO, 8, 8);
