@@ -11,6 +11,7 @@
 #define UART_SCR  7
 #define LSR_DR    0x01
 #define LSR_THRE  0x20
+#define LSR_TEMT  0x40
 #define LCR_DLAB  0x80
 #define LCR_8N1   0x03
 
@@ -19,6 +20,9 @@ bool serial_init(uint16_t base)
     /* A missing UART reads back all ones: check the scratch register first. */
     outb(base + UART_SCR, 0x5a);
     if (inb(base + UART_SCR) != 0x5a) return false;
+    /* Programming it again (a second init) resets the FIFOs: let what was sent leave first. */
+    for (unsigned i = 0; i < 1000000 && !(inb(base + UART_LSR) & LSR_TEMT); i++)
+        __asm__ volatile("pause");
     outb(base + UART_IER, 0);
     outb(base + UART_LCR, LCR_DLAB);
     outb(base + UART_DATA, 1);          /* divisor 1: 115200 baud */
