@@ -72,7 +72,8 @@ uint32_t gpa_read32(uint32_t gpa)
 
 const uint32_t *gpa_words(uint32_t gpa)
 {
-    return (const uint32_t *)window(W_WALK, gpa_frame(gpa));
+    /* A hole reads as all ones, as gpa_read32 would read it word by word. */
+    return (const uint32_t *)window(W_WALK, gpa_is_ram(gpa) ? gpa_frame(gpa) : shared->ones_frame);
 }
 
 void gpa_write32(uint32_t gpa, uint32_t v)

@@ -21,7 +21,8 @@ uint32_t gpa_frame(uint32_t gpa);
 void gpa_read(uint32_t gpa, void *buf, uint32_t n);
 void gpa_write(uint32_t gpa, const void *buf, uint32_t n);
 uint32_t gpa_read32(uint32_t gpa);
-/* The 1024 words of guest RAM page gpa (page-aligned), readable until the next gpa_* call. */
+/* The 1024 words of guest-physical page gpa (page-aligned; all ones for a hole), readable until
+ * the next gpa_* call. */
 const uint32_t *gpa_words(uint32_t gpa);
 void gpa_write32(uint32_t gpa, uint32_t v);
 /* Read/write n bytes at guest-linear va with the rights in acc; 0 on success, else

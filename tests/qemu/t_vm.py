@@ -217,6 +217,17 @@ def popf_hlt():
     assert "vm good ended with status 0" in log and "audit ok" in log, r.describe()
 
 
+def bad_cr3():
+    # Page tables in a hole: the guest is stopped with its registers, its neighbour finishes.
+    bad = fixtures.build("badcr3", asm="badcr3.asm")
+    good = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
+    r = in_umbra([bad + " vm=bad mem=4M", good + " vm=good mem=4M"])
+    log = r.text("com2")
+    assert "vm bad stopped: triple fault" in log and "cr3 7ffff000" in log, r.describe()
+    assert "monitor fault" not in log, r.describe()
+    assert "vm good ended with status 0" in log and "audit ok" in log, r.describe()
+
+
 def screen_log():
     # screen=log puts the guest's VGA text screen in umbra's log when the VM ends; without it
     # nothing of the screen is printed.
@@ -316,6 +327,6 @@ def cases():
             ("triple_fault", triple_fault), ("paging", paging("")), ("pool_refills", pool_refills),
             ("pool_refills_shadow", pool_refills_shadow),
             ("timer", fixture_same_as_native("timer", "timer.asm")), ("relocation", relocation),
-            ("memory_holes", memory_holes), ("mmio_unsupported", mmio_unsupported), ("screen_log", screen_log), ("popf_hlt", popf_hlt),
+            ("memory_holes", memory_holes), ("mmio_unsupported", mmio_unsupported), ("screen_log", screen_log), ("popf_hlt", popf_hlt), ("bad_cr3", bad_cr3),
             ("watchdog", watchdog), ("watchdog_off", watchdog_off), ("watchdog_settings", watchdog_settings),
             ("watchdog_no_ioapic", watchdog_no_ioapic), ("nmi_storm", nmi_storm)]

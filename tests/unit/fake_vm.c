@@ -17,7 +17,12 @@ static unsigned nfree, backed;
 uint32_t gpa_read32(uint32_t gpa) { return gpa < FAKE_MEM ? fake_mem[gpa / 4] : 0xffffffffu; }
 void gpa_write32(uint32_t gpa, uint32_t v) { if (gpa < FAKE_MEM) fake_mem[gpa / 4] = v; }
 bool gpa_is_ram(uint32_t gpa) { return gpa < FAKE_MEM; }
-const uint32_t *gpa_words(uint32_t gpa) { return &fake_mem[(gpa & ~0xfffu) / 4]; }
+const uint32_t *gpa_words(uint32_t gpa)
+{
+    static uint32_t ones[1024];
+    if (gpa >= FAKE_MEM) { memset(ones, 0xff, sizeof ones); return ones; }
+    return &fake_mem[(gpa & ~0xfffu) / 4];
+}
 uint32_t gpa_frame(uint32_t gpa) { return gft[gpa >> 12] & GFT_FRAME; }
 
 uint32_t env_gft(uint32_t gfn) { return gft[gfn]; }
