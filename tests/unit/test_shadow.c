@@ -137,6 +137,7 @@ static uint32_t access(uint32_t va, bool write)
         struct gtrans t;
         uint32_t e = guest_walk(&m, va, acc, &t);
         if (e) return e;
+        if (write && !gpa_is_ram(t.gpa)) return 0;     /* the monitor emulates it: dropped */
         if (pool_free_count() < SH_RESERVE) sh_shrink(SH_RESERVE);
         if (pool_free_count() < SH_RESERVE) { sh_trim_current(); sh_sync(); }
         CHECK(pool_free_count() >= SH_RESERVE);
@@ -489,13 +490,15 @@ static void torture(unsigned protect, unsigned prefault, unsigned roots, unsigne
         } else if (r < 70) {
             /* the kernel edits a PTE of one of its tables (through its identity map) */
             uint32_t t = (next() & 1) ? 0x11000 + (next() % 2) * 0x1000 : 0x40000 + (next() % 4) * 0x1000;
-            uint32_t v = ((next() % 4096) << 12) | (next() & (PTE_P | PTE_W | PTE_U | PTE_A | PTE_D));
+            /* frames up to 18 MiB: one edit in nine names a hole beyond the 16 MiB of RAM */
+            uint32_t v = ((next() % 4608) << 12) | (next() & (PTE_P | PTE_W | PTE_U | PTE_A | PTE_D));
             write32(t + (next() % 1024) * 4, v);
         } else if (r < 85) {
             /* a PDE: a spare table, a 4 MiB page, or nothing */
             uint32_t pd = pds[next() % 3], i = 2 + next() % 6, v;
             uint32_t kind = next() % 3;
-            if (kind == 0) v = (0x40000 + (next() % 4) * 0x1000) | PTE_P | PTE_W | PTE_U;
+            if (kind == 0 && (next() % 8) == 0) v = 0xfffff000u | PTE_P | PTE_W | PTE_U;   /* a table in a hole */
+            else if (kind == 0) v = (0x40000 + (next() % 4) * 0x1000) | PTE_P | PTE_W | PTE_U;
             else if (kind == 1) v = ((next() % 4) << 22) | PTE_P | PTE_PS | (next() & (PTE_W | PTE_U | PTE_D));
             else v = 0;
             write32(pd + i * 4, v);
