@@ -170,7 +170,9 @@ static void reserve(void)
 }
 
 /* A fill that does not take (the same access faulting on and on with nothing else between)
- * would hang the machine with the guest's IF clear: stop the guest and say what was seen. */
+ * would hang the machine with the guest's IF clear: stop the guest and say what was seen.
+ * Only plain fills count: an access the monitor performs itself (a protected table read in
+ * us mode, a table write) may well repeat, in a loop that reads the same entry. */
 static void check_progress(const struct guest_frame *f, uint32_t va)
 {
     static uint32_t last_va, last_eip, repeats;
@@ -210,8 +212,7 @@ void pt_page_fault(struct guest_frame *f)
     enum sh_result r = sh_fill(&m, view(), va, &t, acc & ACC_WRITE);
     if (r == SH_NO_POOL) pool_wait();
     shared->count.shadow_fills++;
-    check_progress(f, va);
-    if (r != SH_TABLE) return;
+    if (r != SH_TABLE) { check_progress(f, va); return; }
     if (acc & ACC_WRITE) { table_write(f, va, t.gpa); return; }
     /* pt.protect=us: the guest reads its own table; the entry stays supervisor-only. */
     shared->count.pt.reads_emulated++;

@@ -7,6 +7,7 @@ import gzip
 import os
 import shutil
 import subprocess
+import threading
 
 from qemu import qemu, BUILD, UMBRA_ELF
 
@@ -21,12 +22,13 @@ PLATFORM = ("biosmem:", "vm_page:", "pcibios_init", "pci_init", "Probing PCI", "
             "FDC", "floppy", "probing scsi", "qlogicisp", "RTC time is", "hd0:")
 
 
-def disk_image():
+def disk_image(tag="native"):
     """A 4 MiB disk with a DOS partition table (one Linux partition from sector 63), made
-    fresh for each run: Mach must read it through the IDE controller to list hd0s1."""
+    fresh for each run (one file per run, so that runs in parallel share none): Mach must read
+    it through the IDE controller to list hd0s1."""
     import struct
     os.makedirs(os.path.join(BUILD, "fixtures"), exist_ok=True)
-    path = os.path.join(BUILD, "fixtures", "mach-disk.img")
+    path = os.path.join(BUILD, "fixtures", "mach-disk-%s.img" % tag)
     sectors = 8192
     mbr = bytearray(512)
     mbr[446:462] = struct.pack("<B3sB3sII", 0, b"\x01\x01\x00", 0x83, b"\xfe\xff\xff", 63, sectors - 63)
@@ -72,24 +74,41 @@ def messages(com1):
     return [l for l in lines if l and not l.startswith(PLATFORM)]
 
 
-def boots_to_bootstrap_panic():
-    kernel, why = fetch()
-    if not kernel:
-        return "skip: " + why
-    # Natively with COM1 only: a VM has no COM2 either.
-    img = disk_image()
-    native = qemu(kernel=kernel, append="console=com0", mem=64, timeout=120, until=PANIC, com2=False,
-                  extra=["-drive", "file=%s,format=raw,if=ide,index=0" % img])
-    assert PANIC in native.com1, "GNU Mach did not reach its panic natively:\n" + native.describe()
-    img = disk_image()
-    r = qemu(kernel=UMBRA_ELF, append="log=com2 onexit=qemu", mem=512, timeout=240, until=PANIC,
-             initrd="%s vm=mach mem=64M disk=%s %s -- console=com0,%s"
-                    % (kernel, img, os.environ.get("UMBRA_GUEST_SETTINGS", ""), img))
-    assert PANIC in r.com1, "GNU Mach did not reach its panic in umbra:\n" + r.describe()
-    n, u = messages(native.com1), messages(r.com1)
-    assert n == u, "kernel messages differ:\nnative: %r\numbra:  %r" % (n, u)
-    assert any(l.startswith(" hd0:") and "hd0s1" in l for l in u), "Mach did not read the partition table:\n%r" % u
+_native = {}
+_native_lock = threading.Lock()
+
+
+def native_run(kernel):
+    """Mach booted natively (with COM1 only: a VM has no COM2 either), once for all cases."""
+    with _native_lock:
+        if "run" not in _native:
+            img = disk_image()
+            _native["run"] = qemu(kernel=kernel, append="console=com0", mem=64, timeout=120, until=PANIC,
+                                  com2=False, extra=["-drive", "file=%s,format=raw,if=ide,index=0" % img])
+        return _native["run"]
+
+
+def boots_to_bootstrap_panic(label, settings):
+    def case():
+        kernel, why = fetch()
+        if not kernel:
+            return "skip: " + why
+        native = native_run(kernel)
+        assert PANIC in native.com1, "GNU Mach did not reach its panic natively:\n" + native.describe()
+        img = disk_image(label)
+        words = settings or os.environ.get("UMBRA_GUEST_SETTINGS", "")
+        r = qemu(kernel=UMBRA_ELF, append="log=com2 onexit=qemu", mem=512, timeout=240, until=PANIC,
+                 initrd="%s vm=mach mem=64M disk=%s %s -- console=com0,%s" % (kernel, img, words, img))
+        assert PANIC in r.com1, "GNU Mach did not reach its panic in umbra (%s):\n%s" % (words, r.describe())
+        n, u = messages(native.com1), messages(r.com1)
+        assert n == u, "kernel messages differ (%s):\nnative: %r\numbra:  %r" % (words, n, u)
+        assert any(l.startswith(" hd0:") and "hd0s1" in l for l in u), "Mach did not read the partition table:\n%r" % u
+    return case
 
 
 def cases():
-    return [("boots_to_bootstrap_panic", boots_to_bootstrap_panic)]
+    # A real kernel under the default engine, the baseline, and the seed's way of every choice.
+    return [("boots_to_bootstrap_panic", boots_to_bootstrap_panic("umbra", "")),
+            ("boots_to_bootstrap_panic/vtlb", boots_to_bootstrap_panic("vtlb", "pt=vtlb")),
+            ("boots_to_bootstrap_panic/singlestep-us",
+             boots_to_bootstrap_panic("step-us", "pt.write=singlestep pt.protect=us pt.prefault=0"))]
