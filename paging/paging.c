@@ -173,10 +173,15 @@ static void reserve(void)
  * would hang the machine with the guest's IF clear: stop the guest and say what was seen.
  * Only plain fills count: an access the monitor performs itself (a protected table read in
  * us mode, a table write) may well repeat, in a loop that reads the same entry. */
-static void check_progress(const struct guest_frame *f, uint32_t va)
+static void check_progress(const struct guest_frame *f, uint32_t va, bool counts)
 {
-    static uint32_t last_va, last_eip, repeats;
-    if (va != last_va || f->eip != last_eip) { last_va = va; last_eip = f->eip; repeats = 0; return; }
+    static uint32_t last_va, last_eip, last_traps, repeats;
+    uint32_t traps = 0;
+    for (unsigned v = 0; v < 49; v++) traps += shared->count.traps[v];
+    /* Anything else trapped since (a table write, an INVLPG, an interrupt): it moved on. */
+    bool same = counts && va == last_va && f->eip == last_eip && traps == last_traps + 1;
+    last_va = va; last_eip = f->eip; last_traps = traps;
+    if (!same) { repeats = 0; return; }
     if (++repeats < 64) return;
     uint32_t cr3;
     __asm__ volatile("mov %%cr3, %0" : "=r"(cr3));
@@ -212,7 +217,8 @@ void pt_page_fault(struct guest_frame *f)
     enum sh_result r = sh_fill(&m, view(), va, &t, acc & ACC_WRITE);
     if (r == SH_NO_POOL) pool_wait();
     shared->count.shadow_fills++;
-    if (r != SH_TABLE) { check_progress(f, va); return; }
+    check_progress(f, va, r != SH_TABLE);
+    if (r != SH_TABLE) return;
     if (acc & ACC_WRITE) { table_write(f, va, t.gpa); return; }
     /* pt.protect=us: the guest reads its own table; the entry stays supervisor-only. */
     shared->count.pt.reads_emulated++;
