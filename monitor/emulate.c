@@ -36,7 +36,6 @@ static uint16_t sreg(const struct guest_frame *f, int s)
     return (uint16_t)v[s];
 }
 
-static unsigned acc_cpl(void) { return vcpu.cpl == 3 ? ACC_USER : 0; }
 
 /* The guest-linear address of the memory operand, plus off. */
 static uint32_t operand_linear(const struct guest_frame *f, const struct emu_insn *in, uint32_t off)
@@ -48,14 +47,14 @@ static uint32_t operand_linear(const struct guest_frame *f, const struct emu_ins
 /* Read or write the memory operand; false after delivering the fault. */
 static bool mem_read(struct guest_frame *f, const struct emu_insn *in, uint32_t off, void *buf, uint32_t n)
 {
-    uint32_t fva, e = glin_read(operand_linear(f, in, off), buf, n, acc_cpl(), &fva);
+    uint32_t fva, e = glin_read(operand_linear(f, in, off), buf, n, glin_acc(), &fva);
     if (e) deliver_pf(f, fva, e);
     return !e;
 }
 
 static bool mem_write(struct guest_frame *f, const struct emu_insn *in, uint32_t off, const void *buf, uint32_t n)
 {
-    uint32_t fva, e = glin_write(operand_linear(f, in, off), buf, n, acc_cpl(), &fva);
+    uint32_t fva, e = glin_write(operand_linear(f, in, off), buf, n, glin_acc(), &fva);
     if (e) deliver_pf(f, fva, e);
     return !e;
 }
@@ -118,7 +117,7 @@ static void io_done(struct guest_frame *f, const struct msg *a, uint32_t c)
     }
     uint32_t step = (f->eflags & EFL_DF) ? (uint32_t)-size : size;
     if (c & IO_IN) {
-        uint32_t fva, e = glin_write(seg_base((uint16_t)f->es) + f->edi, &v, size, acc_cpl(), &fva);
+        uint32_t fva, e = glin_write(seg_base((uint16_t)f->es) + f->edi, &v, size, glin_acc(), &fva);
         if (e) { deliver_pf(f, fva, e); return; }
         f->edi += step;
     } else {
@@ -143,7 +142,7 @@ static void emulate_io(struct guest_frame *f, const struct emu_insn *in)
     if (!is_in) {
         if (!string) value = f->eax;
         else {
-            uint32_t fva, e = glin_read(seg_base(sreg(f, in->seg >= 0 ? in->seg : SEG_DS)) + f->esi, &value, in->size, acc_cpl(), &fva);
+            uint32_t fva, e = glin_read(seg_base(sreg(f, in->seg >= 0 ? in->seg : SEG_DS)) + f->esi, &value, in->size, glin_acc(), &fva);
             if (e) { deliver_pf(f, fva, e); return; }
         }
     }
@@ -337,9 +336,9 @@ static enum fetched fetch_decode(struct guest_frame *f, struct emu_insn *in)
     uint32_t fva, lin = seg_base((uint16_t)f->cs) + f->eip, n = 15;
     uint32_t first = PAGE_SIZE - (lin & (PAGE_SIZE - 1));
     if (first > 15) first = 15;
-    uint32_t e = glin_read(lin, b, first, acc_cpl(), &fva);
+    uint32_t e = glin_read(lin, b, first, glin_acc(), &fva);
     if (e) { deliver_pf(f, fva, e); return FETCH_FAULTED; }
-    if (first < 15 && glin_read(lin + first, b + first, 15 - first, acc_cpl(), &fva)) n = first;
+    if (first < 15 && glin_read(lin + first, b + first, 15 - first, glin_acc(), &fva)) n = first;
     struct seg_desc cs = desc_shadow_of((uint16_t)f->cs);
     bool code32 = (cs.hi >> 22) & 1;      /* the D bit of the code segment */
     return emu_decode(b, n, code32, in) == EMU_OK ? FETCH_OK : FETCH_UNKNOWN;
@@ -458,7 +457,7 @@ void gp_fault(struct guest_frame *f)
     case K_POP_SREG: {
         if (in.sub != SEG_SS) break;
         uint32_t sel = 0;
-        uint32_t err = glin_read(seg_base((uint16_t)f->ss) + f->esp, &sel, 2, acc_cpl(), &fva);
+        uint32_t err = glin_read(seg_base((uint16_t)f->ss) + f->esp, &sel, 2, glin_acc(), &fva);
         if (err) { deliver_pf(f, fva, err); return; }
         if (!load_ss(f, sel)) return;
         f->esp += in.opsize;

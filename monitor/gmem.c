@@ -27,6 +27,8 @@ static uint8_t *window(unsigned w, uint32_t pfn)
     return (uint8_t *)off;
 }
 
+unsigned glin_acc(void) { return vcpu.cpl == 3 ? ACC_USER : 0; }
+
 bool gpa_is_ram(uint32_t gpa) { return (gpa >> PAGE_SHIFT) < shared->guest_pages; }
 bool gpa_is_device(uint32_t gpa)
 {

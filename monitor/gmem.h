@@ -10,6 +10,9 @@
 #define ACC_USER  2u     /* with the guest's user rights (its CPL is 3) */
 #define ACC_FETCH 4u
 
+/* The access rights of the guest's current CPL (ACC_USER at CPL 3). */
+unsigned glin_acc(void);
+
 /* True when gpa is guest RAM. */
 bool gpa_is_ram(uint32_t gpa);
 /* True when gpa is in a device page (the local APIC's or the IOAPIC's): never mapped into a

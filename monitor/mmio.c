@@ -13,7 +13,7 @@
 #include "monitor/mmio.h"
 #include "monitor/mon.h"
 #include "monitor/gmem.h"
-#include "paging/gwalk.h"
+#include "paging/stlb.h"
 #include "arch/x86/mmu.h"
 
 #define MMIO_PARTS 4          /* device reads (and writes) per instruction, 4 bytes each */
@@ -28,9 +28,6 @@ static struct {
 
 uint32_t mmio_fault_va;
 
-/* The access rights of the guest's current CPL. */
-static unsigned acc_cpl(void) { return vcpu.cpl == 3 ? ACC_USER : 0; }
-
 void mmio_begin(void) { io.have = io.used = io.writes = 0; }
 
 /* Translate lin for n bytes; *dev tells whether they are in a device page. 0, a walk fault,
@@ -39,14 +36,14 @@ static uint32_t translate(uint32_t lin, unsigned n, unsigned acc, uint32_t *gpa,
 {
     struct gmode m = { vcpu.cr0, vcpu.cr3, vcpu.cr4 };
     struct gtrans t;
-    uint32_t e = guest_walk(&m, lin, acc, &t);
+    uint32_t e = stlb_walk(&m, lin, acc, &t);
     if (e) { mmio_fault_va = lin; return e; }
     *gpa = t.gpa;
     *dev = gpa_is_device(t.gpa);
     uint32_t last = lin + n - 1;
     if ((last ^ lin) & ~(PAGE_SIZE - 1)) {
         struct gtrans t2;
-        e = guest_walk(&m, last, acc, &t2);
+        e = stlb_walk(&m, last, acc, &t2);
         if (e) { mmio_fault_va = last & ~(PAGE_SIZE - 1); return e; }   /* the first byte on that page, as the CPU reports */
         if (*dev || gpa_is_device(t2.gpa)) return MMIO_UNSUPPORTED;
     }
@@ -59,9 +56,9 @@ static uint32_t bus_read(void *ctx, uint32_t lin, void *buf, unsigned n)
     (void)ctx;
     uint32_t gpa;
     bool dev;
-    uint32_t e = translate(lin, n, acc_cpl(), &gpa, &dev);
+    uint32_t e = translate(lin, n, glin_acc(), &gpa, &dev);
     if (e) return e;
-    if (!dev) return glin_read(lin, buf, n, acc_cpl(), &mmio_fault_va);
+    if (!dev) return glin_read(lin, buf, n, glin_acc(), &mmio_fault_va);
     uint8_t *b = buf;
     for (unsigned off = 0; off < n; off += 4) {
         unsigned size = n - off < 4 ? n - off : 4;
@@ -83,9 +80,9 @@ static uint32_t bus_write(void *ctx, uint32_t lin, const void *buf, unsigned n)
     (void)ctx;
     uint32_t gpa;
     bool dev;
-    uint32_t e = translate(lin, n, acc_cpl() | ACC_WRITE, &gpa, &dev);
+    uint32_t e = translate(lin, n, glin_acc() | ACC_WRITE, &gpa, &dev);
     if (e) return e;
-    if (!dev) return glin_write(lin, buf, n, acc_cpl(), &mmio_fault_va);
+    if (!dev) return glin_write(lin, buf, n, glin_acc(), &mmio_fault_va);
     const uint8_t *b = buf;
     for (unsigned off = 0; off < n; off += 4) {
         unsigned size = n - off < 4 ? n - off : 4;

@@ -40,6 +40,7 @@ struct vcpu {
     uint32_t shadow_eip;         /* has not run yet: no interrupt may come before it */
     bool shadow_step;            /* the monitor set TF to get past that one instruction */
     bool guest_tf;               /* the guest's own TF while shadow_step is on */
+    uint32_t trap_seq;           /* traps taken so far, of every vector but NMI */
 };
 
 /* STI or an SS load just completed: the next instruction runs before any interrupt. */

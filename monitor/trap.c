@@ -32,6 +32,7 @@ void monitor_trap(struct guest_frame *f)
     if (f != GUEST_FRAME || (f->cs & 3) != 3) monitor_fault(f);
     unsigned v = f->vector;
     shared->count.traps[v < 48 ? v : 48]++;
+    vcpu.trap_seq++;
     /* The instruction in STI's shadow has run once the guest is elsewhere. A host interrupt
      * or a shadow fill before it leaves it still to run, and still shadowed. */
     if (vcpu.irq_shadow && f->eip != vcpu.shadow_eip) vcpu.irq_shadow = false;

@@ -48,7 +48,7 @@ static unsigned view(void) { return vcpu.cpl == 3 ? VIEW_USER : VIEW_KERNEL; }
 
 void pt_init(void)
 {
-    stlb_flush();
+    stlb_init(&shared->count.pt.stlb_hits, &shared->count.pt.stlb_misses);
     shadow_on = shared->pt.engine == PT_SHADOW;
     if (!shadow_on) { vtlb_init(); return; }
     struct sh_config c = {
@@ -175,12 +175,10 @@ static void reserve(void)
  * us mode, a table write) may well repeat, in a loop that reads the same entry. */
 static void check_progress(const struct guest_frame *f, uint32_t va, bool counts)
 {
-    static uint32_t last_va, last_eip, last_traps, repeats;
-    uint32_t traps = 0;
-    for (unsigned v = 0; v < 49; v++) traps += shared->count.traps[v];
+    static uint32_t last_va, last_eip, last_seq, repeats;
     /* Anything else trapped since (a table write, an INVLPG, an interrupt): it moved on. */
-    bool same = counts && va == last_va && f->eip == last_eip && traps == last_traps + 1;
-    last_va = va; last_eip = f->eip; last_traps = traps;
+    bool same = counts && va == last_va && f->eip == last_eip && vcpu.trap_seq == last_seq + 1;
+    last_va = va; last_eip = f->eip; last_seq = vcpu.trap_seq;
     if (!same) { repeats = 0; return; }
     if (++repeats < 64) return;
     uint32_t cr3;
@@ -230,23 +228,20 @@ void pt_reserve(void)
     if (shadow_on) reserve();
 }
 
-void pt_cr3_written(void)
+/* Run on the root for the guest's new CR3 (found again, or built); after a paging-mode change
+ * (reset) every shadow is dropped first. The caller reserved the pages (pt_reserve). */
+static void new_root(bool reset)
 {
     stlb_flush();
     if (!shadow_on) { vtlb_flush_all(); return; }
     struct gmode m = mode();
-    if (!sh_switch(&m)) guest_stop(STOP_MONITOR_FAULT, "no pool pages for a shadow root after reserving them");
+    if (!(reset ? sh_reset(&m) : sh_switch(&m)))
+        guest_stop(STOP_MONITOR_FAULT, "no pool pages for a shadow root after reserving them");
     env_load_cr3(sh_cr3(view()));
 }
 
-void pt_mode_changed(void)
-{
-    stlb_flush();
-    if (!shadow_on) { vtlb_flush_all(); return; }
-    struct gmode m = mode();
-    if (!sh_reset(&m)) guest_stop(STOP_MONITOR_FAULT, "no pool pages for a shadow root after reserving them");
-    env_load_cr3(sh_cr3(view()));
-}
+void pt_cr3_written(void) { new_root(false); }
+void pt_mode_changed(void) { new_root(true); }
 
 void pt_invlpg(uint32_t va)
 {
@@ -296,10 +291,5 @@ void pt_shrink(uint32_t n)
 
 void pt_sync(void)
 {
-    if (!shadow_on) return;
-    sh_sync();
-    uint32_t h, m;
-    stlb_counts(&h, &m);
-    shared->count.pt.stlb_hits = h;
-    shared->count.pt.stlb_misses = m;
+    if (shadow_on) sh_sync();
 }

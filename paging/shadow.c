@@ -165,12 +165,7 @@ void sh_trim_current(void)
             int pd = roots[cur].pd[v][q];
             if (pd < 0) continue;
             pae_entry_t *e = sp_entries(pd);
-            for (unsigned i = 0; i < PAE_ENTRIES; i++) {
-                int child = (e[i] & PTE_P) ? sp_of_frame((uint32_t)((e[i] & PAE_ADDR_MASK) >> PAGE_SHIFT)) : -1;
-                if (child < 0) continue;          /* empty, or the monitor region */
-                e[i] = 0;
-                sp_put(child);
-            }
+            for (unsigned i = 0; i < PAE_ENTRIES; i++) sp_unlink(&e[i]);
         }
     cnt->shrinks++;
     count_pages();
@@ -276,9 +271,9 @@ static pae_entry_t make_leaf(uint32_t gpa, bool may_write, bool dirty, int slot)
 }
 
 /* May the guest write through entries with combined R/W w, in view v? */
-static bool view_may_write(const struct gmode *m, unsigned view, bool w)
+static bool view_may_write(unsigned view, bool w)
 {
-    return w || (view == VIEW_KERNEL && !(m->cr0 & CR0_WP));
+    return w || (view == VIEW_KERNEL && !wp);
 }
 
 /* The shadow entry for guest PTE gpte in the table page `leaf` (an SP_PT), or 0 when the
@@ -293,12 +288,12 @@ static pae_entry_t leaf_of_gpte(int leaf, uint32_t gpte)
     uint32_t gpa = gpte & PT32_ADDR_MASK;
     if (!gpa_is_ram(gpa)) return 0;
     bool w = (k->role & ROLE_PDE_W) && (gpte & PTE_W);
-    return make_leaf(gpa, w || (view == VIEW_KERNEL && !wp), gpte & PTE_D, leaf);
+    return make_leaf(gpa, view_may_write(view, w), gpte & PTE_D, leaf);
 }
 
 /* Fill up to cfg.prefault entries after index i of leaf page `leaf` that the guest has present
  * and accessed already: the seed's "map in larger chunks". */
-static void prefault(const struct gmode *m, unsigned view, int leaf, unsigned i, uint32_t gpde)
+static void prefault(int leaf, unsigned i)
 {
     const struct sp_key *k = &sp_meta[leaf].key;
     pae_entry_t *e = sp_entries(leaf);
@@ -315,7 +310,7 @@ static void prefault(const struct gmode *m, unsigned view, int leaf, unsigned i,
             w = d = true;
         } else if (k->kind == SP_BIG) {
             gpa = ((k->gfn + k->sub * 512u + j) << PAGE_SHIFT);
-            w = view_may_write(m, view, gpde & PTE_W);
+            w = k->role & ROLE_PDE_W;            /* the 4 MiB page's rights, WP folded in */
             d = k->role & ROLE_PDE_D;
         } else {
             if ((e[j] = leaf_of_gpte(leaf, gt[j])) != 0) cnt->prefaulted++;
@@ -332,13 +327,12 @@ enum sh_result sh_fill(const struct gmode *m, unsigned view, uint32_t va, const 
     int pd = root_pd(cur, view, PAE_PDPT_INDEX(va));
     if (pd < 0) return SH_NO_POOL;
     pae_entry_t *spde = &sp_entries(pd)[PAE_PD_INDEX(va)];
-    uint32_t gpde = 0;
     struct sp_key k;
     if (!(m->cr0 & CR0_PG)) {
         k = (struct sp_key){ (va & ~(LARGE_2M - 1)) >> PAGE_SHIFT, SP_PHYS_PT, 0, role_of(view, true, true) };
     } else {
-        gpde = gpa_read32(t->pde_gpa);
-        bool w = view_may_write(m, view, gpde & PTE_W);
+        uint32_t gpde = gpa_read32(t->pde_gpa);
+        bool w = view_may_write(view, gpde & PTE_W);
         if (t->large)
             k = (struct sp_key){ (gpde & PT32_ADDR_4M) >> PAGE_SHIFT, SP_BIG, (uint8_t)((va >> 21) & 1),
                                  role_of(view, w, gpde & PTE_D) };
@@ -347,12 +341,11 @@ enum sh_result sh_fill(const struct gmode *m, unsigned view, uint32_t va, const 
         prot_used(gpd_of(m) >> PAGE_SHIFT);
         if (!t->large) prot_used(gpde >> PAGE_SHIFT);
     }
-    int leaf = (*spde & PTE_P) ? sp_of_frame((uint32_t)((*spde & PAE_ADDR_MASK) >> PAGE_SHIFT)) : -1;
+    int leaf = sp_linked(*spde);
     if (leaf >= 0 && !sp_key_eq(&sp_meta[leaf].key, &k)) {
         /* Linked for another guest entry: cannot happen while directory writes are tracked,
          * but a wrong link is never kept. */
-        *spde = 0;
-        sp_put(leaf);
+        sp_unlink(spde);
         leaf = -1;
     }
     if (leaf < 0) {
@@ -362,11 +355,9 @@ enum sh_result sh_fill(const struct gmode *m, unsigned view, uint32_t va, const 
         sp_note_parent(leaf, pd, PAE_PD_INDEX(va));
         *spde = ((pae_entry_t)sp_meta[leaf].frame << PAGE_SHIFT) | PTE_P | PTE_W | PTE_U;
     }
-    bool w = view_may_write(m, view, t->write_ok);
     unsigned i = PAE_PT_INDEX(va);
-    pae_entry_t *e = &sp_entries(leaf)[i];
-    *e = make_leaf(t->gpa, w, t->dirty, leaf);
-    if (cfg.prefault) prefault(m, view, leaf, i, gpde);
+    sp_entries(leaf)[i] = make_leaf(t->gpa, view_may_write(view, t->write_ok), t->dirty, leaf);
+    if (cfg.prefault) prefault(leaf, i);
     count_pages();
     if (gpa_is_ram(t->gpa) && prot_is_table(t->gpa >> PAGE_SHIFT) && (write || prot_mode() == PT_PROTECT_US))
         return SH_TABLE;
@@ -378,8 +369,7 @@ uint64_t *sh_leaf(unsigned view, uint32_t va)
     if (cur < 0) return 0;
     int pd = roots[cur].pd[view][PAE_PDPT_INDEX(va)];
     if (pd < 0) return 0;
-    pae_entry_t pde = sp_entries(pd)[PAE_PD_INDEX(va)];
-    int leaf = (pde & PTE_P) ? sp_of_frame((uint32_t)((pde & PAE_ADDR_MASK) >> PAGE_SHIFT)) : -1;
+    int leaf = sp_linked(sp_entries(pd)[PAE_PD_INDEX(va)]);
     return leaf < 0 ? 0 : &sp_entries(leaf)[PAE_PT_INDEX(va)];
 }
 
@@ -400,14 +390,8 @@ static void clear_derived(int slot, void *arg)
             e[gi % 512] = leaf_of_gpte(slot, gpa_read32((k->gfn << PAGE_SHIFT) + gi * 4));
             if (e[gi % 512]) cnt->prefaulted++;
         } else if (k->kind == SP_PD && gi / 256 == k->sub) {
-            for (unsigned h = 0; h < 2; h++) {
-                pae_entry_t *d = &e[(gi % 256) * 2 + h];
-                if (!(*d & PTE_P)) continue;
-                int child = sp_of_frame((uint32_t)((*d & PAE_ADDR_MASK) >> PAGE_SHIFT));
-                if (child < 0) continue;              /* the monitor region: not the guest's */
-                *d = 0;
-                sp_put(child);
-            }
+            sp_unlink(&e[(gi % 256) * 2]);
+            sp_unlink(&e[(gi % 256) * 2 + 1]);
         }
     }
 }
@@ -419,8 +403,9 @@ static bool links(pae_entry_t e, uint32_t pfn)
 }
 
 /* Unlink leaf page `slot` from every directory entry that links it. */
-static void unlink_leaf(int slot)
+static void unlink_leaf(int slot, void *unused)
 {
+    (void)unused;
     struct sp_meta *m = &sp_meta[slot];
     uint32_t pfn = m->frame;
     if (!m->parent_many && m->parent >= 0) {
@@ -436,6 +421,12 @@ static void unlink_leaf(int slot)
     }
 }
 
+/* Callback: unlink a shadow of a guest page table (not a 4 MiB page's, which shares no frame). */
+static void unlink_if_table(int slot, void *arg)
+{
+    if (sp_meta[slot].key.kind == SP_PT) unlink_leaf(slot, arg);
+}
+
 /* Stop shadowing guest frame gfn (it stopped being a table): drop every shadow page of it.
  * A directory of the current root stays: it is the address space in use. */
 static void unshadow(uint32_t gfn)
@@ -443,12 +434,7 @@ static void unshadow(uint32_t gfn)
     if (cur >= 0 && roots[cur].gpd >> PAGE_SHIFT == gfn && roots[cur].gpd != GPD_PHYS) return;
     for (int r = 0; r < NROOTS; r++)
         if (roots[r].used && roots[r].gpd != GPD_PHYS && roots[r].gpd >> PAGE_SHIFT == gfn) root_drop(r);
-    int16_t found[32];
-    unsigned n = 0;
-    for (int s = 0; s < (int)MON_POOL_SLOTS && n < 32; s++)
-        if (sp_meta[s].key.kind == SP_PT && sp_meta[s].key.gfn == gfn) found[n++] = (int16_t)s;
-    for (unsigned i = 0; i < n; i++)
-        if (sp_meta[found[i]].key.kind == SP_PT && sp_meta[found[i]].key.gfn == gfn) unlink_leaf(found[i]);
+    sp_each_of_gfn(gfn, unlink_if_table, 0);
     cnt->unshadowed++;
 }
 
@@ -491,9 +477,8 @@ bool sh_region_link(uint32_t base, bool link)
         if ((kind != SP_PD && kind != SP_PHYS_PD) || sp_meta[s].key.sub != q) continue;
         pae_entry_t *e = sp_entries(s);
         for (unsigned h = 0; h < 2; h++) {
-            int child = (e[i + h] & PTE_P) ? sp_of_frame((uint32_t)((e[i + h] & PAE_ADDR_MASK) >> PAGE_SHIFT)) : -1;
+            sp_unlink(&e[i + h]);                /* a guest table linked where the region goes */
             e[i + h] = link ? cfg.region_pde[h] : 0;
-            if (child >= 0) sp_put(child);
         }
     }
     sp_tlb_stale = true;

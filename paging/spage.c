@@ -66,6 +66,19 @@ int sp_of_frame(uint32_t pfn)
     return -1;
 }
 
+int sp_linked(pae_entry_t e)
+{
+    return (e & PTE_P) ? sp_of_frame((uint32_t)((e & PAE_ADDR_MASK) >> PAGE_SHIFT)) : -1;
+}
+
+void sp_unlink(pae_entry_t *e)
+{
+    int child = sp_linked(*e);
+    if (child < 0) return;               /* empty, or the monitor region: not a shadow page */
+    *e = 0;
+    sp_put(child);
+}
+
 /* Unhook slot from both hash chains. */
 static void unhash(int slot)
 {
@@ -86,13 +99,7 @@ void sp_put(int slot)
         /* A directory releases the tables it links (the monitor region's entries are not
          * shadow pages: they are recognised by pointing at no shadow page's frame). */
         pae_entry_t *e = sp_entries(slot);
-        for (unsigned i = 0; i < PAE_ENTRIES; i++) {
-            if (!(e[i] & PTE_P) || (e[i] & PTE_PS)) continue;
-            int child = sp_of_frame((uint32_t)((e[i] & PAE_ADDR_MASK) >> PAGE_SHIFT));
-            if (child < 0) continue;          /* the monitor region's tables */
-            e[i] = 0;
-            sp_put(child);
-        }
+        for (unsigned i = 0; i < PAE_ENTRIES; i++) sp_unlink(&e[i]);
     }
     unhash(slot);
     if (sp_kind_table(kind)) prot_table_del(m->key.gfn);

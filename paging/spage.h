@@ -60,6 +60,10 @@ void sp_put(int slot);
 void sp_note_parent(int child, int parent, unsigned idx);
 /* The shadow page whose host frame is pfn, or -1. */
 int sp_of_frame(uint32_t pfn);
+/* The shadow page directory entry e links, or -1 (not present, or the monitor region's). */
+int sp_linked(pae_entry_t e);
+/* If directory entry *e links a shadow page: clear it and release that page. */
+void sp_unlink(pae_entry_t *e);
 /* Visit every live shadow page shadowing guest frame gfn (any kind, sub, role). */
 void sp_each_of_gfn(uint32_t gfn, void (*fn)(int slot, void *arg), void *arg);
 /* Live shadow pages now. */

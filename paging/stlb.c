@@ -14,14 +14,21 @@ static struct stlb_entry {
     uint32_t gpage;          /* guest-physical page */
     bool write_ok, user_ok, dirty, large;
 } cache[STLB_SIZE];
-static uint32_t hits, misses;
+static uint32_t own_hits, own_misses, *hits = &own_hits, *misses = &own_misses;
+
+void stlb_init(uint32_t *h, uint32_t *m)
+{
+    hits = h;
+    misses = m;
+    stlb_flush();
+}
 
 void stlb_flush(void)
 {
     for (unsigned i = 0; i < STLB_SIZE; i++) cache[i].vpage = 0;
 }
 
-void stlb_counts(uint32_t *h, uint32_t *m) { *h = hits; *m = misses; }
+void stlb_counts(uint32_t *h, uint32_t *m) { *h = *hits; *m = *misses; }
 
 /* Does a cached entry allow access acc with mode m, as the walk would without changing bits? */
 static bool covers(const struct stlb_entry *e, const struct gmode *m, unsigned acc)
@@ -37,12 +44,12 @@ uint32_t stlb_walk(const struct gmode *m, uint32_t va, unsigned acc, struct gtra
     if (!(m->cr0 & CR0_PG)) return guest_walk(m, va, acc, t);
     struct stlb_entry *e = &cache[(va >> PAGE_SHIFT) % STLB_SIZE];
     if (e->vpage == (va >> PAGE_SHIFT) + 1 && covers(e, m, acc)) {
-        hits++;
+        (*hits)++;
         *t = (struct gtrans){ .gpa = (e->gpage << PAGE_SHIFT) | (va & (PAGE_SIZE - 1)), .write_ok = e->write_ok,
                               .user_ok = e->user_ok, .dirty = e->dirty, .large = e->large };
         return 0;
     }
-    misses++;
+    (*misses)++;
     uint32_t r = guest_walk(m, va, acc, t);
     if (!r) *e = (struct stlb_entry){ (va >> PAGE_SHIFT) + 1, t->gpa >> PAGE_SHIFT, t->write_ok, t->user_ok, t->dirty, t->large };
     return r;
