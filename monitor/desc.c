@@ -14,6 +14,9 @@
  * new entry, exactly as on hardware. (MOV from the register shows the stale slot's selector.)
  * Known gap: a descriptor the guest edits in memory without reloading GDTR is picked up at
  * the next LGDT, LTR, IRET or SS load (desc_sync), not at once.
+ * With scan-before-execute, every code descriptor but the guest's user code has its base
+ * moved by `code_bias` in the real tables, so that the guest kernel's instruction fetches land
+ * in the code window (monitor/code.c); seg_base takes the bias off again.
  */
 #include "monitor/desc.h"
 #include "monitor/mon.h"
@@ -32,10 +35,19 @@ static uint8_t user_code_ldt[MON_LDT_ENTRIES / 8];
 static uint16_t stale_sel[6];
 static struct seg_desc stale_guest[6];
 static uint8_t user_code[GUEST_GDT_MAX / 8];   /* which indices are guest user code */
+static uint32_t code_bias;                /* added to the base of every biased code descriptor */
+
+/* Add delta to the base of d. */
+static void add_base(struct seg_desc *d, uint32_t delta)
+{
+    uint32_t b = desc_base(*d) + delta;
+    d->lo = (d->lo & 0xffffu) | (b << 16);
+    d->hi = (d->hi & 0x00ffff00u) | ((b >> 16) & 0xffu) | (b & 0xff000000u);
+}
 
 void desc_init(void)
 {
-    mon_gdt[1] = desc_make(0, 0xffffffff, DESC_P | (3 << DESC_DPL_SHIFT) | DESC_S | DESC_TYPE_CODE_R, DESC_FLAG_DB);
+    mon_gdt[1] = desc_make(code_bias, 0xffffffff, DESC_P | (3 << DESC_DPL_SHIFT) | DESC_S | DESC_TYPE_CODE_R, DESC_FLAG_DB);
     mon_gdt[2] = desc_make(0, 0xffffffff, DESC_P | (3 << DESC_DPL_SHIFT) | DESC_S | DESC_TYPE_DATA_RW, DESC_FLAG_DB);
     shadowed = 3;
     vcpu.gdt_base = 0;
@@ -60,6 +72,7 @@ bool guest_desc(uint16_t sel, struct seg_desc *d)
         if (SEL_INDEX(sel) >= 3) return false;
         *d = mon_gdt[SEL_INDEX(sel)];
         desc_set_dpl(d, 0);
+        if (desc_is_code(*d)) add_base(d, 0u - code_bias);
         return true;
     }
     if ((uint32_t)(sel & ~7u) + 7 > vcpu.gdt_limit) return false;
@@ -76,6 +89,7 @@ static struct seg_desc shadow_in(struct seg_desc g, uint32_t i, uint8_t *uc)
     else uc[i / 8] &= (uint8_t)~(1u << (i % 8));
     desc_set_dpl(&g, 3);
     if (ucode && vcpu.cpl != 3) g.hi &= ~((uint32_t)DESC_P << 8);
+    if (desc_is_code(g) && !ucode) add_base(&g, code_bias);
     return g;
 }
 
@@ -187,6 +201,7 @@ void desc_load_gdt(struct guest_frame *f, uint32_t base, uint32_t limit)
             mon_gdt[MON_STALE_FIRST + r] = boot[i];
             stale_guest[r] = boot[i];
             desc_set_dpl(&stale_guest[r], 0);      /* the guest's view: its kernel segments */
+            if (desc_is_code(boot[i])) add_base(&stale_guest[r], 0u - code_bias);
             stale_sel[r] = (uint16_t)*sel;
             *sel = ((MON_STALE_FIRST + r) << 3) | SEL_RPL(*sel);
         }
@@ -233,7 +248,36 @@ struct seg_desc desc_shadow_of(uint16_t sel)
     return mon_gdt[SEL_INDEX(sel)];
 }
 
+/* Is the real selector sel one of the guest's user code segments (never biased)? */
+static bool is_user_code(uint16_t sel)
+{
+    uint32_t i = SEL_INDEX(sel);
+    if (sel & SEL_TI) return i < ldt_shadowed && (user_code_ldt[i / 8] & (1u << (i % 8)));
+    if (i >= MON_STALE_FIRST && i < MON_STALE_FIRST + 6) {
+        struct seg_desc g = stale_guest[i - MON_STALE_FIRST];
+        return desc_is_code(g) && desc_dpl(g) == 3 && !(desc_access(g) & DESC_TYPE_CONFORMING);
+    }
+    return i < shadowed && (user_code[i / 8] & (1u << (i % 8)));
+}
+
 uint32_t seg_base(uint16_t sel)
 {
-    return desc_base(desc_shadow_of(sel));
+    struct seg_desc d = desc_shadow_of(sel);
+    uint32_t base = desc_base(d);
+    if (desc_is_code(d) && !is_user_code(sel)) base -= code_bias;
+    return base;
+}
+
+void desc_set_code_bias(uint32_t bias)
+{
+    uint32_t delta = bias - code_bias;
+    code_bias = bias;
+    for (uint32_t i = 1; i < shadowed; i++)
+        if (desc_is_code(mon_gdt[i]) && !is_user_code((uint16_t)(i << 3))) add_base(&mon_gdt[i], delta);
+    for (uint32_t i = 0; i < ldt_shadowed; i++)
+        if (desc_is_code(mon_ldt[i]) && !is_user_code((uint16_t)(i << 3 | SEL_TI))) add_base(&mon_ldt[i], delta);
+    for (uint32_t r = 0; r < 6; r++) {
+        uint16_t sel = (uint16_t)((MON_STALE_FIRST + r) << 3);
+        if (desc_is_code(mon_gdt[MON_STALE_FIRST + r]) && !is_user_code(sel)) add_base(&mon_gdt[MON_STALE_FIRST + r], delta);
+    }
 }

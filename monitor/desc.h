@@ -38,6 +38,9 @@ bool guest_desc(uint16_t sel, struct seg_desc *d);
 struct seg_desc desc_shadow_of(uint16_t sel);
 /* The base of the segment a real selector names (the shadow's base is the guest's). */
 uint32_t seg_base(uint16_t sel);
+/* Scan-before-execute: the guest kernel's code segments get base + bias in the real tables
+ * (their fetches land in the code window); every other segment keeps the guest's base. */
+void desc_set_code_bias(uint32_t bias);
 /* Is d a code segment descriptor? a writable data one? */
 static inline bool desc_is_code(struct seg_desc d) { return (desc_access(d) & (DESC_S | DESC_TYPE_CODE)) == (DESC_S | DESC_TYPE_CODE); }
 static inline bool desc_is_wdata(struct seg_desc d) { return (desc_access(d) & (DESC_S | DESC_TYPE_CODE | DESC_TYPE_DATA_RW)) == (DESC_S | DESC_TYPE_DATA_RW); }

@@ -266,6 +266,43 @@ static void emulate_ltr(struct guest_frame *f, uint32_t sel)
     vcpu.tr_limit = desc_limit(d);
 }
 
+/* LAR, LSL, VERR, VERW against the guest's own descriptors, at its CPL: ZF says whether the
+ * selector passed; LAR and LSL then load its access rights or its limit. */
+static void emulate_seg_check(struct guest_frame *f, const struct emu_insn *in)
+{
+    uint32_t sel;
+    if (!load_rm16(f, in, &sel)) return;
+    struct seg_desc d;
+    bool lar = in->cls == K_LAR, lsl = in->cls == K_LSL, verw = in->cls == K_GRP6 && in->reg == 5;
+    bool ok = (sel & ~3u) && guest_desc((uint16_t)sel, &d);
+    shared->count.emulated[EMU_SEGCHECK]++;
+    if (ok) {
+        unsigned type = desc_access(d) & DESC_TYPE_MASK;
+        bool sys = !(desc_access(d) & DESC_S);
+        bool conforming = desc_is_code(d) && (desc_access(d) & DESC_TYPE_CONFORMING);
+        if (sys) {
+            /* LAR: TSSs, LDT, call and task gates; LSL: TSSs and LDT; VERR/VERW: none. */
+            bool tss_ldt = type == 1 || type == 2 || type == 3 || type == 9 || type == 11;
+            ok = lsl ? tss_ldt : lar ? (tss_ldt || type == 4 || type == 5 || type == 12) : false;
+        } else if (!lar && !lsl) {
+            ok = verw ? desc_is_wdata(d) : (!desc_is_code(d) || (desc_access(d) & DESC_TYPE_CODE_R));
+        }
+        unsigned rpl = sel & 3, need = vcpu.cpl > rpl ? vcpu.cpl : rpl;
+        if (ok && !(conforming && !sys) && desc_dpl(d) < need) ok = false;
+    }
+    if (ok && lar) {
+        uint32_t v = d.hi & (in->opsize == 2 ? 0xff00u : 0x00f0ff00u);
+        uint32_t *r = reg(f, in->reg);
+        *r = in->opsize == 2 ? ((*r & 0xffff0000u) | v) : v;
+    }
+    if (ok && lsl) {
+        uint32_t v = desc_limit(d), *r = reg(f, in->reg);
+        *r = in->opsize == 2 ? ((*r & 0xffff0000u) | (v & 0xffff)) : v;
+    }
+    f->eflags = ok ? (f->eflags | EFL_ZF) : (f->eflags & ~EFL_ZF);
+    f->eip += in->len;
+}
+
 /* Group 6 (SLDT STR LLDT LTR) and group 7 (SGDT SIDT LGDT LIDT SMSW LMSW INVLPG). */
 static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
 {
@@ -273,6 +310,7 @@ static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
     unsigned r = in->reg;
     if (grp7 && !in->mem && r == 2 && in->rm == 1) { emulate_xsetbv(f, in); return; }
     bool privileged = grp7 ? (r == 2 || r == 3 || r == 6 || r == 7) : (r == 2 || r == 3);
+    if (!grp7 && (r == 4 || r == 5)) { emulate_seg_check(f, in); return; }
     if ((grp7 && (r == 5 || (r == 7 && !in->mem) || ((r < 4) && !in->mem))) || (!grp7 && r > 3)) {
         deliver_exception(f, EXC_UD, 0);
         return;
@@ -439,8 +477,8 @@ void gp_fault(struct guest_frame *f)
         f->eip += in.len;
         if (!(f->eflags & EFL_IF))
             guest_stop(STOP_BAD_STATE, "the guest halted with interrupts disabled: it can never wake up "
-                       "(if it meant to enable them with POPF: in umbra's guest kernel POPF cannot set IF, "
-                       "see docs/guests.md)");
+                       "(if it meant to enable them with POPF: with scan=off, POPF in umbra's guest kernel cannot "
+                       "set IF, see docs/guests.md)");
         if (vcpu.pending_vector < 0 && !shared->irq_pending) {
             struct msg req = { .type = MSG_HALT };
             suspend(&req, 0, 0);
@@ -552,4 +590,62 @@ void gp_fault(struct guest_frame *f)
         break;
     }
     deliver_exception(f, EXC_GP, f->error);
+}
+
+/* POPF in the guest kernel: every flag its CPL and IOPL let it change, IF and IOPL included. */
+static void emulate_popf(struct guest_frame *f, const struct emu_insn *in)
+{
+    uint32_t v = 0, fva, e = glin_read(seg_base((uint16_t)f->ss) + f->esp, &v, in->opsize, glin_acc(), &fva);
+    if (e) { deliver_pf(f, fva, e); return; }
+    shared->count.emulated[EMU_POPF]++;
+    uint32_t mask = EFL_ARITH | EFL_TF | EFL_DF | EFL_NT | EFL_AC | EFL_ID | EFL_RF | EFL_IF | EFL_IOPL;
+    if (vcpu.cpl > 0) mask &= ~EFL_IOPL;
+    if (vcpu.cpl > vcpu.iopl) mask &= ~EFL_IF;
+    if (in->opsize == 2) mask &= 0xffffu;
+    set_guest_eflags(f, v & ~EFL_RF, mask);
+    f->esp += in->opsize;
+    f->eip += in->len;
+}
+
+/* MOV from, or PUSH, CS or SS: the guest's own selector, with its own CPL as RPL. */
+static void emulate_seg_read(struct guest_frame *f, const struct emu_insn *in, int s)
+{
+    uint32_t v = (desc_guest_sel(sreg(f, s)) & ~3u) | vcpu.cpl;
+    shared->count.emulated[EMU_SEGREAD]++;
+    if (in->cls == K_MOV_FROM_SREG) {
+        if (!store_rm16(f, in, v)) return;
+    } else {
+        uint32_t fva, e = glin_write(seg_base((uint16_t)f->ss) + f->esp - in->opsize, &v, in->opsize, glin_acc(), &fva);
+        if (e) { deliver_pf(f, fva, e); return; }
+        f->esp -= in->opsize;
+    }
+    f->eip += in->len;
+}
+
+void emulate_sensitive(struct guest_frame *f)
+{
+    struct emu_insn in;
+    bool tf = f->eflags & EFL_TF;
+    uint32_t delivered = 0;
+    for (unsigned v = 0; tf && v < 32; v++) delivered += shared->count.reflected[v];
+    enum fetched r = fetch_decode(f, &in);
+    if (r == FETCH_FAULTED) return;
+    if (r != FETCH_OK)
+        guest_stop(STOP_MONITOR_FAULT, "a patched instruction at %08x does not decode any more", f->eip);
+    switch (in.cls) {
+    case K_POPF: emulate_popf(f, &in); break;
+    case K_MOV_FROM_SREG: emulate_seg_read(f, &in, in.reg); break;
+    case K_PUSH_SREG: emulate_seg_read(f, &in, in.sub); break;
+    case K_GRP6: case K_GRP7: emulate_group(f, &in); break;
+    case K_LAR: case K_LSL: emulate_seg_check(f, &in); break;
+    default:
+        guest_stop(STOP_MONITOR_FAULT, "a patched instruction at %08x is not one umbra patches (opcode %x)",
+                   f->eip, in.opcode);
+    }
+    /* It completed under the guest's single step: its #DB trap follows, as after any instruction. */
+    for (unsigned v = 0; tf && v < 32; v++) delivered -= shared->count.reflected[v];
+    if (tf && delivered == 0) {
+        vcpu.dr[6] = (vcpu.dr[6] & ~0xe00fu) | DR6_BS;
+        deliver_exception(f, EXC_DB, 0);
+    }
 }

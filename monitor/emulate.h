@@ -19,5 +19,8 @@ void emulate_data_access(struct guest_frame *f);
 /* Perform the data instruction at the guest's EIP through the guest's page tables (or deliver
  * the fault it takes); false when the emulator cannot, and then nothing changed. */
 bool emulate_memory_insn(struct guest_frame *f);
+/* Perform the sensitive instruction at the guest kernel's EIP that scan-before-execute
+ * patched to trap (POPF, MOV/PUSH from CS/SS, SLDT STR VERR VERW SGDT SIDT SMSW, LAR LSL). */
+void emulate_sensitive(struct guest_frame *f);
 
 #endif

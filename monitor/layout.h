@@ -39,6 +39,8 @@
 #define GFT_MANY           (1u << 30)    /* other leaf shadow pages may map it too */
 #define GFT_TABLE          (1u << 31)    /* a shadowed guest table: protected */
 #define MON_POOL_SLOTS     512u
+/* The code window (scan-before-execute): the 4 MiB just below the region, kernel view only. */
+#define CODE_WINDOW_SIZE   0x400000u
 
 /* The real GDT: guest descriptors keep their own indices; the monitor's sit at the top. */
 #define GDT_ENTRIES        8192u
@@ -159,7 +161,8 @@ enum emu_kind {
     EMU_CLI, EMU_STI, EMU_HLT, EMU_IN, EMU_OUT, EMU_INS, EMU_OUTS, EMU_MOV_CR, EMU_MOV_DR,
     EMU_LGDT, EMU_LIDT, EMU_LLDT, EMU_LTR, EMU_SGDT, EMU_SIDT, EMU_SLDT, EMU_STR, EMU_SMSW,
     EMU_LMSW, EMU_CLTS, EMU_INVLPG, EMU_RDMSR, EMU_WRMSR, EMU_WBINVD, EMU_INT, EMU_IRET,
-    EMU_RETF, EMU_LOAD_SS, EMU_SYSENTER, EMU_SYSEXIT, EMU_POPF, EMU_PUSHF, EMU_KINDS
+    EMU_RETF, EMU_LOAD_SS, EMU_SYSENTER, EMU_SYSEXIT, EMU_POPF, EMU_PUSHF, EMU_SEGREAD, EMU_SEGCHECK,
+    EMU_KINDS
 };
 
 struct vm_counters {
@@ -178,6 +181,11 @@ struct vm_counters {
         uint32_t pages_now, pages_max, tables_max;
         uint32_t stlb_hits, stlb_misses;
     } pt;
+    struct scan_counters {         /* scan-before-execute (monitor/code.c) */
+        uint32_t copies, copies_now, copies_max, dropped, evicted, writes_kept;
+        uint32_t scans, decoded, patched, opaque;
+        uint32_t fetch_faults, window_moves, patch_traps, entry_traps;
+    } scan;
 };
 
 /* The shared page: set-up by the supervisor, state and reports from the monitor. */
@@ -194,6 +202,7 @@ struct vm_shared {
                                       slots 0-4 hold the first shadow root (PDPT, 4 PDs) */
     struct pt_settings pt;
     uint32_t watchdog_nmis;        /* NMIs with the guest's IF clear before it is taken back; 0: off */
+    uint32_t scan;                 /* scan-before-execute on (scan=, and the CPU has NX) */
     /* Kept current by the monitor. */
     volatile uint32_t guest_if;    /* the guest's virtual IF */
     volatile uint32_t irq_pending; /* set by the supervisor: a virtual interrupt waits */

@@ -5,6 +5,7 @@
 #include "monitor/reflect.h"
 #include "monitor/desc.h"
 #include "paging/paging.h"
+#include "monitor/code.h"
 #include "arch/x86/regs.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
@@ -26,6 +27,7 @@ static void boot(struct guest_frame *f)
     pool_init();
     desc_init();
     pt_init();
+    code_init();
     memset(f, 0, sizeof *f);
     f->eip = shared->entry_eip;
     f->eax = shared->entry_eax;

@@ -13,6 +13,7 @@
 #include "monitor/tables.h"
 #include "monitor/gmem.h"
 #include "monitor/desc.h"
+#include "monitor/code.h"
 #include "paging/paging.h"
 #include "arch/x86/mmu.h"
 #include "arch/x86/regs.h"
@@ -22,7 +23,8 @@
 extern struct transition_data trans_data;
 extern uint8_t trans_page[];
 
-/* A 4 MiB range no guest directory entry maps, highest first; 0 if there is none. */
+/* A 4 MiB range no guest directory entry maps, with the code window's 4 MiB below it free
+ * too when scan-before-execute is on, highest first; 0 if there is none. */
 static uint32_t pick_region(void)
 {
     if (!(vcpu.cr0 & CR0_PG)) return 0;
@@ -30,7 +32,13 @@ static uint32_t pick_region(void)
         uint32_t base = i << 22;
         if (base == shared->region) continue;
         if (base < shared->guest_pages * PAGE_SIZE) break;     /* keep clear of guest RAM too */
-        if (!(gpa_read32((vcpu.cr3 & PT32_ADDR_MASK) + i * 4) & PTE_P)) return base;
+        if (gpa_read32((vcpu.cr3 & PT32_ADDR_MASK) + i * 4) & PTE_P) continue;
+        /* The code window below it needs a free 4 MiB as well. */
+        uint32_t below = base - code_reserved();
+        if (code_reserved() && (below < LOW_LIMIT || below == shared->region ||
+                                (gpa_read32((vcpu.cr3 & PT32_ADDR_MASK) + (below >> 22) * 4) & PTE_P)))
+            continue;
+        return base;
     }
     return 0;
 }
@@ -71,6 +79,7 @@ static void move(struct guest_frame *f, const struct msg *answer, uint32_t to)
     desc_ldt_install(to);
     pt_region_link(from, false);
     pt_relocated();
+    code_region_moved();
     struct msg req = { .type = MSG_RELOCATE, .a = { to, 1 } };
     suspend(&req, 0, 0);
 }

@@ -4,6 +4,7 @@
 #include "monitor/reflect.h"
 #include "monitor/emulate.h"
 #include "monitor/watchdog.h"
+#include "monitor/code.h"
 #include "paging/paging.h"
 #include "arch/x86/regs.h"
 
@@ -69,6 +70,8 @@ void monitor_trap(struct guest_frame *f)
         break;
     }
     case EXC_BP:
+        if (code_breakpoint(f)) break;          /* one of the copy's INT3s, not the guest's */
+        /* fall through */
     case EXC_OF:
         /* INT3 and INTO reach the monitor directly (DPL 3 gates); the guest's gate decides. */
         deliver_soft(f, v, f->eip);

@@ -14,4 +14,8 @@ void env_gft_set(uint32_t gfn, uint32_t word);
 /* Guest RAM, in pages from guest-physical 0. */
 uint32_t env_guest_pages(void);
 
+/* Scan-before-execute (monitor/code.c): the guest wrote bytes first..last of code page `slot`'s
+ * guest frame (an SP_CODE copy); is host frame pfn a guest page that has a copy? */
+void env_code_written(int slot, uint32_t first, uint32_t last);
+bool env_code_source(uint32_t pfn);
 #endif

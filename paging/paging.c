@@ -22,6 +22,7 @@
 #include "monitor/reflect.h"
 #include "monitor/relocate.h"
 #include "monitor/emulate.h"
+#include "monitor/code.h"
 #include "arch/x86/mmu.h"
 #include "arch/x86/regs.h"
 #include "lib/string.h"
@@ -54,6 +55,7 @@ void pt_init(void)
     struct sh_config c = {
         shared->pt.protect, shared->pt.prefault, shared->pt.roots ? shared->pt.roots : PT_ROOTS_MAX,
         shared->region, { shared->region_pde[0], shared->region_pde[1] }, shared->ones_frame,
+        shared->scan != 0,
     };
     int pdpt[2] = { pool_get(), pool_get() };
     if (pdpt[1] == POOL_NONE) guest_stop(STOP_MONITOR_FAULT, "the initial pool is too small for the shadow roots");
@@ -158,15 +160,16 @@ static void table_write(struct guest_frame *f, uint32_t va, uint32_t gpa)
  * supervisor refills the pool (the instruction runs again then); when the host has said it
  * has nothing to give, drop cold roots instead, then the current root's tables, and stop
  * only when even that is not enough. */
-static void reserve(void)
+static void reserve(unsigned want)
 {
-    if (pool_free_count() >= SH_RESERVE) return;
+    if (pool_free_count() >= want) return;
     if (pool_refused()) {
-        sh_shrink(SH_RESERVE);
-        if (pool_free_count() < SH_RESERVE) sh_trim_current();
+        sh_shrink(want);
+        if (pool_free_count() < want) code_shrink();
+        if (pool_free_count() < want) sh_trim_current();
         sh_sync();
     }
-    if (pool_free_count() < SH_RESERVE) pool_wait_for(SH_RESERVE);
+    if (pool_free_count() < want) pool_wait_for(want);
 }
 
 /* A fill that does not take (the same access faulting on and on with nothing else between)
@@ -195,7 +198,14 @@ void pt_page_fault(struct guest_frame *f)
     uint32_t va;
     __asm__ volatile("mov %%cr2, %0" : "=r"(va));
     unsigned acc = ((f->error & PFEC_W) ? ACC_WRITE : 0) | (vcpu.cpl == 3 ? ACC_USER : 0);
-    reserve();
+    if (vcpu.cpl == 0 && (f->error & PFEC_I) && code_on()) {
+        /* The guest kernel fetches only from the code window (monitor/code.c). The copy, the
+         * window's table and directory, and the data view's fill: at most six pages. */
+        reserve(SH_RESERVE + 3);
+        code_fetch_fault(f, va);
+        return;
+    }
+    reserve(SH_RESERVE);
     struct gmode m = mode();
     struct gtrans t;
     uint32_t e = guest_walk(&m, va, acc, &t);
@@ -204,7 +214,7 @@ void pt_page_fault(struct guest_frame *f)
         deliver_pf(f, va, e);
         return;
     }
-    bool in_region = va - shared->region < MON_REGION_SIZE;
+    bool in_region = va - (shared->region - code_reserved()) < MON_REGION_SIZE + code_reserved();
     /* Holes take writes and device pages everything through the emulator (which may suspend
      * for a device model and not return); a hole's reads get the page of ones. */
     if (!gpa_is_ram(t.gpa) && ((acc & ACC_WRITE) || in_region || gpa_is_device(t.gpa))) {
@@ -225,7 +235,7 @@ void pt_page_fault(struct guest_frame *f)
 
 void pt_reserve(void)
 {
-    if (shadow_on) reserve();
+    if (shadow_on) reserve(SH_RESERVE);
 }
 
 /* Run on the root for the guest's new CR3 (found again, or built); after a paging-mode change
@@ -285,6 +295,7 @@ void pt_shrink(uint32_t n)
     /* Pages freed by dropping cold roots go back; the monitor keeps its minimum to work with. */
     unsigned keep = shared->pool_min;
     if (shadow_on) sh_shrink(keep + n);
+    if (pool_free_count() < keep + n) code_shrink();
     unsigned spare = pool_free_count() > keep ? pool_free_count() - keep : 0;
     pool_shrink(spare < n ? spare : n);
 }

@@ -24,7 +24,9 @@
  *     writes to it trap and are applied by the monitor, which clears the shadow entries
  *     derived from what changed (sh_table_write). Shadows are therefore never stale, and a
  *     CR3 write can reuse a cached root without looking at the guest's tables again;
- *  4. the monitor region's two directory entries are in every root and never change here.
+ *  4. the monitor region's two directory entries are in every root and never change here;
+ *  5. with the code window on, the kernel view maps no guest page executable: the guest
+ *     kernel executes only the copies in the window (monitor/code.c).
  * A/D bits: A is set in the guest's entries by the walk that precedes every fill; D by the
  * walk of the first write. Nothing the real CPU sets in a shadow entry needs copying back.
  */
@@ -57,6 +59,7 @@ static struct pt_counters *cnt;
 static int pdpt_slot[2], cur = -1;
 static uint32_t clock;
 static uint8_t gen;               /* bumped by sh_reset: older shadow pages are never found again */
+static uint32_t window_lo;        /* the guest-linear range the code window stands for */
 static bool wp;                   /* the guest's CR0.WP: constant between resets */
 
 /* ---- roots ---- */
@@ -258,11 +261,12 @@ bool sh_reset(const struct gmode *m)
 /* The leaf entry for guest-physical gpa with the guest's rights; records it in the reverse map. */
 static pae_entry_t make_leaf(uint32_t gpa, bool may_write, bool dirty, int slot)
 {
-    if (!gpa_is_ram(gpa)) return ((pae_entry_t)cfg.ones_frame << PAGE_SHIFT) | PTE_P | PTE_U;
+    pae_entry_t nx = cfg.code_window && !(sp_meta[slot].key.role & ROLE_USER) ? PTE_NX : 0;
+    if (!gpa_is_ram(gpa)) return ((pae_entry_t)cfg.ones_frame << PAGE_SHIFT) | PTE_P | PTE_U | nx;
     uint32_t gfn = gpa >> PAGE_SHIFT;
-    pae_entry_t e = ((pae_entry_t)gpa_frame(gpa) << PAGE_SHIFT) | PTE_P | PTE_U | PTE_A;
+    pae_entry_t e = ((pae_entry_t)gpa_frame(gpa) << PAGE_SHIFT) | PTE_P | PTE_U | PTE_A | nx;
     if (prot_is_table(gfn)) {
-        if (prot_mode() == PT_PROTECT_US) e &= ~(pae_entry_t)PTE_U;
+        if (prot_mode() == PT_PROTECT_US && !prot_only_code(gfn)) e &= ~(pae_entry_t)PTE_U;
         return e;
     }
     if (may_write && dirty) e |= PTE_W | PTE_D;
@@ -359,7 +363,8 @@ enum sh_result sh_fill(const struct gmode *m, unsigned view, uint32_t va, const 
     sp_entries(leaf)[i] = make_leaf(t->gpa, view_may_write(view, t->write_ok), t->dirty, leaf);
     if (cfg.prefault) prefault(leaf, i);
     count_pages();
-    if (gpa_is_ram(t->gpa) && prot_is_table(t->gpa >> PAGE_SHIFT) && (write || prot_mode() == PT_PROTECT_US))
+    if (gpa_is_ram(t->gpa) && prot_is_table(t->gpa >> PAGE_SHIFT) &&
+        (write || (prot_mode() == PT_PROTECT_US && !prot_only_code(t->gpa >> PAGE_SHIFT))))
         return SH_TABLE;
     return SH_FILLED;
 }
@@ -383,13 +388,23 @@ static void clear_derived(int slot, void *arg)
     const struct write_arg *a = arg;
     const struct sp_key *k = &sp_meta[slot].key;
     pae_entry_t *e = sp_entries(slot);
+    bool kernel = !(k->role & ROLE_USER);
     for (uint32_t gi = a->first; gi <= a->last; gi++) {
         if (k->kind == SP_PT && gi / 512 == k->sub) {
             /* The new entry, if the guest has accessed it already (kernels write their own
              * mappings with A and D set): the next access needs no fault. */
+            pae_entry_t old = e[gi % 512];
             e[gi % 512] = leaf_of_gpte(slot, gpa_read32((k->gfn << PAGE_SHIFT) + gi * 4));
             if (e[gi % 512]) cnt->prefaulted++;
+            /* A code page mapped elsewhere now: the window's copy of it may stand for nothing. */
+            if (cfg.code_window && kernel && (old & PTE_P) && ((old ^ e[gi % 512]) & (PAE_ADDR_MASK | PTE_P)) &&
+                env_code_source((uint32_t)((old & PAE_ADDR_MASK) >> PAGE_SHIFT)))
+                sh_window_flush();
         } else if (k->kind == SP_PD && gi / 256 == k->sub) {
+            /* A 4 MiB range that meets the code the window stands for. */
+            if (cfg.code_window && kernel &&
+                (uint32_t)((gi << 22) + (1u << 22) - window_lo - 1) < CODE_WINDOW_SIZE + (1u << 22) - 1)
+                sh_window_flush();
             sp_unlink(&e[(gi % 256) * 2]);
             sp_unlink(&e[(gi % 256) * 2 + 1]);
         }
@@ -427,22 +442,38 @@ static void unlink_if_table(int slot, void *arg)
     if (sp_meta[slot].key.kind == SP_PT) unlink_leaf(slot, arg);
 }
 
+/* Callback: count the guest-table shadows of a frame. */
+static void count_tables(int slot, void *arg)
+{
+    if (sp_kind_table(sp_meta[slot].key.kind)) ++*(unsigned *)arg;
+}
+
 /* Stop shadowing guest frame gfn (it stopped being a table): drop every shadow page of it.
  * A directory of the current root stays: it is the address space in use. */
 static void unshadow(uint32_t gfn)
 {
     if (cur >= 0 && roots[cur].gpd >> PAGE_SHIFT == gfn && roots[cur].gpd != GPD_PHYS) return;
+    unsigned tables = 0;
+    sp_each_of_gfn(gfn, count_tables, &tables);
+    if (!tables) return;                          /* only a code copy protects it */
+    /* Its tables go untracked: window entries derived through them could go stale. */
+    if (cfg.code_window) sh_window_flush();
     for (int r = 0; r < NROOTS; r++)
         if (roots[r].used && roots[r].gpd != GPD_PHYS && roots[r].gpd >> PAGE_SHIFT == gfn) root_drop(r);
     sp_each_of_gfn(gfn, unlink_if_table, 0);
     cnt->unshadowed++;
 }
 
-/* Callback: only guest tables (not data pages that happen to share the frame number's hash). */
+/* Callback: only guest tables (not data pages that happen to share the frame number's hash),
+ * and a code copy of the frame, which decides itself what a write means to it. */
 static void clear_if_table(int slot, void *arg)
 {
     unsigned kind = sp_meta[slot].key.kind;
     if (kind == SP_PD || kind == SP_PT) clear_derived(slot, arg);
+    if (kind == SP_CODE) {
+        const struct write_arg *a = arg;
+        env_code_written(slot, a->first * 4, a->last * 4 + 3);
+    }
 }
 
 void sh_table_write(uint32_t gpa, uint32_t n, bool from_user)
@@ -481,8 +512,49 @@ bool sh_region_link(uint32_t base, bool link)
             e[i + h] = link ? cfg.region_pde[h] : 0;
         }
     }
+    /* The code window below the region moves with it: the old one's tables go. */
+    uint32_t wb = base - CODE_WINDOW_SIZE;
+    for (int s = 0; s < (int)MON_POOL_SLOTS && !link; s++) {
+        unsigned kind = sp_meta[s].key.kind;
+        if ((kind != SP_PD && kind != SP_PHYS_PD) || sp_meta[s].key.sub != REGION_Q(wb)) continue;
+        for (unsigned h = 0; h < 2; h++) {
+            pae_entry_t *e = &sp_entries(s)[PAE_PD_INDEX(wb) + h];
+            if (sp_linked(*e) >= 0 && sp_meta[sp_linked(*e)].key.kind == SP_WINDOW) sp_unlink(e);
+        }
+    }
     sp_tlb_stale = true;
     return true;
+}
+
+/* ---- the code window ---- */
+
+void sh_window_cover(uint32_t lo) { window_lo = lo; }
+
+bool sh_window_map(uint32_t va, uint32_t frame)
+{
+    int pd = root_pd(cur, VIEW_KERNEL, PAE_PDPT_INDEX(va));
+    if (pd < 0) return false;
+    pae_entry_t *pde = &sp_entries(pd)[PAE_PD_INDEX(va)];
+    int w = sp_linked(*pde);
+    if (w >= 0 && sp_meta[w].key.kind != SP_WINDOW) { sp_unlink(pde); w = -1; }
+    if (w < 0) {
+        /* Keyed by the root: each root's window is its own (its translations are). */
+        struct sp_key k = { 0xfff00000u | (uint32_t)cur, SP_WINDOW, (uint8_t)((va >> 21) & 1), role_of(VIEW_KERNEL, false, false) };
+        if ((w = sp_new(&k)) < 0) return false;
+        sp_get(w);
+        sp_note_parent(w, pd, PAE_PD_INDEX(va));
+        *pde = ((pae_entry_t)sp_meta[w].frame << PAGE_SHIFT) | PTE_P | PTE_W | PTE_U;
+    }
+    sp_entries(w)[PAE_PT_INDEX(va)] = ((pae_entry_t)frame << PAGE_SHIFT) | PTE_P | PTE_U | PTE_A;
+    count_pages();
+    return true;
+}
+
+void sh_window_flush(void)
+{
+    for (int s = 0; s < (int)MON_POOL_SLOTS; s++)
+        if (sp_meta[s].key.kind == SP_WINDOW) memset(sp_entries(s), 0, PAGE_SIZE);
+    sp_tlb_stale = true;
 }
 
 void sh_relocated(void)

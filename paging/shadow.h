@@ -16,6 +16,8 @@ struct sh_config {
     uint32_t region;             /* the monitor region's linear address */
     uint64_t region_pde[2];      /* its two directory entries, linked into every root */
     uint32_t ones_frame;         /* a read-only page of all ones for guest-physical holes */
+    bool code_window;            /* scan-before-execute: the kernel view maps guest pages NX and
+                                    the guest kernel fetches from the code window (monitor/code.c) */
 };
 
 /* What a fill found. */
@@ -63,6 +65,19 @@ bool sh_region_link(uint32_t base, bool link);
 void sh_relocated(void);
 /* Flush the real TLB if a shadow page was freed or an entry cut down since the last call. */
 void sh_sync(void);
+/* ---- the code window (scan-before-execute, monitor/code.c) ----
+ * CODE_WINDOW_SIZE bytes below the monitor region, in the kernel view of each root: where the
+ * guest kernel's instruction fetches land (its code segments are biased to it), mapping the
+ * executable copies of guest code pages. Entries live as long as the guest's translations of
+ * the code they stand for; anything that may change one flushes the windows of every root. */
+/* The guest-linear range [lo, lo + CODE_WINDOW_SIZE) the window stands for now. */
+void sh_window_cover(uint32_t lo);
+/* Map window address va to host frame `frame` (an SP_CODE copy) in the current root: false
+ * when the pool is short. */
+bool sh_window_map(uint32_t va, uint32_t frame);
+/* Empty the window of every root. */
+void sh_window_flush(void);
+
 /* Roots in use; live shadow pages. */
 unsigned sh_roots(void);
 

@@ -46,7 +46,7 @@ int sp_new(const struct sp_key *k)
     head[hash(k->gfn)] = (int16_t)s;
     fhead[hash(pfn)] = (int16_t)s;
     live++;
-    if (sp_kind_table(k->kind)) prot_table_add(k->gfn);
+    if (sp_kind_protects(k->kind)) prot_table_add(k->gfn, k->kind == SP_CODE);
     return s;
 }
 
@@ -102,7 +102,7 @@ void sp_put(int slot)
         for (unsigned i = 0; i < PAE_ENTRIES; i++) sp_unlink(&e[i]);
     }
     unhash(slot);
-    if (sp_kind_table(kind)) prot_table_del(m->key.gfn);
+    if (sp_kind_protects(kind)) prot_table_del(m->key.gfn, kind == SP_CODE);
     *m = (struct sp_meta){ { 0, SP_NONE, 0, 0 }, 0, -1, -1, 0, false, -1, 0 };
     live--;
     pool_put(slot);

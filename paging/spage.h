@@ -11,9 +11,11 @@
  *            become one PAE directory of 512 entries;
  *   SP_PT    a half (sub 0-1) of the guest page table at gfn: 512 guest entries;
  *   SP_BIG   a half of the guest 4 MiB page whose first frame is gfn (no guest table);
- *   SP_PHYS_PD, SP_PHYS_PT  guest paging off: linear = physical (gfn: the range's first frame).
+ *   SP_PHYS_PD, SP_PHYS_PT  guest paging off: linear = physical (gfn: the range's first frame);
+ *   SP_CODE  the executable copy of guest code page gfn (scan-before-execute, monitor/code.c);
+ *   SP_WINDOW a half (sub) of the code window's table in root number gfn's kernel view.
  * role: the view, the directory entry's rights that shape the entries, a generation. */
-enum sp_kind { SP_NONE, SP_PD, SP_PT, SP_BIG, SP_PHYS_PD, SP_PHYS_PT, SP_OTHER };
+enum sp_kind { SP_NONE, SP_PD, SP_PT, SP_BIG, SP_PHYS_PD, SP_PHYS_PT, SP_CODE, SP_WINDOW, SP_OTHER };
 #define ROLE_USER 1u
 #define ROLE_PDE_W 2u
 #define ROLE_PDE_D 4u              /* SP_BIG: the 4 MiB page is dirty */
@@ -40,6 +42,8 @@ struct sp_meta {
 /* Is a shadow page of this kind a leaf (4 KiB entries) / a guest table (so its gfn is protected)? */
 static inline bool sp_kind_leaf(unsigned k) { return k == SP_PT || k == SP_BIG || k == SP_PHYS_PT; }
 static inline bool sp_kind_table(unsigned k) { return k == SP_PD || k == SP_PT; }
+/* Is the guest frame of a shadow page of this kind protected while the page lives? */
+static inline bool sp_kind_protects(unsigned k) { return sp_kind_table(k) || k == SP_CODE; }
 
 extern struct sp_meta sp_meta[MON_POOL_SLOTS];
 

@@ -168,6 +168,10 @@ bool guest_parse(const char *string, struct vm_settings *set, char *why, unsigne
             if (span_is(w.val, w.vallen, "log")) set->screen_log = true;
             else if (span_is(w.val, w.vallen, "none")) set->screen_log = false;
             else { snfmt(why, whylen, "screen=%.*s: expected log or none", (int)w.vallen, w.val); return false; }
+        } else if (word_key_is(&w, "scan")) {
+            if (span_is(w.val, w.vallen, "on")) set->scan = SCAN_ON;
+            else if (span_is(w.val, w.vallen, "off")) set->scan = SCAN_OFF;
+            else { snfmt(why, whylen, "scan=%.*s: expected on or off", (int)w.vallen, w.val); return false; }
         } else if (word_key_is(&w, "disk")) {
             if (!w.vallen || w.vallen >= sizeof set->disk) { snfmt(why, whylen, "disk= needs a module path of 1 to 127 characters"); return false; }
             memcpy(set->disk, w.val, w.vallen);
@@ -198,12 +202,16 @@ bool guest_parse(const char *string, struct vm_settings *set, char *why, unsigne
             }
         } else {
             snfmt(why, whylen, "unknown setting '%.*s' (settings: vm= mem= disk= screen= pool.min= pool.max= pt= "
-                  "pt.write= pt.protect= pt.prefault= pt.roots= stop-after=; guest words go after --)",
+                  "pt.write= pt.protect= pt.prefault= pt.roots= scan= stop-after=; guest words go after --)",
                   (int)w.len, w.text);
             return false;
         }
     }
     if (!named) { snfmt(why, whylen, "no vm= name"); return false; }
+    if (set->scan == SCAN_ON && set->pt.engine != PT_SHADOW) {
+        snfmt(why, whylen, "scan=on needs pt=shadow (the code window lives in the shadow engine's kernel view)");
+        return false;
+    }
     if (set->pool_min > set->pool_max) { snfmt(why, whylen, "pool.min=%u is above pool.max=%u", set->pool_min, set->pool_max); return false; }
     return true;
 }

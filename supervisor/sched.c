@@ -62,7 +62,7 @@ static void flush_monitor_log(struct vm *vm)
 static const char *const emu_names[EMU_KINDS] = {
     "cli", "sti", "hlt", "in", "out", "ins", "outs", "mov-cr", "mov-dr", "lgdt", "lidt", "lldt",
     "ltr", "sgdt", "sidt", "sldt", "str", "smsw", "lmsw", "clts", "invlpg", "rdmsr", "wrmsr",
-    "wbinvd", "int", "iret", "retf", "load-ss", "sysenter", "sysexit", "popf", "pushf",
+    "wbinvd", "int", "iret", "retf", "load-ss", "sysenter", "sysexit", "popf", "pushf", "mov/push-cs-ss", "lar/lsl/verr/verw",
 };
 
 /* The VM's counters: traps by cause, emulated instructions by kind. */
@@ -87,6 +87,15 @@ static void print_counters(struct vm *vm)
                 p->writes_stepped, p->reads_emulated, p->unshadowed, p->prefaulted, p->zaps, p->shrinks);
         kprintf("vm %s: shadow pages %u (most %u), protected tables at most %u, software TLB hits %u misses %u\n",
                 vm->set.name, p->pages_now, p->pages_max, p->tables_max, p->stlb_hits, p->stlb_misses);
+    }
+    if (vm->shared->scan) {
+        const struct scan_counters *k = &c->scan;
+        kprintf("vm %s: scan: code pages copied %u (at most %u at once, dropped on write %u, evicted %u, "
+                "writes beside code %u), scans %u, instructions decoded %u, patched %u, opaque bytes %u\n",
+                vm->set.name, k->copies, k->copies_max, k->dropped, k->evicted, k->writes_kept, k->scans,
+                k->decoded, k->patched, k->opaque);
+        kprintf("vm %s: scan: fetch faults %u, window moves %u, patched instructions run %u, entries into "
+                "unscanned code %u\n", vm->set.name, k->fetch_faults, k->window_moves, k->patch_traps, k->entry_traps);
     }
     kprintf("vm %s: pool: refills %u, pages given %u, returned %u, refills short %u, asked to shrink %u\n",
             vm->set.name, vm->pool_refills, vm->pool_given, vm->pool_returned, vm->pool_short, vm->shrinks_asked);

@@ -195,6 +195,10 @@ bool vm_create(struct vm *vm, unsigned id, const struct vm_settings *set, char *
         snfmt(why, whylen, "the monitor image inside umbra is damaged");
         return false;
     }
+    if (set->scan == SCAN_ON && !cpu.nx) {
+        snfmt(why, whylen, "scan=on needs a CPU with NX (no-execute pages), and this one has none");
+        return false;
+    }
     if (vm->guest_pages > MON_GFT_MAX) {
         snfmt(why, whylen, "mem=%uM is more than the %u MiB a VM can have", (unsigned)(set->mem >> 20),
               MON_GFT_MAX >> 8);
@@ -259,6 +263,7 @@ bool vm_create(struct vm *vm, unsigned id, const struct vm_settings *set, char *
     s->watchdog_nmis = watchdog_limit();
     s->pool_max = set->pool_max;
     s->pt = set->pt;
+    s->scan = set->scan != SCAN_OFF && set->pt.engine == PT_SHADOW && cpu.nx;
     s->pool_initial = vm->pool_backed;
 
     vm->transition_off = h->transition_off;

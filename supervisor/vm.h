@@ -9,6 +9,8 @@
 
 #define MAX_VMS 16
 
+enum { SCAN_AUTO, SCAN_ON, SCAN_OFF };
+
 /* A VM's settings, from its module string. */
 struct vm_settings {
     char name[16];
@@ -16,6 +18,7 @@ struct vm_settings {
     uint32_t pool_min, pool_max;   /* free-page watermarks of the monitor's pool */
     struct pt_settings pt;         /* pt=, pt.write=, pt.protect=, pt.prefault=, pt.roots= */
     bool screen_log;               /* screen=log: the VGA text screen goes to the log at the end */
+    uint8_t scan;                  /* scan=: SCAN_AUTO (on where it can be), SCAN_ON, SCAN_OFF */
     char cmdline[256];             /* what the guest's Multiboot info says */
     char disk[128];                /* disk=: the boot module backing its IDE disk, or empty */
     uint32_t stop_after_ms;        /* stop-after=: it ends after this long; 0: never */

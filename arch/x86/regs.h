@@ -40,6 +40,7 @@
 #define EFL_TF   (1u << 8)
 #define DR6_BS   (1u << 14)   /* DR6: single-step trap */
 #define EFL_IF   (1u << 9)
+#define EFL_ARITH 0x8d5u       /* CF PF AF ZF SF OF */
 #define EFL_DF   (1u << 10)
 #define EFL_OF   (1u << 11)
 #define EFL_IOPL (3u << 12)

@@ -206,14 +206,19 @@ def mmio_unsupported():
 
 
 def popf_hlt():
-    # POPF cannot set IF at CPL3: a guest that enables interrupts that way and halts is stopped
-    # with the cause named, and the other VM goes on.
+    # With scan=off, POPF cannot set IF at CPL3: a guest that enables interrupts that way and
+    # halts is stopped with the cause named, and the other VM goes on. With scan-before-execute
+    # (the default) the same guest's POPF sets IF and it halts waiting, as on hardware, until
+    # stop-after= ends it.
     bad = fixtures.build("popf_hlt", asm="popf_hlt.asm")
     good = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
-    r = in_umbra([bad + " vm=popf mem=4M", good + " vm=good mem=4M"])
+    r = in_umbra([bad + " vm=popf mem=4M scan=off", bad + " vm=scan mem=4M stop-after=1s",
+                  good + " vm=good mem=4M"])
     log = r.text("com2")
     assert "vm popf stopped: the guest halted with interrupts disabled" in log, r.describe()
-    assert "POPF cannot set IF" in log, r.describe()
+    assert "POPF in umbra's guest kernel cannot set IF" in log, r.describe()
+    assert "vm scan stopped" not in log and "stop-after=1000 ms is up" in log, r.describe()
+    assert re.search(r"vm scan: emulated:.* popf=1\b", log), r.describe()
     assert "vm good ended with status 0" in log and "audit ok" in log, r.describe()
 
 
