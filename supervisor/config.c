@@ -48,7 +48,7 @@ static bool lookup(const struct word *w, const char *const *names, unsigned n, u
 void config_parse(const char *cmdline)
 {
     static const char *const onexit_names[] = { "halt", "reboot", "qemu" };
-    static const char *const fault_names[] = { "none", "ud", "pf", "gp", "de", "panic" };
+    static const char *const fault_names[] = { "none", "ud", "pf", "gp", "de", "panic", "spurious" };
     struct word w;
     const char *cur = cmdline ? cmdline : "";
     bool first = true;
@@ -66,8 +66,8 @@ void config_parse(const char *cmdline)
             else kprintf("umbra: onexit=%.*s: expected halt, reboot or qemu; keeping %s\n",
                          (int)w.vallen, w.val ? w.val : "", onexit_names[config.onexit]);
         } else if (word_key_is(&w, "testfault")) {
-            if (lookup(&w, fault_names, 6, &v)) config.testfault = (enum testfault)v;
-            else kprintf("umbra: testfault=%.*s: expected ud, pf, gp, de or panic\n",
+            if (lookup(&w, fault_names, 7, &v)) config.testfault = (enum testfault)v;
+            else kprintf("umbra: testfault=%.*s: expected ud, pf, gp, de, panic or spurious\n",
                          (int)w.vallen, w.val ? w.val : "");
         } else if (word_key_is(&w, "poolmem")) {
             uint64_t bytes;
