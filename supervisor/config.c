@@ -7,7 +7,7 @@
 #include "lib/words.h"
 
 struct umbra_config config = { .log_sinks = LOG_COM1 | LOG_VGA, .onexit = ONEXIT_HALT, .testfault = TESTFAULT_NONE,
-                               .poolmem = 0, .watchdog_ms = 0, .tick_hz = 1000 };
+                               .poolmem = 0, .watchdog_ms = 50, .tick_hz = 1000 };
 
 /* Parse a log= value into sink bits; false if any item is unknown. */
 static bool parse_sinks(const struct word *w, unsigned *out)
@@ -48,7 +48,7 @@ static bool lookup(const struct word *w, const char *const *names, unsigned n, u
 void config_parse(const char *cmdline)
 {
     static const char *const onexit_names[] = { "halt", "reboot", "qemu" };
-    static const char *const fault_names[] = { "none", "ud", "pf", "gp", "de", "panic" };
+    static const char *const fault_names[] = { "none", "ud", "pf", "gp", "de", "panic", "spurious" };
     struct word w;
     const char *cur = cmdline ? cmdline : "";
     bool first = true;
@@ -66,8 +66,8 @@ void config_parse(const char *cmdline)
             else kprintf("umbra: onexit=%.*s: expected halt, reboot or qemu; keeping %s\n",
                          (int)w.vallen, w.val ? w.val : "", onexit_names[config.onexit]);
         } else if (word_key_is(&w, "testfault")) {
-            if (lookup(&w, fault_names, 6, &v)) config.testfault = (enum testfault)v;
-            else kprintf("umbra: testfault=%.*s: expected ud, pf, gp, de or panic\n",
+            if (lookup(&w, fault_names, 7, &v)) config.testfault = (enum testfault)v;
+            else kprintf("umbra: testfault=%.*s: expected ud, pf, gp, de, panic or spurious\n",
                          (int)w.vallen, w.val ? w.val : "");
         } else if (word_key_is(&w, "poolmem")) {
             uint64_t bytes;
@@ -79,11 +79,8 @@ void config_parse(const char *cmdline)
             uint32_t ms;
             if (w.val && span_is(w.val, w.vallen, "off")) config.watchdog_ms = 0;
             else if (w.val && parse_ms(w.val, w.vallen, &ms) && ms >= 1 && ms <= 60000) config.watchdog_ms = ms;
-            else if (config.watchdog_ms)
-                kprintf("umbra: watchdog=%.*s: expected a time from 1ms to 60s, or off; keeping %u ms\n",
-                        (int)w.vallen, w.val ? w.val : "", config.watchdog_ms);
-            else kprintf("umbra: watchdog=%.*s: expected a time from 1ms to 60s, or off; keeping it off\n",
-                         (int)w.vallen, w.val ? w.val : "");
+            else kprintf("umbra: watchdog=%.*s: expected a time from 1ms to 60s, or off; keeping %u ms\n",
+                         (int)w.vallen, w.val ? w.val : "", config.watchdog_ms);
         } else if (word_key_is(&w, "testtick")) {
             uint32_t hz;
             if (w.val && parse_u32(w.val, w.vallen, &hz) && hz >= 100 && hz <= 50000) config.tick_hz = hz;

@@ -5,8 +5,10 @@
 
 enum onexit { ONEXIT_HALT, ONEXIT_REBOOT, ONEXIT_QEMU };
 
-/* Test-only faults that prove the exception report works (testfault=). */
-enum testfault { TESTFAULT_NONE, TESTFAULT_UD, TESTFAULT_PF, TESTFAULT_GP, TESTFAULT_DE, TESTFAULT_PANIC };
+/* Test-only faults that prove the exception report works (testfault=); `spurious` provokes a
+ * spurious IRQ 7 from the 8259 and goes on. */
+enum testfault { TESTFAULT_NONE, TESTFAULT_UD, TESTFAULT_PF, TESTFAULT_GP, TESTFAULT_DE, TESTFAULT_PANIC,
+                 TESTFAULT_SPURIOUS };
 
 struct umbra_config {
     unsigned log_sinks;        /* LOG_* bits */

@@ -34,6 +34,10 @@ static void test_fault(void)
     case TESTFAULT_DE: kprintf("umbra: testfault: dividing by zero\n");
         __asm__ volatile("divl %0" :: "r"(zero), "a"(1), "d"(0)); break;
     case TESTFAULT_PANIC: panic("testfault: a deliberate panic");
+    case TESTFAULT_SPURIOUS:
+        kprintf("umbra: testfault: acknowledging IRQ0 while the PIT holds it low: %u spurious interrupt(s)\n",
+                pic_provoke_spurious(100));
+        break;
     }
 }
 
@@ -77,6 +81,7 @@ void kmain(uint32_t magic, uint32_t mbi)
     uint8_t status = UMBRA_EXIT_OK;
     serial_init(COM1_PORT);          /* the guests' console, whatever the log uses */
     if (vms_launch()) status = vms_run();
+    if (pic_spurious) kprintf("pic: %u spurious interrupts (IRQ 7/15 with nothing in service), ignored\n", pic_spurious);
     memory_report(" at the end");
     if (memory_audit()) panic("frame audit failed");
     kprintf("umbra: nothing left to run\n");

@@ -103,10 +103,20 @@ def fault(kind):
     return case
 
 
+def spurious_qemu():
+    # testfault=spurious acknowledges IRQ0 while the PIT holds it low. QEMU's 8259 keeps an edge
+    # request when its input falls, so nothing is spurious here: the attempt is bounded and umbra
+    # goes on. (Bochs's 8259 drops the request: bochs/spurious shows the other side.)
+    r = qemu(kernel=UMBRA_ELF, append="log=com1 onexit=qemu testfault=spurious", mem=64)
+    t = r.text()
+    assert "testfault: acknowledging IRQ0 while the PIT holds it low: 0 spurious" in t, r.describe()
+    assert "umbra: nothing left to run" in t and r.exit_status == 0, r.describe()
+
+
 def cases():
     c = [("kernel_m%d" % m, boot_kernel(m)) for m in (32, 512, 3584)]
     c += [("iso", boot_iso), ("too_small", too_small), ("no_pae", no_pae), ("log_com2", log_com2),
           ("log_none", log_none), ("unknown_words", unknown_words),
           ("onexit_halt", halt_without_qemu_exit)]
-    c += [("fault_" + k, fault(k)) for k in FAULTS]
+    c += [("fault_" + k, fault(k)) for k in FAULTS] + [("fault_spurious", spurious_qemu)]
     return c

@@ -280,7 +280,7 @@ def watchdog_off():
 def watchdog_settings():
     # Malformed times are refused with the cause: umbra keeps its default, the VM does not start.
     good = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
-    r = qemu(kernel=UMBRA_ELF, append=UMBRA + " watchdog=50ms watchdog=soon", mem=512,
+    r = qemu(kernel=UMBRA_ELF, append=UMBRA + " watchdog=soon", mem=512,
              initrd=",".join([good + " vm=a mem=4M stop-after=5", good + " vm=b mem=4M stop-after=1h",
                               good + " vm=c mem=4M stop-after=2s"]))
     log = r.text("com2")
@@ -293,8 +293,7 @@ def watchdog_settings():
 def watchdog_no_ioapic():
     # QEMU's ISA PC has no I/O APIC: umbra says so and runs its guests without the watchdog.
     good = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
-    r = qemu(kernel=UMBRA_ELF, append=UMBRA + " watchdog=50ms", mem=512, extra=["-machine", "isapc"],
-             initrd=good + " vm=g mem=8M")
+    r = qemu(kernel=UMBRA_ELF, append=UMBRA, mem=512, extra=["-machine", "isapc"], initrd=good + " vm=g mem=8M")
     log = r.text("com2")
     assert "watchdog: no I/O APIC at fec00000" in log and "running without the NMI watchdog" in log, r.describe()
     assert r.com1 == b"hello from a guest\n" and r.exit_status == 0, r.describe()
@@ -309,7 +308,7 @@ def nmi_storm():
     for name in ("io", "iflags", "ptwrite", "rings"):
         n = t_guests.native(name)
         assert n.exit_status == 0, n.describe()
-        r = qemu(kernel=UMBRA_ELF, append=UMBRA + " watchdog=50ms testtick=20000", mem=512, timeout=90,
+        r = qemu(kernel=UMBRA_ELF, append=UMBRA + " testtick=20000", mem=512, timeout=90,
                  initrd="%s vm=%s mem=64M -- %s" % (t_guests.elf(name), name, t_guests.ARGS))
         assert r.com1 == n.com1 and r.exit_status == n.exit_status, "%s differs from native\n%s" % (name, r.describe())
         log = r.text("com2")
@@ -320,7 +319,7 @@ def nmi_storm():
     # The monitor moving itself reloads its tables and refills the switch's: under the storm too.
     reloc = fixtures.build("reloc", asm="reloc.asm")
     n = qemu(kernel=reloc, mem=64)
-    r = qemu(kernel=UMBRA_ELF, append=UMBRA + " watchdog=50ms testtick=20000", mem=512, timeout=60,
+    r = qemu(kernel=UMBRA_ELF, append=UMBRA + " testtick=20000", mem=512, timeout=60,
              initrd=reloc + " vm=x mem=64M")
     assert r.com1 == n.com1 and r.exit_status == 0 and "monitor moved to" in r.text("com2"), r.describe()
     assert seen["switch"] >= 100 and seen["monitor"] >= 100 and seen["guest"] >= 10 and seen["segment"] >= 1, seen
