@@ -111,4 +111,4 @@ def guest(name):
 
 def cases():
     return [("demo_iso", demo_iso)] + [(g, guest(g)) for g in ("exceptions", "rings", "iflags", "priv", "io",
-                                                               "ptexact", "ptwrite", "pit")]
+                                                               "ptexact", "ptwrite", "pit", "scan")]
