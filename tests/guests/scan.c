@@ -99,6 +99,16 @@ static bool irq0_requested(unsigned limit)
     return false;
 }
 
+/* Ring 3: try to set IF and IOPL with POPF, note what came of it. */
+static volatile uint32_t user_flags;
+static void user_popf(void)
+{
+    uint32_t f;
+    __asm__ volatile("pushf; orl $0x3200, (%%esp); popf; pushf; pop %0" : "=r"(f) :: "memory", "cc");
+    user_flags = f;
+    RING0_RETURN();
+}
+
 static __attribute__((noinline)) void popf_if(void)
 {
     /* The firmware may have left its timer running on IRQ0 (vector 8 on a BIOS's 8259):
@@ -164,6 +174,18 @@ static __attribute__((noinline)) void popf_if(void)
     check_eq(db_count, 1, "POPF setting TF: one #DB");
     check_eq(db_eip, (uint32_t)tf_next, "POPF setting TF: #DB after the instruction that follows");
     check_eq(eflags() & TF, 0, "TF clear again");
+
+    /* POPF at CPL0 changes IOPL too. */
+    __asm__ volatile("pushf; orl $0x3000, (%%esp); popf; pushf; pop %0\n"
+                     "pushf; andl $~0x3000, (%%esp); popf" : "=r"(f) :: "memory", "cc");
+    check_eq(f & EFL_IOPL, EFL_IOPL, "POPF sets IOPL to 3");
+    check_eq(eflags() & EFL_IOPL, 0, "POPF clears IOPL again");
+
+    /* The guest's own ring 3 (IOPL 0): POPF changes neither IF nor IOPL, silently. */
+    run_user(user_popf);
+    /* The IRET to ring 3 nulled FS and GS (DPL 0); run_user reloads only DS and ES. */
+    __asm__ volatile("mov %0, %%fs; mov %0, %%gs" :: "r"(KDS));
+    check_eq(user_flags & (IF | EFL_IOPL), 0, "ring 3 POPF leaves IF and IOPL alone");
 }
 
 /* ---- 2. the same POPF reached other ways ---- */
@@ -254,6 +276,12 @@ static void segments(void)
     check_eq(dcs, 4, "PUSH CS pushes four bytes");
     check_eq(pss & 0xffff, KDS, "PUSH SS then POP");
     check_eq(dss, 4, "PUSH SS pushes four bytes");
+    /* A far call pushes CS as well: the callee reads it from its stack. */
+    uint32_t fcs;
+    __asm__ volatile("lcall $0x08, $1f; jmp 2f\n"
+                     "1: mov 4(%%esp), %0; lret\n"
+                     "2:" : "=r"(fcs) :: "memory");
+    check_eq(fcs & 0xffff, KCS, "far CALL pushes the guest's CS");
 }
 
 /* LAR and LSL on sel: ZF, and when set the result. LAR's must match the descriptor's second
