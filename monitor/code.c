@@ -213,6 +213,13 @@ unsigned code_shrink(void)
     return n;
 }
 
+void code_iopl_changed(void)
+{
+    if (!on) return;
+    scan_pushf = vcpu.iopl != 0;
+    code_shrink();
+}
+
 void code_fetch_fault(struct guest_frame *f, uint32_t va)
 {
     static uint32_t last_va, last_seq, repeats;

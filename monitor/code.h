@@ -19,6 +19,9 @@ void code_fetch_fault(struct guest_frame *f, uint32_t va);
 bool code_breakpoint(struct guest_frame *f);
 /* The monitor region moved: the window moves with it. */
 void code_region_moved(void);
+/* The guest's IOPL went from 0 to not 0 or back: PUSHF is patched exactly while it is not 0
+ * (the real IOPL is always 0), so the copies are made again. */
+void code_iopl_changed(void);
 /* Out of pool pages: drop every copy; returns how many. */
 unsigned code_shrink(void);
 

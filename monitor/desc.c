@@ -56,12 +56,17 @@ void desc_init(void)
 
 bool guest_desc(uint16_t sel, struct seg_desc *d)
 {
-    uint32_t fva;
-    memset(d, 0, sizeof *d);
     if (!(sel & SEL_TI) && SEL_INDEX(sel) >= MON_STALE_FIRST && SEL_INDEX(sel) < MON_STALE_FIRST + 6) {
         *d = stale_guest[SEL_INDEX(sel) - MON_STALE_FIRST];
         return true;
     }
+    return guest_desc_own(sel, d);
+}
+
+bool guest_desc_own(uint16_t sel, struct seg_desc *d)
+{
+    uint32_t fva;
+    memset(d, 0, sizeof *d);
     if (sel & SEL_TI) {
         if (!vcpu.ldtr || (uint32_t)(sel & ~7u) + 7 > vcpu.ldt_limit) return false;
         return glin_read(vcpu.ldt_base + (sel & ~7u), d, sizeof *d, 0, &fva) == 0;

@@ -34,6 +34,9 @@ void desc_mode_changed(void);
 bool desc_is_hidden_user_code(uint16_t sel);
 /* Read the guest's own descriptor for sel; false (with *d zero) past the table or for null/LDT. */
 bool guest_desc(uint16_t sel, struct seg_desc *d);
+/* The same for a selector the guest names itself (an operand, not a segment register's
+ * real selector): only its own tables, never a stale slot. */
+bool guest_desc_own(uint16_t sel, struct seg_desc *d);
 /* The real (shadow) descriptor a real selector names. */
 struct seg_desc desc_shadow_of(uint16_t sel);
 /* The base of the segment a real selector names (the shadow's base is the guest's). */

@@ -274,7 +274,7 @@ static void emulate_seg_check(struct guest_frame *f, const struct emu_insn *in)
     if (!load_rm16(f, in, &sel)) return;
     struct seg_desc d;
     bool lar = in->cls == K_LAR, lsl = in->cls == K_LSL, verw = in->cls == K_GRP6 && in->reg == 5;
-    bool ok = (sel & ~3u) && guest_desc((uint16_t)sel, &d);
+    bool ok = (sel & ~3u) && guest_desc_own((uint16_t)sel, &d);
     shared->count.emulated[EMU_SEGCHECK]++;
     if (ok) {
         unsigned type = desc_access(d) & DESC_TYPE_MASK;
@@ -622,6 +622,39 @@ static void emulate_seg_read(struct guest_frame *f, const struct emu_insn *in, i
     f->eip += in->len;
 }
 
+/* CALL FAR in the guest kernel to a code segment of its own privilege (it pushes the guest's
+ * CS, where the real CPU would push RPL 3). Gates and privilege changes are not done here. */
+static void emulate_callf(struct guest_frame *f, const struct emu_insn *in)
+{
+    uint32_t off = in->imm, sel = in->imm2, fva, e;
+    if (in->opsize == 2) guest_stop(STOP_UNSUPPORTED, "16-bit far call in the guest kernel; not supported");
+    if (in->opcode != 0x9a) {
+        if (!in->mem) { deliver_exception(f, EXC_UD, 0); return; }
+        sel = 0;
+        if (!mem_read(f, in, 0, &off, 4) || !mem_read(f, in, 4, &sel, 2)) return;
+    }
+    struct seg_desc d;
+    if (!(sel & ~3u)) { gp0(f); return; }
+    if (!guest_desc_own((uint16_t)sel, &d)) { deliver_exception(f, EXC_GP, sel & ~3u); return; }
+    if (!(desc_access(d) & DESC_S))
+        guest_stop(STOP_UNSUPPORTED, "a far CALL in the guest kernel through system descriptor %04x (a call gate or "
+                   "a task): not supported", sel);
+    bool conforming = desc_access(d) & DESC_TYPE_CONFORMING;
+    if (!desc_is_code(d) || (conforming ? desc_dpl(d) > vcpu.cpl : (desc_dpl(d) != vcpu.cpl || (sel & 3) > vcpu.cpl))) {
+        deliver_exception(f, EXC_GP, sel & ~3u);
+        return;
+    }
+    if (!desc_present(d)) { deliver_exception(f, EXC_NP, sel & ~3u); return; }
+    if (off > desc_limit(d)) { gp0(f); return; }
+    shared->count.emulated[EMU_SEGREAD]++;
+    uint32_t frame[2] = { f->eip + in->len, (desc_guest_sel(f->cs) & ~3u) | vcpu.cpl };
+    if ((e = glin_write(seg_base((uint16_t)f->ss) + f->esp - 8, frame, 8, glin_acc(), &fva))) { deliver_pf(f, fva, e); return; }
+    desc_sync(f);
+    f->esp -= 8;
+    f->cs = (sel & ~3u) | 3;
+    f->eip = off;
+}
+
 void emulate_sensitive(struct guest_frame *f)
 {
     struct emu_insn in;
@@ -638,6 +671,19 @@ void emulate_sensitive(struct guest_frame *f)
     case K_PUSH_SREG: emulate_seg_read(f, &in, in.sub); break;
     case K_GRP6: case K_GRP7: emulate_group(f, &in); break;
     case K_LAR: case K_LSL: emulate_seg_check(f, &in); break;
+    case K_CALLF: emulate_callf(f, &in); break;
+    case K_PUSHF: {
+        /* Patched while the guest's IOPL is not 0: the real flags say 0. */
+        uint32_t v = guest_eflags(f) & ~(EFL_VM | EFL_RF), fva, e;
+        if ((e = glin_write(seg_base((uint16_t)f->ss) + f->esp - in.opsize, &v, in.opsize, glin_acc(), &fva))) {
+            deliver_pf(f, fva, e);
+            break;
+        }
+        shared->count.emulated[EMU_PUSHF]++;
+        f->esp -= in.opsize;
+        f->eip += in.len;
+        break;
+    }
     default:
         guest_stop(STOP_MONITOR_FAULT, "a patched instruction at %08x is not one umbra patches (opcode %x)",
                    f->eip, in.opcode);

@@ -104,7 +104,11 @@ uint32_t guest_eflags(const struct guest_frame *f)
 
 void set_guest_eflags(struct guest_frame *f, uint32_t fl, uint32_t mask)
 {
-    if (mask & EFL_IOPL) vcpu.iopl = (fl & EFL_IOPL) >> EFL_IOPL_SHIFT;
+    if (mask & EFL_IOPL) {
+        uint32_t was = vcpu.iopl;
+        vcpu.iopl = (fl & EFL_IOPL) >> EFL_IOPL_SHIFT;
+        if (!was != !vcpu.iopl) code_iopl_changed();
+    }
     mask &= ~(EFL_IOPL | EFL_VM | EFL_VIF | EFL_VIP);
     f->eflags = (f->eflags & ~mask) | (fl & mask) | EFL_FIXED;
 }

@@ -15,10 +15,13 @@
 #include "monitor/scan.h"
 #include "lib/string.h"
 
+bool scan_pushf;
+
 bool scan_sensitive(const struct emu_insn *in)
 {
     switch (in->cls) {
-    case K_POPF: return true;
+    case K_POPF: case K_CALLF: return true;
+    case K_PUSHF: return scan_pushf;
     case K_MOV_FROM_SREG: return in->reg == SEG_CS || in->reg == SEG_SS;
     case K_PUSH_SREG: return in->sub == SEG_CS || in->sub == SEG_SS;
     case K_GRP6: return in->reg == 0 || in->reg == 1 || in->reg == 4 || in->reg == 5;
