@@ -42,8 +42,12 @@ def events(per):
 
 
 def num(v, fmt):
-    """v in fmt, or '-' when it was not measured (NaN)."""
-    return fmt % v if v == v else "-"
+    """v in fmt, or '-' when it was not measured (NaN). A difference of twins that rounds to
+    zero from below (timer noise) is shown as 0, not -0."""
+    if v != v:
+        return "-"
+    s = fmt % v
+    return s[1:] if s.startswith("-") and float(s) == 0 else s
 
 
 def batches(ops, batch):

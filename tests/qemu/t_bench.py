@@ -39,7 +39,9 @@ def quick():
     assert all(re.fullmatch(NUM, rows[op][6]) for op in ALL if op != "compute"), rows
     rows = {l.split()[0]: l.split()[1:] for l in table(out, "traps per operation by cause") if not l.startswith(" ")}
     assert sorted(rows) == sorted(ALL), rows
-    assert all(re.fullmatch(r"(#\d+|int)=" + NUM, c) for op in ALL if op != "compute" for c in rows[op]), rows
+    # (a cause may come out a little below 0: scanning is a one-time cost whose share depends
+    # on the path the first run of the code took, so the twins can differ by a trap or so)
+    assert all(re.fullmatch(r"(#\d+|int)=-?" + NUM, c) for op in ALL if op != "compute" for c in rows[op]), rows
     lines = table(out, "paging settings")
     pairs, op = [], None
     for l in lines:
