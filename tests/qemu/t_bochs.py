@@ -71,15 +71,11 @@ def make_iso(name, tag, entry):
     return iso
 
 
-# Without UMIP (Bochs's CPU has none) these read the real tables at CPL3: the known leak that
-# scan-before-execute will close (docs/guests.md). Their lines, and the summary, are left out.
-LEAKS = ("SGDT", "SIDT", "SLDT", "STR ", "SMSW")
-
-
 def checks(com1):
-    """The guest's check lines (those that do not depend on UMIP)."""
-    return [l for l in com1.decode("latin-1").split("\n")
-            if l.startswith(("ok -", "not ok -")) and not any(k in l for k in LEAKS)]
+    """The guest's check lines and its summary. Bochs's CPU has no UMIP, so SGDT, SIDT, SLDT,
+    STR and SMSW would read the real tables at CPL3; scan-before-execute patches them in the
+    guest kernel's code, so every line must match, those included."""
+    return [l for l in com1.decode("latin-1").split("\n") if l.startswith(("ok -", "not ok -")) or " passed, " in l]
 
 
 def demo_iso():
