@@ -29,9 +29,10 @@ uint32_t env_gft(uint32_t gfn) { return gft[gfn]; }
 void env_gft_set(uint32_t gfn, uint32_t w) { gft[gfn] = w; }
 uint32_t env_guest_pages(void) { return FAKE_MEM / 4096; }
 void env_tlb_flush(void) { fake_tlb_flushes++; }
-/* No code copies in the unit tests (the code window is off there). */
-void env_code_written(int slot, uint32_t first, uint32_t last) { (void)slot; (void)first; (void)last; }
-bool env_code_source(uint32_t pfn) { (void)pfn; return false; }
+/* Code copies in the unit tests: only what a test says (fake_code_src, the writes seen). */
+uint32_t fake_code_src, fake_code_writes;
+void env_code_written(int slot, uint32_t first, uint32_t last) { (void)slot; (void)first; (void)last; fake_code_writes++; }
+bool env_code_source(uint32_t pfn) { return fake_code_src && pfn == fake_code_src; }
 void env_load_cr3(uint32_t cr3) { (void)cr3; fake_tlb_flushes++; }
 
 void fake_vm_reset(unsigned slots)

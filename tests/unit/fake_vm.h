@@ -20,4 +20,6 @@ uint64_t *fake_pool_page(uint32_t pfn);
 /* Slots backed in the pool (free or in use). */
 unsigned fake_pool_backed(void);
 
+/* The host frame the engine is told has a code copy (0: none); code-page writes it reported. */
+extern uint32_t fake_code_src, fake_code_writes;
 #endif

@@ -28,6 +28,7 @@ static struct pt_counters cnt;
 static struct gmode m;
 static unsigned view;                /* the guest's CPL: VIEW_KERNEL or VIEW_USER */
 static unsigned protect_mode, slots;
+static bool code_window;             /* start() with the code window (scan-before-execute) on */
 
 static void start(unsigned protect, unsigned prefault, unsigned roots, unsigned nslots)
 {
@@ -39,7 +40,7 @@ static void start(unsigned protect, unsigned prefault, unsigned roots, unsigned 
     memset(pool_ptr(pd[0]), 0, 4096);
     memset(pool_ptr(pd[1]), 0, 4096);
     struct sh_config c = { protect, prefault, roots, REGION,
-                           { ((uint64_t)RPT0 << 12) | PTE_P | PTE_W, ((uint64_t)RPT1 << 12) | PTE_P | PTE_W }, FAKE_ONES };
+                           { ((uint64_t)RPT0 << 12) | PTE_P | PTE_W, ((uint64_t)RPT1 << 12) | PTE_P | PTE_W }, FAKE_ONES, code_window };
     sh_init(&c, &cnt, pd);
     stlb_flush();
     m = (struct gmode){ CR0_PE, 0, 0 };
@@ -186,8 +187,12 @@ static void check_leaf_entry(unsigned v, uint32_t va, uint64_t pte, uint64_t pde
     if (!p.ok) { printf("    stale: view %u va %08x\n", v, va); return; }
     CHECK_EQ(pfn, FAKE_GUEST_BASE + (p.gpa >> 12));
     if (w) { CHECK(p.w && p.d); }
-    /* A protected table: read-only (ro), or out of the guest's reach (us). */
-    if (prot_is_table(pfn - FAKE_GUEST_BASE)) CHECK(protect_mode == PT_PROTECT_US ? !u : !w);
+    /* A protected table: read-only (ro), or out of the guest's reach (us); a page protected
+     * only for its code copy is read-only in either mode. Kernel view: never executable
+     * while the code window is on. */
+    uint32_t gfn = pfn - FAKE_GUEST_BASE;
+    if (prot_is_table(gfn)) CHECK(protect_mode == PT_PROTECT_US && !prot_only_code(gfn) ? !u : !w);
+    if (code_window && v == VIEW_KERNEL) CHECK(pte & PTE_NX);
 }
 
 static void check_invariants(void)
@@ -208,6 +213,16 @@ static void check_invariants(void)
                 if (f == RPT0 || f == RPT1) { CHECK(va - REGION < 0x400000u); continue; }
                 CHECK(va - REGION >= 0x400000u);
                 int pts = sp_of_frame(f);
+                if (pts >= 0 && sp_meta[pts].key.kind == SP_WINDOW) {
+                    /* The code window: kernel view only, below the region, copies only. */
+                    CHECK(v == VIEW_KERNEL && code_window && va - (REGION - CODE_WINDOW_SIZE) < CODE_WINDOW_SIZE);
+                    uint64_t *pt = fake_pool_page(f);
+                    for (unsigned j = 0; j < 512; j++) {
+                        int c = (pt[j] & PTE_P) ? sp_of_frame((uint32_t)((pt[j] & PAE_ADDR_MASK) >> 12)) : -1;
+                        CHECK(!(pt[j] & PTE_P) || (c >= 0 && sp_meta[c].key.kind == SP_CODE && !(pt[j] & (PTE_W | PTE_NX))));
+                    }
+                    continue;
+                }
                 CHECK(pts >= 0 && sp_kind_leaf(sp_meta[pts].key.kind));
                 if (pts < 0) continue;
                 uint64_t *pt = fake_pool_page(f);
@@ -223,7 +238,8 @@ static void check_invariants(void)
         for (unsigned j = 0; j < 512; j++) {
             uint32_t pfn = (uint32_t)((e[j] & PAE_ADDR_MASK) >> 12);
             if (!(e[j] & PTE_P) || pfn == FAKE_ONES || !prot_is_table(pfn - FAKE_GUEST_BASE)) continue;
-            CHECK(!(e[j] & (protect_mode == PT_PROTECT_US ? PTE_U : PTE_W)));
+            bool hide = protect_mode == PT_PROTECT_US && !prot_only_code(pfn - FAKE_GUEST_BASE);
+            CHECK(!(e[j] & (hide ? PTE_U : PTE_W)));
         }
     }
     CHECK_EQ(pool_free_count() + sp_count() + 2, slots);
@@ -536,6 +552,60 @@ TEST(shadow_working_set_larger_than_the_pool)
 TEST(shadow_torture_ro) { torture(PT_PROTECT_RO, 8, 64, SLOTS); }
 TEST(shadow_torture_us) { torture(PT_PROTECT_US, 0, 64, SLOTS); }
 TEST(shadow_torture_small_pool_few_roots) { torture(PT_PROTECT_RO, 3, 2, 24); }
+
+/* Scan-before-execute's part of the engine: NX in the kernel view, code copies protect their
+ * page (read-only, but never hidden from user code in us mode), the window maps copies and is
+ * emptied when a page with a copy is mapped elsewhere. */
+static void code_window_case(unsigned protect)
+{
+    code_window = true;
+    paging_on(protect, 0, 8);
+    CHECK_EQ(write32(PT1 + 4, (DATA + 0x1000) | PTE_P | PTE_W | PTE_U), 0);   /* a user page */
+    CHECK_EQ(write32(PD0 + 4, PT1 | PTE_P | PTE_W | PTE_U), 0);
+    CHECK_EQ(write32(DATA + 0x1000, 5), 0);
+    uint64_t *k = sh_leaf(VIEW_KERNEL, DATA + 0x1000);
+    CHECK(k && (*k & PTE_NX) && (*k & PTE_W));
+    view = VIEW_USER;
+    CHECK_EQ(read32(DATA + 0x1000), 5);
+    uint64_t *u = sh_leaf(VIEW_USER, DATA + 0x1000);
+    CHECK(u && !(*u & PTE_NX));
+    view = VIEW_KERNEL;
+    /* A copy of that page: it is protected, but code-only. */
+    uint32_t gfn = (DATA + 0x1000) >> 12;
+    int c = sp_new(&(struct sp_key){ gfn, SP_CODE, 0, 0 });
+    CHECK(c >= 0);
+    sp_get(c);
+    sh_sync();
+    CHECK(prot_is_table(gfn) && prot_only_code(gfn));
+    CHECK(!(*k & PTE_W));                                            /* writes trap now */
+    view = VIEW_USER;
+    CHECK_EQ(read32(DATA + 0x1000), 5);                              /* user code may still read it */
+    u = sh_leaf(VIEW_USER, DATA + 0x1000);
+    CHECK(u && (*u & PTE_U) && !(*u & PTE_W));
+    view = VIEW_KERNEL;
+    unsigned writes = fake_code_writes;
+    CHECK_EQ(write32(DATA + 0x1000, 6), TABLE_WRITE & 0);            /* applied by the monitor */
+    CHECK_EQ(fake_code_writes, writes + 1);
+    CHECK_EQ(read32(DATA + 0x1000), 6);
+    /* The window maps the copy; moving the page elsewhere empties it. */
+    uint32_t w = REGION - CODE_WINDOW_SIZE + 0x3000;
+    CHECK(sh_window_map(w, sp_meta[c].frame));
+    check_invariants();
+    fake_code_src = FAKE_GUEST_BASE + gfn;
+    CHECK_EQ(write32(PT1 + 4, (DATA + 0x2000) | PTE_P | PTE_W | PTE_U | PTE_A), 0);
+    fake_code_src = 0;
+    int ws = -1;
+    for (int s = 0; s < (int)MON_POOL_SLOTS; s++) if (sp_meta[s].key.kind == SP_WINDOW) ws = s;
+    CHECK(ws >= 0 && sp_entries(ws)[PAE_PT_INDEX(w)] == 0);
+    check_invariants();
+    sp_put(c);
+    CHECK(!prot_is_table(gfn));
+    check_invariants();
+    code_window = false;
+}
+
+TEST(shadow_code_window_ro) { code_window_case(PT_PROTECT_RO); }
+TEST(shadow_code_window_us) { code_window_case(PT_PROTECT_US); }
 
 TEST(stlb_caches_only_what_it_was_allowed)
 {
