@@ -49,6 +49,7 @@ struct copy {
 };
 static struct copy copies[COPIES];
 static uint8_t rec_of_slot[MON_POOL_SLOTS];     /* record + 1 of an SP_CODE slot, 0 none */
+static uint8_t src_hash[256];                    /* copies whose guest frame's host frame % 256 is i */
 static unsigned live, victim;
 static bool on;
 static uint32_t cover, bias;
@@ -116,6 +117,7 @@ static void copy_drop(unsigned i)
     int s = copies[i].slot;
     rec_of_slot[s] = 0;
     copies[i].slot = -1;
+    src_hash[copies[i].src % 256]--;
     live--;
     sp_put(s);
     sh_window_flush();
@@ -169,6 +171,7 @@ static int copy_new(uint32_t gfn, uint32_t lin)
     p->slot = (int16_t)s;
     p->gfn = gfn;
     p->src = gpa_frame(gfn << PAGE_SHIFT);
+    src_hash[p->src % 256]++;
     p->head = p->tail = 0;
     memset(p->start, 0, sizeof p->start);
     rec_of_slot[s] = (uint8_t)(i + 1);
@@ -200,6 +203,7 @@ void env_code_written(int slot, uint32_t first, uint32_t last)
 
 bool env_code_source(uint32_t pfn)
 {
+    if (!src_hash[pfn % 256]) return false;      /* the usual answer, at once */
     for (unsigned i = 0; i < COPIES; i++)
         if (copies[i].slot >= 0 && copies[i].src == pfn) return true;
     return false;

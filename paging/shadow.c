@@ -60,6 +60,11 @@ static int pdpt_slot[2], cur = -1;
 static uint32_t clock;
 static uint8_t gen;               /* bumped by sh_reset: older shadow pages are never found again */
 static uint32_t window_lo;        /* the guest-linear range the code window stands for */
+/* The window entries made since the last flush, so that a flush clears those and not whole
+ * pages; past WLOG of them, every window page is cleared. */
+#define WLOG 64u
+static struct { int16_t slot; uint16_t idx; } wlog[WLOG];
+static unsigned wlog_n;
 static bool wp;                   /* the guest's CR0.WP: constant between resets */
 
 /* ---- roots ---- */
@@ -546,14 +551,25 @@ bool sh_window_map(uint32_t va, uint32_t frame)
         *pde = ((pae_entry_t)sp_meta[w].frame << PAGE_SHIFT) | PTE_P | PTE_W | PTE_U;
     }
     sp_entries(w)[PAE_PT_INDEX(va)] = ((pae_entry_t)frame << PAGE_SHIFT) | PTE_P | PTE_U | PTE_A;
+    if (wlog_n < WLOG) { wlog[wlog_n].slot = (int16_t)w; wlog[wlog_n].idx = (uint16_t)PAE_PT_INDEX(va); }
+    wlog_n++;
     count_pages();
     return true;
 }
 
 void sh_window_flush(void)
 {
-    for (int s = 0; s < (int)MON_POOL_SLOTS; s++)
-        if (sp_meta[s].key.kind == SP_WINDOW) memset(sp_entries(s), 0, PAGE_SIZE);
+    if (!wlog_n) return;                  /* every window is empty already */
+    if (wlog_n <= WLOG) {
+        /* A logged page freed since is skipped; one freed and made a window again may lose
+         * an entry made since: it is refilled on the next fetch. */
+        for (unsigned i = 0; i < wlog_n; i++)
+            if (sp_meta[wlog[i].slot].key.kind == SP_WINDOW) sp_entries(wlog[i].slot)[wlog[i].idx] = 0;
+    } else {
+        for (int s = 0; s < (int)MON_POOL_SLOTS; s++)
+            if (sp_meta[s].key.kind == SP_WINDOW) memset(sp_entries(s), 0, PAGE_SIZE);
+    }
+    wlog_n = 0;
     sp_tlb_stale = true;
 }
 
