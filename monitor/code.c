@@ -38,7 +38,7 @@
 #include "arch/x86/regs.h"
 #include "lib/string.h"
 
-#define COPIES 96u
+#define COPIES 160u
 
 struct copy {
     int16_t slot;                /* its SP_CODE shadow page; -1: the record is free */

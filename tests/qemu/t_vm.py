@@ -222,6 +222,21 @@ def popf_hlt():
     assert "vm good ended with status 0" in log and "audit ok" in log, r.describe()
 
 
+def scan_off_leaks():
+    # The scan guest's checks are what scan-before-execute hides. With scan=off the guest
+    # kernel runs its own code at CPL3 and they show through: the test can fail, and the
+    # setting does what it says. (With the default, guests/scan passes.)
+    import os
+    from qemu import BUILD
+    elf = os.path.join(BUILD, "guests", "scan.elf")
+    r = in_umbra([elf + " vm=s mem=64M scan=off"])
+    out = r.text()
+    for leak in ("not ok - POPF: pushf; cli; popf restores IF=1", "not ok - POPF setting IF takes the waiting interrupt"):
+        assert any(l.startswith(leak) for l in out.split("\n")), (leak, r.describe())
+    assert re.search(r"scan: \d+ passed, [1-9]\d* failed", out), r.describe()
+    assert "vm s: scan:" not in r.text("com2"), r.describe()        # no scan counters: it was off
+
+
 def bad_cr3():
     # Page tables in a hole: the guest is stopped with its registers, its neighbour finishes.
     bad = fixtures.build("badcr3", asm="badcr3.asm")
@@ -332,6 +347,6 @@ def cases():
             ("triple_fault", triple_fault), ("paging", paging("")), ("pool_refills", pool_refills),
             ("pool_refills_shadow", pool_refills_shadow),
             ("timer", fixture_same_as_native("timer", "timer.asm")), ("relocation", relocation),
-            ("memory_holes", memory_holes), ("mmio_unsupported", mmio_unsupported), ("screen_log", screen_log), ("popf_hlt", popf_hlt), ("bad_cr3", bad_cr3),
+            ("memory_holes", memory_holes), ("mmio_unsupported", mmio_unsupported), ("screen_log", screen_log), ("popf_hlt", popf_hlt), ("scan_off_leaks", scan_off_leaks), ("bad_cr3", bad_cr3),
             ("watchdog", watchdog), ("watchdog_off", watchdog_off), ("watchdog_settings", watchdog_settings),
             ("watchdog_no_ioapic", watchdog_no_ioapic), ("nmi_storm", nmi_storm)]
