@@ -1,6 +1,7 @@
 # umbra: build, run and test. `make run` and `make test` do all the set-up.
 
 BUILD    := build
+.DEFAULT_GOAL := all      # guests.mk is included before the all: rule
 QEMU     := qemu-system-i386
 QEMUMEM  ?= 512
 
