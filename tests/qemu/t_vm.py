@@ -184,6 +184,19 @@ def relocation():
     assert "monitor moved to" in r.text("com2"), r.describe()
 
 
+def relocation_window():
+    # The same with the 4 MiB below the region, where the code window starts out: the guest's
+    # kernel code runs from copies mapped there until the guest maps the range, and then the
+    # monitor and the window move together; every word reads back as natively.
+    elf = fixtures.build("relocw", asm="reloc.asm", defines=["TOP=0xff800000"])
+    native = qemu(kernel=elf, mem=64)
+    assert native.exit_status == 0 and b"0xff800000" in native.com1, native.describe()
+    r = in_umbra([elf + " vm=x mem=64M"])
+    assert r.com1 == native.com1 and r.exit_status == 0, r.describe()
+    log = r.text("com2")
+    assert "monitor moved to" in log and "vm x: scan: code pages copied" in log and "audit ok" in log, r.describe()
+
+
 
 def memory_holes():
     elf = fixtures.build("hole", asm="hole.asm")
@@ -346,7 +359,7 @@ def cases():
             ("keyboard_reset", keyboard_reset), ("two_vms", two_vms), ("guest_words", guest_words),
             ("triple_fault", triple_fault), ("paging", paging("")), ("pool_refills", pool_refills),
             ("pool_refills_shadow", pool_refills_shadow),
-            ("timer", fixture_same_as_native("timer", "timer.asm")), ("relocation", relocation),
+            ("timer", fixture_same_as_native("timer", "timer.asm")), ("relocation", relocation), ("relocation_window", relocation_window),
             ("memory_holes", memory_holes), ("mmio_unsupported", mmio_unsupported), ("screen_log", screen_log), ("popf_hlt", popf_hlt), ("scan_off_leaks", scan_off_leaks), ("bad_cr3", bad_cr3),
             ("watchdog", watchdog), ("watchdog_off", watchdog_off), ("watchdog_settings", watchdog_settings),
             ("watchdog_no_ioapic", watchdog_no_ioapic), ("nmi_storm", nmi_storm)]
