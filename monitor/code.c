@@ -43,9 +43,12 @@
 struct copy {
     int16_t slot;                /* its SP_CODE shadow page; -1: the record is free */
     uint16_t head;               /* leading bytes that end an instruction of the page before */
-    uint16_t tail;               /* bytes of the next page an instruction of this one takes */
+    int16_t head_from;           /* the record of that page's copy (a hint: it may have gone) */
+    uint16_t tail, tail_at;      /* bytes of the next page an instruction of this one takes,
+                                    and where that instruction starts */
+    uint8_t tail_bytes[16];      /* those bytes as they were decoded */
     uint32_t gfn, src;           /* the guest page and its host frame */
-    uint8_t start[SCAN_PAGE / 8];
+    uint8_t start[SCAN_PAGE / 8], covered[SCAN_PAGE / 8];
 };
 static struct copy copies[COPIES];
 static uint8_t rec_of_slot[MON_POOL_SLOTS];     /* record + 1 of an SP_CODE slot, 0 none */
@@ -83,7 +86,7 @@ void code_region_moved(void)
 }
 
 /* The guest-physical address of guest-linear lin by the guest's tables, without touching its
- * A bits (the CPU has not used the entry); false when not mapped or not RAM. */
+ * A bits (the CPU has not used the entry); false when it is not mapped. */
 static bool peek(uint32_t lin, uint32_t *gpa)
 {
     uint32_t a = lin;
@@ -98,7 +101,7 @@ static bool peek(uint32_t lin, uint32_t *gpa)
         }
     }
     *gpa = a;
-    return gpa_is_ram(a);
+    return true;
 }
 
 static bool bit(const uint8_t *m, unsigned i) { return m[i / 8] & (1u << (i % 8)); }
@@ -127,6 +130,34 @@ static void copy_drop(unsigned i)
 /* Is the code segment the frame runs on 32-bit? */
 static bool code32(const struct guest_frame *f) { return (desc_shadow_of((uint16_t)f->cs).hi >> 22) & 1; }
 
+/* Give copy n the end of copy p's instruction across the page end (its first p->tail bytes as
+ * the guest has them now). When n decoded instructions there itself, p's instruction traps at
+ * its start instead (the monitor performs it). */
+static void adopt_head(unsigned p, unsigned n)
+{
+    struct copy *pp = &copies[p], *np = &copies[n];
+    for (unsigned b = 0; b < pp->tail; b++)
+        if (bit(np->start, b)) { ((uint8_t *)pool_ptr(pp->slot))[pp->tail_at] = SCAN_FILL; return; }
+    gpa_read(np->gfn << PAGE_SHIFT, pool_ptr(np->slot), pp->tail);
+    if (pp->tail > np->head) np->head = pp->tail;
+    np->head_from = (int16_t)p;
+}
+
+/* The page before guest-linear page lin ends with an instruction that runs into it: check that
+ * copy c holds what that instruction was decoded with. If the guest has other bytes there now
+ * (the page changed before it had a copy, or lin maps another frame in this address space), the
+ * copy before is dropped and scanned again when it runs. */
+static void check_tail(uint32_t lin, unsigned c)
+{
+    uint32_t pgpa;
+    int p = peek((lin & PAGE_MASK) - PAGE_SIZE, &pgpa) && gpa_is_ram(pgpa) ? copy_find(pgpa >> PAGE_SHIFT) : -1;
+    if (p < 0 || !copies[p].tail || (unsigned)p == c) return;
+    uint8_t now[16];
+    gpa_read(copies[c].gfn << PAGE_SHIFT, now, copies[p].tail);
+    if (memcmp(now, copies[p].tail_bytes, copies[p].tail)) { copy_drop((unsigned)p); sc.dropped++; return; }
+    if (copies[c].head < copies[p].tail || copies[c].head_from != p) adopt_head((unsigned)p, c);
+}
+
 /* Scan copy c (guest-linear page of lin) from offset entry. */
 static void scan(unsigned c, uint32_t lin, unsigned entry, bool is32)
 {
@@ -134,22 +165,22 @@ static void scan(unsigned c, uint32_t lin, unsigned entry, bool is32)
     uint8_t next[SCAN_NEXT];
     uint32_t ngpa;
     bool have_next = peek((lin & PAGE_MASK) + PAGE_SIZE, &ngpa);
-    if (have_next) gpa_read(ngpa & PAGE_MASK, next, SCAN_NEXT);
-    struct scan_page sp = { pool_ptr(p->slot), p->start };
+    if (have_next) gpa_read(ngpa & PAGE_MASK, next, SCAN_NEXT);      /* a hole reads as ones */
+    struct scan_page sp = { pool_ptr(p->slot), p->start, p->covered };
     struct scan_result r;
     scan_page(&sp, (const uint8_t *)gpa_words(p->gfn << PAGE_SHIFT), have_next ? next : 0, entry, is32, &r);
     sc.scans++;
     sc.decoded += r.decoded;
     sc.patched += r.patched;
     sc.opaque += r.opaque;
+    sc.overlaps += r.overlaps;
     if (!r.tail) return;
-    if (r.tail > p->tail) p->tail = (uint16_t)r.tail;
+    p->tail = (uint16_t)r.tail;
+    p->tail_at = (uint16_t)r.tail_at;
+    memcpy(p->tail_bytes, next, r.tail);
     /* The next page's copy, if it has one already, must hold the instruction's end as it is. */
-    int n = have_next ? copy_find(ngpa >> PAGE_SHIFT) : -1;
-    if (n >= 0 && copies[n].head < r.tail) {
-        gpa_read(ngpa & PAGE_MASK, pool_ptr(copies[n].slot), r.tail);
-        copies[n].head = (uint16_t)r.tail;
-    }
+    int n = gpa_is_ram(ngpa) ? copy_find(ngpa >> PAGE_SHIFT) : -1;
+    if (n >= 0 && (unsigned)n != c) adopt_head(c, (unsigned)n);
 }
 
 /* A new copy of guest page gfn, seen at guest-linear lin: all INT3 but the end of an
@@ -176,12 +207,9 @@ static int copy_new(uint32_t gfn, uint32_t lin)
     memset(p->start, 0, sizeof p->start);
     rec_of_slot[s] = (uint8_t)(i + 1);
     memset(pool_ptr(s), SCAN_FILL, PAGE_SIZE);
-    uint32_t pgpa;
-    int prev = peek((lin & PAGE_MASK) - PAGE_SIZE, &pgpa) ? copy_find(pgpa >> PAGE_SHIFT) : -1;
-    if (prev >= 0 && copies[prev].tail) {
-        p->head = copies[prev].tail;
-        gpa_read(gfn << PAGE_SHIFT, pool_ptr(s), p->head);
-    }
+    memset(p->covered, 0, sizeof p->covered);
+    p->head_from = -1;
+    check_tail(lin, i);
     live++;
     sc.copies++;
     sc.copies_now = live;
@@ -196,6 +224,9 @@ void env_code_written(int slot, uint32_t first, uint32_t last)
     struct copy *p = &copies[i];
     /* An instruction is at most 15 bytes: one starting 14 bytes before may reach first. */
     bool hit = first < p->head;
+    /* The end of the page before's instruction changed: that copy goes too. */
+    int h = hit ? p->head_from : -1;
+    if (h >= 0 && copies[h].slot >= 0 && copies[h].tail) { copy_drop((unsigned)h); sc.dropped++; }
     for (uint32_t o = first > 14 ? first - 14 : 0; !hit && o <= last && o < SCAN_PAGE; o++) hit = bit(p->start, o);
     if (hit) { copy_drop((unsigned)i); sc.dropped++; }
     else sc.writes_kept++;
@@ -264,6 +295,8 @@ void code_fetch_fault(struct guest_frame *f, uint32_t va)
     if (sh_fill(&m, VIEW_KERNEL, lin, &t, false) == SH_NO_POOL) pool_wait();
     int c = copy_find(t.gpa >> PAGE_SHIFT);
     if (c < 0 && (c = copy_new(t.gpa >> PAGE_SHIFT, lin)) < 0) pool_wait();
+    check_tail(lin, (unsigned)c);
+    if (copies[c].slot < 0) return;                /* cannot happen: only the copy before goes */
     uint32_t at = seg_base((uint16_t)f->cs) + f->eip;
     if ((at & PAGE_MASK) == (lin & PAGE_MASK) && !bit(copies[c].start, at & (PAGE_SIZE - 1)))
         scan((unsigned)c, lin, at & (PAGE_SIZE - 1), code32(f));
@@ -274,7 +307,7 @@ bool code_breakpoint(struct guest_frame *f)
 {
     if (!on || vcpu.cpl != 0) return false;
     uint32_t lin = seg_base((uint16_t)f->cs) + f->eip - 1, gpa;
-    if (!peek(lin, &gpa)) return false;
+    if (!peek(lin, &gpa) || !gpa_is_ram(gpa)) return false;
     int c = copy_find(gpa >> PAGE_SHIFT);
     if (c < 0) return false;
     unsigned off = lin & (PAGE_SIZE - 1);
@@ -288,6 +321,18 @@ bool code_breakpoint(struct guest_frame *f)
     } else {
         sc.entry_traps++;
         scan((unsigned)c, lin, off, code32(f));
+        if (!bit(copies[c].start, off)) {
+            /* It runs into a page the guest does not map: the fetch faults there, as natively
+             * (CR2 the next page, EIP the instruction). */
+            uint32_t next = (lin & PAGE_MASK) + PAGE_SIZE, e;
+            struct gmode m = { vcpu.cr0, vcpu.cr3, vcpu.cr4 };
+            struct gtrans t;
+            if (!(e = guest_walk(&m, next, 0, &t)))
+                guest_stop(STOP_MONITOR_FAULT, "the instruction at %08x cannot be decoded, and the page after it "
+                           "is mapped", lin);
+            shared->count.guest_page_faults++;
+            deliver_pf(f, next, e);
+        }
     }
     return true;
 }

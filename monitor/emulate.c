@@ -685,7 +685,11 @@ void emulate_sensitive(struct guest_frame *f)
         break;
     }
     default:
-        guest_stop(STOP_MONITOR_FAULT, "a patched instruction at %08x is not one umbra patches (opcode %x)",
+        /* An instruction made to trap because it overlaps a patched one (scan.c): the
+         * emulator performs it, its own #DB included. */
+        if (emulate_memory_insn(f)) return;
+        guest_stop(STOP_UNSUPPORTED, "the guest kernel's code at %08x overlaps an instruction umbra patched (code "
+                   "that jumps into the middle of an instruction), and umbra cannot emulate it (opcode %x)",
                    f->eip, in.opcode);
     }
     /* It completed under the guest's single step: its #DB trap follows, as after any instruction. */

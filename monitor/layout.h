@@ -183,7 +183,7 @@ struct vm_counters {
     } pt;
     struct scan_counters {         /* scan-before-execute (monitor/code.c) */
         uint32_t copies, copies_now, copies_max, dropped, evicted, writes_kept;
-        uint32_t scans, decoded, patched, opaque;
+        uint32_t scans, decoded, patched, opaque, overlaps;
         uint32_t fetch_faults, window_moves, patch_traps, entry_traps;
     } scan;
 };

@@ -11,6 +11,10 @@
  * indirect jump) is still INT3, so arriving there traps too, and the monitor scans from that
  * point. A wrong guess can therefore cost a trap, never a missed instruction. The copy is
  * only ever fetched: the guest's reads of its code see its own page (monitor/code.c).
+ * Overlapping instructions (a decode that starts inside another one, or covers another's
+ * start) never un-patch anything: a patched INT3 stays, and an instruction whose bytes hold
+ * one, or that holds a new one, is made to trap at its own start too; the monitor then
+ * performs it with the emulator, or stops the guest saying why.
  */
 #include "monitor/scan.h"
 #include "lib/string.h"
@@ -58,6 +62,46 @@ static enum flow flow_of(const struct emu_insn *in, int32_t *rel)
 static bool bit(const uint8_t *m, unsigned i) { return m[i / 8] & (1u << (i % 8)); }
 static void set_bit(uint8_t *m, unsigned i) { m[i / 8] |= (uint8_t)(1u << (i % 8)); }
 
+bool scan_patched(const struct scan_page *p, const uint8_t *orig, unsigned off)
+{
+    return bit(p->start, off) && p->copy[off] == SCAN_FILL && orig[off] != SCAN_FILL;
+}
+
+/* The instruction start before off whose bytes reach off (off is inside it), or -1. */
+static int covering_start(const struct scan_page *p, const uint8_t *orig, unsigned off, bool code32)
+{
+    for (unsigned s = off; s-- > 0 && off - s < 15;) {
+        if (!bit(p->start, s)) continue;
+        struct emu_insn in;
+        unsigned have = SCAN_PAGE - s < 15 ? SCAN_PAGE - s : 15;
+        if (emu_decode(orig + s, have, code32, &in) != EMU_OK || s + in.len > off) return (int)s;
+    }
+    return -1;
+}
+
+/* Copy the instruction at off (len bytes, here of them in this page) into the copy; false
+ * when it overlaps decoded bytes in a way that needs it to trap at its start. */
+static bool place(struct scan_page *p, const uint8_t *orig, unsigned off, unsigned here, bool sensitive,
+                  bool code32, struct scan_result *r)
+{
+    bool overlap = false, trap = sensitive;
+    for (unsigned b = off; b < off + here; b++) overlap |= bit(p->covered, b);
+    if (!overlap) {
+        memcpy(p->copy + off, orig + off, here);
+    } else {
+        r->overlaps++;
+        for (unsigned b = off; b < off + here; b++) {
+            if (scan_patched(p, orig, b)) { trap |= b != off; continue; }     /* never un-patch */
+            p->copy[b] = orig[b];
+        }
+        /* Patching a start inside another instruction: that one must trap as well. */
+        int s = bit(p->covered, off) && trap ? covering_start(p, orig, off, code32) : -1;
+        if (s >= 0) p->copy[s] = SCAN_FILL;
+    }
+    for (unsigned b = off; b < off + here; b++) set_bit(p->covered, b);
+    return !trap;
+}
+
 #define WORK 64u
 
 void scan_page(struct scan_page *p, const uint8_t *orig, const uint8_t *next, unsigned entry, bool code32,
@@ -77,26 +121,27 @@ void scan_page(struct scan_page *p, const uint8_t *orig, const uint8_t *next, un
             struct emu_insn in;
             enum emu_status st = emu_decode(b, have, code32, &in);
             if (st == EMU_NEED_MORE) {
-                /* It runs into a page that is not mapped: its fetch faults there, as natively. */
-                memcpy(p->copy + off, orig + off, SCAN_PAGE - off);
-                set_bit(p->start, off);
+                /* It runs into a page that is not mapped: it stays INT3 and undecoded, so that
+                 * running it traps and the monitor delivers the guest's fetch fault. */
                 break;
             }
             if (st != EMU_OK) {
                 /* Not an instruction this decoder knows: leave the bytes as they are (most such
                  * encodings raise #UD); where the next instruction starts is not known. */
                 unsigned k = SCAN_PAGE - off < 15 ? SCAN_PAGE - off : 15;
-                memcpy(p->copy + off, orig + off, k);
+                if (!place(p, orig, off, k, false, code32, r)) p->copy[off] = SCAN_FILL;
                 set_bit(p->start, off);
                 r->opaque += k;
                 break;
             }
             unsigned len = in.len, here = SCAN_PAGE - off < len ? SCAN_PAGE - off : len;
-            memcpy(p->copy + off, orig + off, here);
+            bool sensitive = scan_sensitive(&in);
+            bool native = place(p, orig, off, here, sensitive, code32, r);
             set_bit(p->start, off);
             r->decoded++;
-            if (scan_sensitive(&in)) { p->copy[off] = SCAN_FILL; r->patched++; }
-            if (off + len > SCAN_PAGE) { r->tail = off + len - SCAN_PAGE; break; }
+            if (!native) p->copy[off] = SCAN_FILL;
+            if (sensitive) r->patched++;
+            if (off + len > SCAN_PAGE) { r->tail = off + len - SCAN_PAGE; r->tail_at = off; break; }
             int32_t rel;
             enum flow fl = flow_of(&in, &rel);
             if (fl == FLOW_STOP) break;

@@ -14,6 +14,7 @@
 struct scan_page {
     uint8_t *copy;
     uint8_t *start;              /* SCAN_PAGE / 8 bytes */
+    uint8_t *covered;            /* SCAN_PAGE / 8 bytes: every byte of a decoded instruction */
 };
 
 /* What one scan did. */
@@ -24,6 +25,8 @@ struct scan_result {
                                     does not know (the CPU raises #UD on most of them) */
     unsigned tail;               /* bytes of the next page taken by an instruction that starts
                                     in this one: the next page's copy must hold them as they are */
+    unsigned tail_at;            /* where that instruction starts */
+    unsigned overlaps;           /* instructions decoded over bytes of others (see scan.c) */
 };
 
 /* Patch PUSHF too: set while the guest's IOPL is not 0 (the real one always is). */
@@ -35,8 +38,13 @@ bool scan_sensitive(const struct emu_insn *in);
 /* Decode orig (one page) from offset entry, following the control flow inside the page, into
  * p: decoded instructions are copied, sensitive ones patched to INT3; everything else stays
  * INT3, so that reaching it by any path traps and scans it then. next: the first SCAN_NEXT bytes
- * of the page that follows (NULL when it is not mapped). code32: the code segment's D bit. */
+ * of the page that follows (NULL when it is not mapped: an instruction that runs into it is
+ * left as INT3, not decoded, and its start bit stays clear). code32: the code segment's D bit. */
 void scan_page(struct scan_page *p, const uint8_t *orig, const uint8_t *next, unsigned entry, bool code32,
                struct scan_result *r);
+
+/* Is offset off of p an instruction start the scanner left as INT3 (patched), where orig has
+ * something else? */
+bool scan_patched(const struct scan_page *p, const uint8_t *orig, unsigned off);
 
 #endif

@@ -113,6 +113,9 @@ static void step_write(struct guest_frame *f, uint32_t va, uint32_t gpa)
 static void step_end(struct guest_frame *f)
 {
     uint64_t *leaf = sh_leaf(step.view, step.va);
+    /* A window entry stands only while its page's kernel-view entry is there (shadow.c). */
+    if (leaf && (*leaf & PTE_P) && env_code_source((uint32_t)((*leaf & PAE_ADDR_MASK) >> PAGE_SHIFT)))
+        sh_window_flush();
     if (leaf) *leaf = 0;                 /* refilled, protected, on the next access */
     invlpg(step.va);
     step.on = false;

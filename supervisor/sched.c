@@ -91,9 +91,9 @@ static void print_counters(struct vm *vm)
     if (vm->shared->scan) {
         const struct scan_counters *k = &c->scan;
         kprintf("vm %s: scan: code pages copied %u (at most %u at once, dropped on write %u, evicted %u, "
-                "writes beside code %u), scans %u, instructions decoded %u, patched %u, opaque bytes %u\n",
+                "writes beside code %u), scans %u, instructions decoded %u, patched %u, opaque bytes %u, overlaps %u\n",
                 vm->set.name, k->copies, k->copies_max, k->dropped, k->evicted, k->writes_kept, k->scans,
-                k->decoded, k->patched, k->opaque);
+                k->decoded, k->patched, k->opaque, k->overlaps);
         kprintf("vm %s: scan: fetch faults %u, window moves %u, patched instructions run %u, entries into "
                 "unscanned code %u\n", vm->set.name, k->fetch_faults, k->window_moves, k->patch_traps, k->entry_traps);
     }

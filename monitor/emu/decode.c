@@ -143,6 +143,11 @@ static void classify1(uint8_t op, struct emu_insn *in)
         in->cls = K_ALU; in->sub = op >> 3; in->reg_is_dest = op & 2;
         return;
     }
+    if (op >= 0xb0 && op <= 0xbf) {
+        /* MOV reg, imm: the register is in the opcode (the emulator's r/m register operand). */
+        in->cls = K_MOV; in->rm = op & 7; in->size = op >= 0xb8 ? v : 1;
+        return;
+    }
     switch (op) {
     case 0x06: case 0x0e: case 0x16: case 0x1e: in->cls = K_PUSH_SREG; in->sub = op >> 3; return;
     case 0x07: case 0x17: case 0x1f: in->cls = K_POP_SREG; in->sub = op >> 3; return;

@@ -2,7 +2,7 @@
 #include "tests/unit/unit.h"
 #include "monitor/scan.h"
 
-static uint8_t orig[SCAN_PAGE], copy[SCAN_PAGE], starts[SCAN_PAGE / 8];
+static uint8_t orig[SCAN_PAGE], copy[SCAN_PAGE], starts[SCAN_PAGE / 8], covered[SCAN_PAGE / 8];
 
 /* A page of `fill` with code at off; the copy all INT3, nothing decoded. */
 static void setup(uint8_t fill, unsigned off, const uint8_t *code, unsigned n)
@@ -11,11 +11,12 @@ static void setup(uint8_t fill, unsigned off, const uint8_t *code, unsigned n)
     memcpy(orig + off, code, n);
     memset(copy, SCAN_FILL, sizeof copy);
     memset(starts, 0, sizeof starts);
+    memset(covered, 0, sizeof covered);
 }
 
 static struct scan_result run(unsigned entry, const uint8_t *next)
 {
-    struct scan_page p = { copy, starts };
+    struct scan_page p = { copy, starts, covered };
     struct scan_result r;
     scan_page(&p, orig, next, entry, true, &r);
     return r;
@@ -97,13 +98,16 @@ TEST(scan_instruction_across_the_page_end)
     static const uint8_t next[SCAN_NEXT] = { 0x22, 0x33, 0x44, 0xc3 };
     struct scan_result r = run(SCAN_PAGE - 2, next);
     CHECK_EQ(r.tail, 3);
+    CHECK_EQ(r.tail_at, SCAN_PAGE - 2);
     CHECK_EQ(copy[SCAN_PAGE - 2], 0xb8);
     CHECK_EQ(copy[SCAN_PAGE - 1], 0x11);
-    /* Without the next page it is copied as far as it goes: the fetch faults there, natively too. */
+    /* Without the next page it is not decoded at all: it stays INT3 with no start, so running it
+     * traps and the monitor delivers the guest's fetch fault on the next page. */
     setup(0x90, SCAN_PAGE - 2, (const uint8_t[]){ 0xb8, 0x11 }, 2);
     r = run(SCAN_PAGE - 2, 0);
     CHECK_EQ(r.tail, 0);
-    CHECK_EQ(copy[SCAN_PAGE - 1], 0x11);
+    CHECK_EQ(copy[SCAN_PAGE - 2], SCAN_FILL);
+    CHECK(!start_at(SCAN_PAGE - 2));
 }
 
 TEST(scan_unknown_encoding_is_left_as_is)
@@ -135,5 +139,33 @@ TEST(scan_pushf_only_while_iopl_set)
     scan_pushf = true;
     run(0, 0);
     scan_pushf = false;
+    CHECK_EQ(copy[0], SCAN_FILL);
+}
+
+TEST(scan_overlap_never_unpatches)
+{
+    /* b0 9d 9c 58 c3: at 1 `popf; pushf; pop eax; ret`, at 0 `mov al,0x9d` over the POPF. */
+    static const uint8_t code[] = { 0xb0, 0x9d, 0x9c, 0x58, 0xc3 };
+    setup(0xcc, 0, code, sizeof code);
+    run(1, 0);
+    CHECK_EQ(copy[1], SCAN_FILL);
+    struct scan_result r = run(0, 0);
+    CHECK_EQ(r.overlaps, 1);
+    CHECK_EQ(copy[1], SCAN_FILL);                    /* the POPF stays patched */
+    CHECK_EQ(copy[0], SCAN_FILL);                    /* and the MOV that holds it traps too */
+    CHECK(start_at(0) && start_at(1));
+}
+
+TEST(scan_overlap_patch_inside_another)
+{
+    /* b0 9d c3 at 0 (mov al,0x9d; ret) decoded first; then a POPF entry at 1 patches inside it:
+     * the MOV must trap at its start as well, never run with an INT3 in its middle. */
+    static const uint8_t code[] = { 0xb0, 0x9d, 0xc3 };
+    setup(0xcc, 0, code, sizeof code);
+    run(0, 0);
+    CHECK_EQ(copy[0], 0xb0);
+    CHECK_EQ(copy[1], 0x9d);
+    run(1, 0);
+    CHECK_EQ(copy[1], SCAN_FILL);
     CHECK_EQ(copy[0], SCAN_FILL);
 }
