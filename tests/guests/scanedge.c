@@ -64,10 +64,10 @@ int gmain(uint32_t magic, uint32_t mbi)
     pg_map(pd, VA_B, b0, PTE_P | PTE_W);
     pg_map(pd, VA_B + 0x1000, b1, PTE_P | PTE_W);
     r = call_at(VA_B + 4095);
-    check_eq(r & 0xffff, KDS, "B: mov %%ds across a page end");
+    check_eq(r & 0xffff, KDS, "B: mov %ds across a page end");
     *(volatile uint8_t *)(VA_B + 0x1000) = 0xc8;
     r = call_at(VA_B + 4095);
-    check_eq(r & 0xffff, KCS, "B: after the next page's byte is rewritten: mov %%cs across a page end");
+    check_eq(r & 0xffff, KCS, "B: after the next page's byte is rewritten: mov %cs across a page end");
 
     /* C: b0 9d 9c 58 c3 at k: `mov $0x9d,%al; pushf; pop %eax; ret`; at k+1: `popf; pushf;
      * pop %eax; ret`. Run the POPF entry, then the MOV entry, then the POPF entry again. */
