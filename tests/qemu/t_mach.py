@@ -39,10 +39,21 @@ def disk_image(tag="native"):
 
 
 def fetch():
-    """The kernel image, fetched once; None and the reason when it cannot be had."""
+    """The kernel image, fetched once; None and the reason when it cannot be had. The three
+    Mach cases run at once on a fresh clone: one fetches, under a lock, the others wait."""
+    import fcntl
+    os.makedirs(CACHE, exist_ok=True)
+    with FETCH_LOCK, open(os.path.join(CACHE, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return fetch_locked()
+
+
+FETCH_LOCK = threading.Lock()
+
+
+def fetch_locked():
     if os.path.exists(KERNEL):
         return KERNEL, None
-    os.makedirs(CACHE, exist_ok=True)
     def run(*argv):
         return subprocess.run(argv, cwd=CACHE, capture_output=True, text=True, timeout=300)
     if b"i386" not in subprocess.run(["dpkg", "--print-foreign-architectures"], capture_output=True).stdout:
