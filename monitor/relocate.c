@@ -43,7 +43,12 @@ static uint32_t pick_region(void)
     return 0;
 }
 
-/* Load the monitor's segments from a region at base. */
+/* Load the monitor's segments from a region at base.
+ * An NMI may strike anywhere in here, and a continuation runs with the switch's IDT loaded
+ * (transition.asm, step 9), whose stub finds its counters from trans_data.region and SS. So the
+ * monitor's own IDT (at the new base, already mapped) is loaded first, and the switch's tables
+ * and the region it reads are rewritten only once that IDT is in force: until then the stub
+ * sees the old region with the old SS, after that it is not used. */
 static void reload_segments(uint32_t base)
 {
     mon_gdt[SEL_INDEX(MON_SEL_CS)] = desc_make(base, MON_REGION_SIZE - 1, DESC_P | DESC_S | DESC_TYPE_CODE_R, DESC_FLAG_DB);
@@ -51,9 +56,8 @@ static void reload_segments(uint32_t base)
     mon_gdt[SEL_INDEX(MON_SEL_TSS)] = desc_make(base + (uint32_t)&mon_tss, sizeof mon_tss - 1, DESC_P | DESC_TYPE_TSS32, 0);
     trans_data.mon_gdtr = (struct desc_ptr){ GDT_ENTRIES * 8 - 1, base + (uint32_t)mon_gdt };
     trans_data.mon_idtr = (struct desc_ptr){ 256 * 8 - 1, base + (uint32_t)mon_idt };
-    trans_data.region = base;
-    trans_tables_fill(trans_page, base + (uint32_t)trans_page);
     __asm__ volatile(
+        "lidt %1\n\t"
         "lgdt %0\n\t"
         "ljmp %2, $1f\n"
         "1:\n\t"
@@ -61,11 +65,12 @@ static void reload_segments(uint32_t base)
         "mov %%eax, %%ds\n\t"
         "mov %%eax, %%es\n\t"
         "mov %%eax, %%ss\n\t"
-        "lidt %1\n\t"
         "mov %4, %%eax\n\t"
         "ltr %%ax"
         :: "m"(trans_data.mon_gdtr), "m"(trans_data.mon_idtr), "i"(MON_SEL_CS), "i"(MON_SEL_DS),
            "i"(MON_SEL_TSS) : "eax", "memory");
+    trans_data.region = base;
+    trans_tables_fill(trans_page, base + (uint32_t)trans_page);
 }
 
 /* Phase 1, after the host mapped the transition page at the new base too. */
