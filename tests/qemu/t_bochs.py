@@ -125,4 +125,4 @@ def spurious():
 
 def cases():
     return [("demo_iso", demo_iso)] + [(g, guest(g)) for g in ("exceptions", "rings", "iflags", "priv", "io",
-                                                               "ptexact", "ptwrite", "pit", "scan")] + [("spurious", spurious)]
+                                                               "ptexact", "ptwrite", "pit", "scan", "scanedge")] + [("spurious", spurious)]
