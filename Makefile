@@ -5,16 +5,21 @@ BUILD    := build
 QEMU     := qemu-system-i386
 QEMUMEM  ?= 512
 
+# The toolchain is chosen in build/toolchain.mk, which is made after `deps` has installed
+# what is missing (make then restarts and reads it): on a fresh machine the cross compiler
+# appears only during the first `make`, and a choice made while parsing would miss it.
 # The i686 cross compiler from Debian if present, else the host gcc in 32-bit mode.
-ifneq ($(shell command -v i686-linux-gnu-gcc 2>/dev/null),)
-  CC := i686-linux-gnu-gcc
-  LD := i686-linux-gnu-ld
-  OBJCOPY := i686-linux-gnu-objcopy
-else
-  CC := gcc -m32
-  LD := ld -m elf_i386
-  OBJCOPY := objcopy
+ifeq ($(filter clean deps,$(MAKECMDGOALS)),)
+-include $(BUILD)/toolchain.mk
 endif
+$(BUILD)/toolchain.mk: Makefile
+	@$(MAKE) --no-print-directory deps
+	@mkdir -p $(BUILD)
+	@if command -v i686-linux-gnu-gcc >/dev/null 2>&1; then \
+	  printf 'CC := i686-linux-gnu-gcc\nLD := i686-linux-gnu-ld\nOBJCOPY := i686-linux-gnu-objcopy\n'; \
+	else \
+	  printf 'CC := gcc -m32\nLD := ld -m elf_i386\nOBJCOPY := objcopy\n'; \
+	fi > $@.tmp && mv $@.tmp $@
 HOSTCC := gcc
 NASM   := nasm
 
@@ -23,7 +28,7 @@ CFLAGS   := -std=c11 -O2 -g $(WARN) -ffreestanding -fno-pic -fno-pie -fno-stack-
             -fno-omit-frame-pointer -mgeneral-regs-only -fno-strict-aliasing \
             -fno-asynchronous-unwind-tables -I. -MMD -MP
 LDFLAGS  := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
-LIBGCC   := $(shell $(CC) -print-libgcc-file-name)
+LIBGCC    = $(shell $(CC) -print-libgcc-file-name)
 HOSTFLAGS:= -std=c11 -O1 -g $(WARN) -I. -DUMBRA_HOST_TEST -fsanitize=address,undefined \
             -fno-omit-frame-pointer -MMD -MP
 
