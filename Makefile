@@ -52,9 +52,11 @@ PACKAGES := gcc-i686-linux-gnu binutils-i686-linux-gnu nasm grub-pc-bin grub-com
 # Guest test kernels and the demo guest: tests/guests/guests.mk defines GUESTS and their rules.
 GUESTS :=
 -include tests/guests/guests.mk
+FOREIGN :=
+-include tests/foreign/foreign.mk
 
 .PHONY: all iso run test unit qtest bench debug clean deps
-all: deps $(BUILD)/umbra.elf $(BUILD)/umbra.iso $(GUESTS)
+all: deps $(BUILD)/umbra.elf $(BUILD)/umbra.iso $(GUESTS) $(FOREIGN)
 
 # --- kernel ---------------------------------------------------------------
 $(BUILD)/umbra.elf: $(KOBJ) linker.ld

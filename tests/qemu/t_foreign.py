@@ -1,0 +1,42 @@
+"""Foreign guests (tests/foreign/NAME/): kernels written apart from the guest library and from
+umbra, in styles of their own, run with exactly the commands of the issue's check: natively
+`qemu-system-i386 ... -m 512 -kernel NAME.elf` (no -append) and inside umbra with
+`-kernel umbra.elf -append 'log=com2 onexit=qemu' -initrd 'NAME.elf vm=t mem=64M'`. The native
+run must pass (exit status 0, or the one in tests/foreign/NAME/status); umbra must print the
+same COM1 bytes and exit with the same code."""
+import glob
+import os
+
+from qemu import qemu, BUILD, UMBRA_ELF, ROOT
+
+
+def names():
+    return sorted(os.path.basename(os.path.dirname(p))
+                  for p in glob.glob(os.path.join(ROOT, "tests", "foreign", "*", "")))
+
+
+def expected_status(name):
+    p = os.path.join(ROOT, "tests", "foreign", name, "status")
+    return int(open(p).read().split()[0], 0) if os.path.exists(p) else 0
+
+
+def compare(name):
+    def case():
+        elf = os.path.join(BUILD, "foreign", name + ".elf")
+        n = qemu(kernel=elf, mem=512, timeout=60)
+        want = expected_status(name)
+        assert n.exit_status == want, "fails natively (status %s, want %s):\n%s" % (
+            n.exit_status, want, n.describe())
+        u = qemu(kernel=UMBRA_ELF, append="log=com2 onexit=qemu", initrd="%s vm=t mem=64M" % elf,
+                 mem=512, timeout=90)
+        if u.com1 != n.com1 or u.code != n.code:
+            nl, ul = n.text().splitlines(), u.text().splitlines()
+            diff = [l for l in ul if l not in nl][:8] + ["-- missing: " + l for l in nl if l not in ul][:8]
+            raise AssertionError("umbra differs from native (exit code %s vs %s):\n%s\n%s"
+                                 % (u.code, n.code, "\n".join(diff), u.describe()))
+        assert "audit ok" in u.text("com2"), u.describe()
+    return case
+
+
+def cases():
+    return [(n, compare(n)) for n in names()]
