@@ -27,6 +27,10 @@
 #define MB_INFO_VBE         (1u << 11)
 
 #define MB_MMAP_AVAILABLE   1u
+#define MB_MMAP_RESERVED    2u
+
+/* boot_device: BIOS drive 0x80 (the first hard disk), no partition (QEMU's -kernel gives this). */
+#define MB_BOOTDEV_WHOLE_DISK0 0x8000ffffu
 
 struct mb_header {
     uint32_t magic, flags, checksum;

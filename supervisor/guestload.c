@@ -1,7 +1,6 @@
 /* Turning a Multiboot module into a guest: decode (settings, ELF, Multiboot header: every
  * check, nothing changed), then perform (copy segments, zero BSS, write the Multiboot info). */
 #include "supervisor/guestload.h"
-#include "supervisor/elf.h"
 #include "supervisor/bootinfo.h"
 #include "supervisor/firmware.h"
 #include "boot/multiboot.h"
@@ -12,7 +11,6 @@
 
 #define DEFAULT_MEM (32u << 20)
 #define MIN_MEM     (2u << 20)
-#define MB_SEARCH   8192u
 
 bool module_is_guest(const char *string)
 {
@@ -40,22 +38,21 @@ bool module_owner(const char *string, char *name, unsigned size)
     return false;
 }
 
-/* The end of the highest loaded segment, page-aligned: where modules may start. */
-static uint32_t image_top(const uint8_t *image)
+/* Where the Multiboot info's module list and strings go: the first page after the image, as
+ * QEMU's loader places them (its modules follow them, page-aligned). */
+static uint32_t info_top(const struct kimage *k)
 {
-    const struct elf32_ehdr *eh = (const struct elf32_ehdr *)image;
-    const struct elf32_phdr *ph = (const struct elf32_phdr *)(image + eh->phoff);
-    uint32_t top = 0;
-    for (unsigned i = 0; i < eh->phnum; i++)
-        if (ph[i].type == PT_LOAD && ph[i].paddr + ph[i].memsz > top) top = ph[i].paddr + ph[i].memsz;
-    return (uint32_t)PAGE_ALIGN_UP(top);
+    uint32_t base = k->low & ~(PAGE_SIZE - 1);
+    return base + (uint32_t)PAGE_ALIGN_UP(k->high - base);
 }
 
-bool guest_modules(const char *vm, const uint8_t *image, uint64_t mem, struct gmod *mods, unsigned *n,
+bool guest_modules(const char *vm, const struct kimage *k, uint64_t mem, struct gmod *mods, unsigned *n,
                    char *why, unsigned whylen)
 {
     char owner[16];
-    uint64_t at = image_top(image);
+    /* The list and its strings take less than a page (8 module strings of 128 bytes, a command
+     * line of 256); the modules follow. */
+    uint64_t at = info_top(k) + PAGE_SIZE;
     *n = 0;
     for (size_t i = 0; i < boot.nmods; i++) {
         const struct boot_module *b = &boot.mods[i];
@@ -77,8 +74,8 @@ bool guest_modules(const char *vm, const uint8_t *image, uint64_t mem, struct gm
         size_t len = 0;
         while (word_next(&cur, &w)) {
             if (word_key_is(&w, "for")) continue;
-            for (size_t k = 0; k <= w.len && len + 1 < sizeof g->string; k++)
-                g->string[len++] = k < w.len ? w.text[k] : ' ';
+            for (size_t c = 0; c <= w.len && len + 1 < sizeof g->string; c++)
+                g->string[len++] = c < w.len ? w.text[c] : ' ';
         }
         if (len && g->string[len - 1] == ' ') len--;
         g->string[len] = 0;
@@ -114,13 +111,22 @@ bool guest_disk(const struct vm_settings *set, uint8_t **data, uint32_t *sectors
     return false;
 }
 
-/* Append a word to the guest's command line, keeping it NUL-terminated. */
+/* Append a word to the guest's command line, one space after what is there, keeping it
+ * NUL-terminated. */
 static void cmd_append(struct vm_settings *set, const char *s, size_t n)
 {
     size_t len = strlen(set->cmdline);
-    if (len && len + 1 < sizeof set->cmdline) set->cmdline[len++] = ' ';
+    if (len && set->cmdline[len - 1] != ' ' && len + 1 < sizeof set->cmdline) set->cmdline[len++] = ' ';
     for (size_t i = 0; i < n && len + 1 < sizeof set->cmdline; i++) set->cmdline[len++] = s[i];
     set->cmdline[len] = 0;
+}
+
+/* The command line starts with the image's path and a space, even with no words after it:
+ * what QEMU's loader makes of -kernel PATH -append WORDS, so a guest sees the same line. */
+static void cmd_path(struct vm_settings *set, const char *s, size_t n)
+{
+    cmd_append(set, s, n);
+    cmd_append(set, "", 0);
 }
 
 /* pt=shadow|vtlb, pt.write=emulate|singlestep, pt.protect=ro|us; false with the reason. */
@@ -152,7 +158,7 @@ bool guest_parse(const char *string, struct vm_settings *set, char *why, unsigne
         first = false;
         if (rest) { cmd_append(set, w.text, w.len); continue; }
         if (span_is(w.text, w.len, "--")) { rest = true; continue; }
-        if (was_first && !w.val) { cmd_append(set, w.text, w.len); continue; }   /* the image path */
+        if (was_first && !w.val) { cmd_path(set, w.text, w.len); continue; }   /* the image path */
         if (!w.val) { snfmt(why, whylen, "'%.*s' is not a setting (key=value; words for the guest go after --)", (int)w.len, w.text); return false; }
         if (word_key_is(&w, "vm")) {
             if (!w.vallen || w.vallen >= sizeof set->name) { snfmt(why, whylen, "vm= needs a name of 1 to 15 characters"); return false; }
@@ -216,77 +222,10 @@ bool guest_parse(const char *string, struct vm_settings *set, char *why, unsigne
     return true;
 }
 
-/* Find the Multiboot header in the first 8 KiB; NULL if there is none. */
-static const struct mb_header *find_mb_header(const uint8_t *image, uint32_t size)
+/* Copy n bytes (zeros when src is NULL) into guest-physical memory, page by page. */
+static void put_guest(void *ctx, uint32_t gpa, const void *src, uint32_t n)
 {
-    for (uint32_t off = 0; off + 12 <= size && off < MB_SEARCH; off += 4) {
-        const struct mb_header *h = (const struct mb_header *)(image + off);
-        if (h->magic == MB_HEADER_MAGIC && h->magic + h->flags + h->checksum == 0) return h;
-    }
-    return 0;
-}
-
-/* The physical entry point: e_entry, moved from virtual to physical if a segment says so. */
-static uint32_t entry_phys(const struct elf32_ehdr *eh, const struct elf32_phdr *ph)
-{
-    for (unsigned i = 0; i < eh->phnum; i++)
-        if (ph[i].type == PT_LOAD && eh->entry >= ph[i].vaddr && eh->entry - ph[i].vaddr < ph[i].memsz)
-            return eh->entry - ph[i].vaddr + ph[i].paddr;
-    return eh->entry;
-}
-
-bool guest_check(const uint8_t *image, uint32_t size, uint64_t mem, char *why, unsigned whylen)
-{
-    const struct elf32_ehdr *eh = (const struct elf32_ehdr *)image;
-    if (size < sizeof *eh || *(const uint32_t *)image != ELF_MAGIC) { snfmt(why, whylen, "not an ELF file"); return false; }
-    if (eh->ident[4] != ELFCLASS32 || eh->ident[5] != ELFDATA2LSB || eh->machine != EM_386) {
-        snfmt(why, whylen, "not a 32-bit little-endian x86 ELF (class %u, machine %u)", eh->ident[4], eh->machine);
-        return false;
-    }
-    if (eh->type != ET_EXEC) { snfmt(why, whylen, "ELF type %u is not an executable", eh->type); return false; }
-    const struct mb_header *mh = find_mb_header(image, size);
-    if (!mh) { snfmt(why, whylen, "no Multiboot header in its first 8 KiB"); return false; }
-    uint32_t unknown = mh->flags & 0xfff8u;
-    if (unknown) { snfmt(why, whylen, "its Multiboot header asks for features umbra lacks (flags %08x)", mh->flags); return false; }
-    if (mh->flags & MB_HF_ADDRESSES) { snfmt(why, whylen, "its Multiboot header uses load addresses (a.out kludge); umbra loads ELF only"); return false; }
-    if (eh->phentsize != sizeof(struct elf32_phdr) || !eh->phnum || eh->phnum > 64 ||
-        eh->phoff > size || (uint64_t)eh->phoff + eh->phnum * sizeof(struct elf32_phdr) > size) {
-        snfmt(why, whylen, "its program headers are malformed");
-        return false;
-    }
-    const struct elf32_phdr *ph = (const struct elf32_phdr *)(image + eh->phoff);
-    unsigned loads = 0;
-    for (unsigned i = 0; i < eh->phnum; i++) {
-        if (ph[i].type != PT_LOAD || !ph[i].memsz) continue;
-        loads++;
-        uint64_t end = (uint64_t)ph[i].paddr + ph[i].memsz;
-        if ((uint64_t)ph[i].offset + ph[i].filesz > size || ph[i].filesz > ph[i].memsz) {
-            snfmt(why, whylen, "segment %u lies outside the file", i);
-            return false;
-        }
-        if (end > mem) {
-            snfmt(why, whylen, "segment %u (%08x-%08x) lies outside the guest's %u MiB of RAM", i,
-                  ph[i].paddr, (uint32_t)(end - 1), (unsigned)(mem >> 20));
-            return false;
-        }
-        if (ph[i].paddr < GUEST_MBI_END && end > GUEST_MBI_BASE) {
-            snfmt(why, whylen, "segment %u (%08x-%08x) overlaps where umbra puts the Multiboot info (%x-%x)",
-                  i, ph[i].paddr, (uint32_t)(end - 1), GUEST_MBI_BASE, GUEST_MBI_END - 1);
-            return false;
-        }
-    }
-    if (!loads) { snfmt(why, whylen, "no loadable segment"); return false; }
-    uint32_t entry = entry_phys(eh, ph);
-    bool inside = false;
-    for (unsigned i = 0; i < eh->phnum; i++)
-        if (ph[i].type == PT_LOAD && entry >= ph[i].paddr && entry - ph[i].paddr < ph[i].memsz) inside = true;
-    if (!inside) { snfmt(why, whylen, "entry point %08x is not inside a loaded segment", entry); return false; }
-    return true;
-}
-
-/* Copy n bytes into guest-physical memory, page by page. */
-static void put_guest(struct vm *vm, uint32_t gpa, const void *src, uint32_t n)
-{
+    struct vm *vm = ctx;
     const uint8_t *s = src;
     while (n) {
         uint32_t chunk = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
@@ -297,61 +236,62 @@ static void put_guest(struct vm *vm, uint32_t gpa, const void *src, uint32_t n)
     }
 }
 
-/* The guest's Multiboot info at GUEST_MBI_BASE: info, memory map, modules, command line,
- * loader name. The modules themselves lie page-aligned above the kernel. */
-static uint32_t build_mbi(struct vm *vm, uint32_t mods_at, const struct gmod *gm, unsigned n)
+/* The guest's Multiboot info, laid out as QEMU's -kernel loader lays it out, so that a guest
+ * that prints an address of it prints the same one in both: the memory map at 0x9000, the
+ * info at 0x9500; above the image the module list, the module strings, the command line and
+ * the loader name, then the modules, each on a page of its own. */
+static uint32_t build_mbi(struct vm *vm, const struct kimage *k, const struct gmod *gm, unsigned n)
 {
     uint32_t mem = vm->guest_pages * PAGE_SIZE;
-    struct mb_mmap_entry map[4] = {
+    /* A PC's map as SeaBIOS reports it: base memory below the EBDA, the BIOS area, RAM from
+     * 1 MiB but for its top 128 KiB (where a BIOS keeps its tables), the flash below 4 GiB. */
+    struct mb_mmap_entry map[6] = {
         { 20, 0, 0x9fc00, MB_MMAP_AVAILABLE },
-        { 20, 0x9fc00, 0x400, 2 },
-        { 20, 0xf0000, 0x10000, 2 },
-        { 20, 0x100000, mem - 0x100000, MB_MMAP_AVAILABLE },
+        { 20, 0x9fc00, 0x400, MB_MMAP_RESERVED },
+        { 20, 0xf0000, 0x10000, MB_MMAP_RESERVED },
+        { 20, 0x100000, mem - 0x100000 - GUEST_TOP_RESERVED, MB_MMAP_AVAILABLE },
+        { 20, mem - GUEST_TOP_RESERVED, GUEST_TOP_RESERVED, MB_MMAP_RESERVED },
+        { 20, 0xfffc0000u, 0x40000, MB_MMAP_RESERVED },
     };
-    uint32_t p = GUEST_MBI_BASE;
-    uint32_t info = p;                 p += sizeof(struct mb_info);
-    uint32_t mmap = p;                 p += sizeof map;
-    uint32_t mods = p;                 p += 16 * GUEST_MAX_MODS;
-    uint32_t name = p;                 p += 8;
-    uint32_t cmd = p;                  p += (uint32_t)strlen(vm->set.cmdline) + 1;
+    static const char loader[] = "umbra";
+    uint32_t mods = info_top(k);
+    uint32_t str = mods + 16 * n;
+    uint32_t strings = (uint32_t)strlen(vm->set.cmdline) + 1;
+    for (unsigned i = 0; i < n; i++) strings += (uint32_t)strlen(gm[i].string) + 1;
+    uint32_t name = str + strings;
+    uint32_t mod_at = (uint32_t)PAGE_ALIGN_UP(name + sizeof loader);
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t entry[4] = { mod_at, mod_at + gm[i].size, str, 0 };
+        put_guest(vm, mods + i * 16, entry, sizeof entry);
+        put_guest(vm, str, gm[i].string, (uint32_t)strlen(gm[i].string) + 1);
+        str += (uint32_t)strlen(gm[i].string) + 1;
+        put_guest(vm, mod_at, gm[i].data, gm[i].size);
+        mod_at += (uint32_t)PAGE_ALIGN_UP(gm[i].size);
+    }
     struct mb_info mbi;
     memset(&mbi, 0, sizeof mbi);
-    mbi.flags = MB_INFO_MEM | MB_INFO_CMDLINE | MB_INFO_MODS | MB_INFO_MMAP | MB_INFO_LOADER_NAME;
+    mbi.flags = MB_INFO_MEM | MB_INFO_BOOTDEV | MB_INFO_CMDLINE | MB_INFO_MODS | MB_INFO_MMAP | MB_INFO_LOADER_NAME;
     mbi.mem_lower = 639;
-    mbi.mem_upper = (mem - 0x100000) >> 10;
-    mbi.cmdline = cmd;
+    mbi.mem_upper = (mem - 0x100000 - GUEST_TOP_RESERVED) >> 10;
+    mbi.boot_device = MB_BOOTDEV_WHOLE_DISK0;
+    mbi.cmdline = str;
     mbi.mods_count = n;
     mbi.mods_addr = mods;
-    for (unsigned i = 0; i < n; i++) {
-        uint32_t entry[4] = { mods_at, mods_at + gm[i].size, p, 0 };
-        put_guest(vm, mods + i * 16, entry, sizeof entry);
-        put_guest(vm, p, gm[i].string, (uint32_t)strlen(gm[i].string) + 1);
-        p += (uint32_t)strlen(gm[i].string) + 1;
-        put_guest(vm, mods_at, gm[i].data, gm[i].size);
-        mods_at += (uint32_t)PAGE_ALIGN_UP(gm[i].size);
-    }
-    mbi.mmap_addr = mmap;
+    mbi.mmap_addr = GUEST_MMAP;
     mbi.mmap_length = sizeof map;
     mbi.boot_loader_name = name;
-    put_guest(vm, info, &mbi, sizeof mbi);
-    put_guest(vm, mmap, map, sizeof map);
-    put_guest(vm, name, "umbra", 6);
-    put_guest(vm, cmd, vm->set.cmdline, (uint32_t)strlen(vm->set.cmdline) + 1);
-    return info;
+    put_guest(vm, str, vm->set.cmdline, (uint32_t)strlen(vm->set.cmdline) + 1);
+    put_guest(vm, name, loader, sizeof loader);
+    put_guest(vm, GUEST_MMAP, map, sizeof map);
+    put_guest(vm, GUEST_MBI, &mbi, sizeof mbi);
+    return GUEST_MBI;
 }
 
-void guest_load(struct vm *vm, const uint8_t *image, uint32_t size, const struct gmod *mods, unsigned n)
+void guest_load(struct vm *vm, const struct kimage *k, const struct gmod *mods, unsigned n)
 {
-    const struct elf32_ehdr *eh = (const struct elf32_ehdr *)image;
-    const struct elf32_phdr *ph = (const struct elf32_phdr *)(image + eh->phoff);
-    (void)size;
     firmware_write(vm);
-    for (unsigned i = 0; i < eh->phnum; i++) {
-        if (ph[i].type != PT_LOAD || !ph[i].memsz) continue;
-        put_guest(vm, ph[i].paddr, image + ph[i].offset, ph[i].filesz);
-        put_guest(vm, ph[i].paddr + ph[i].filesz, 0, ph[i].memsz - ph[i].filesz);
-    }
-    vm->shared->entry_eip = entry_phys(eh, ph);
+    kimage_load(k, put_guest, vm);
+    vm->shared->entry_eip = k->entry;
     vm->shared->entry_eax = MB_BOOT_MAGIC;
-    vm->shared->entry_ebx = build_mbi(vm, image_top(image), mods, n);
+    vm->shared->entry_ebx = build_mbi(vm, k, mods, n);
 }

@@ -24,6 +24,7 @@ unsigned vms_launch(void)
 {
     char why[160], owner[16];
     static struct gmod mods[GUEST_MAX_MODS];
+    struct kimage img;
     unsigned nmods;
     uint8_t *disk;
     uint32_t sectors;
@@ -51,8 +52,8 @@ unsigned vms_launch(void)
             continue;
         }
         if (!guest_parse(m->string, &set, why, sizeof why) ||
-            !guest_check((const uint8_t *)m->start, m->end - m->start, set.mem, why, sizeof why) ||
-            !guest_modules(set.name, (const uint8_t *)m->start, set.mem, mods, &nmods, why, sizeof why) ||
+            !kimage_decode((const uint8_t *)m->start, m->end - m->start, set.mem, &img, why, sizeof why) ||
+            !guest_modules(set.name, &img, set.mem, mods, &nmods, why, sizeof why) ||
             !guest_disk(&set, &disk, &sectors, why, sizeof why)) {
             kprintf("umbra: module %u '%s': %s; this VM does not start\n", (unsigned)i, m->string, why);
             continue;
@@ -76,7 +77,7 @@ unsigned vms_launch(void)
             continue;
         }
         vmdev_init(vm, disk, sectors);
-        guest_load(vm, (const uint8_t *)m->start, m->end - m->start, mods, nmods);
+        guest_load(vm, &img, mods, nmods);
         kprintf("umbra: vm %s: %u MiB, entry %08x, command line '%s'\n", set.name,
                 (unsigned)(set.mem >> 20), vm->shared->entry_eip, set.cmdline);
         nvms++;

@@ -23,7 +23,10 @@ def expected_status(name):
 def compare(name):
     def case():
         elf = os.path.join(BUILD, "foreign", name + ".elf")
+        assert os.path.exists(elf), "%s was not built" % elf
         n = qemu(kernel=elf, mem=512, timeout=60)
+        # QEMU's own failure (exit code 1) reads as status 0: a guest that ran says something.
+        assert n.com1, "no output natively:\n" + n.describe()
         want = expected_status(name)
         assert n.exit_status == want, "fails natively (status %s, want %s):\n%s" % (
             n.exit_status, want, n.describe())
