@@ -105,6 +105,17 @@ static __attribute__((noreturn)) void reboot(void)
     cpu_halt_forever();
 }
 
+void umbra_reset(void)
+{
+    __asm__ volatile("cli");
+    if (config.onexit == ONEXIT_HALT || (config.onexit == ONEXIT_QEMU && !cpu_under_qemu())) {
+        kprintf("umbra: halted (the last VM reset its machine)\n");
+        cpu_halt_forever();
+    }
+    kprintf("umbra: resetting the machine, as the last VM did\n");
+    reboot();
+}
+
 void umbra_exit(uint8_t status)
 {
     __asm__ volatile("cli");

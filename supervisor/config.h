@@ -31,5 +31,8 @@ void config_parse(const char *cmdline);
 unsigned config_sinks(const char *cmdline);
 /* Do what onexit= says with `status`: halt, reboot, or exit QEMU. Never returns. */
 __attribute__((noreturn)) void umbra_exit(uint8_t status);
+/* The last VM reset its machine: reset the PC under onexit=qemu or reboot (QEMU with
+ * -no-reboot then exits with code 0, as for the guest booted natively), halt under halt. */
+__attribute__((noreturn)) void umbra_reset(void);
 
 #endif

@@ -78,12 +78,13 @@ void kmain(uint32_t magic, uint32_t mbi)
     watchdog_init();
     test_fault();
 
-    uint8_t status = UMBRA_EXIT_OK;
+    int status = UMBRA_EXIT_OK;
     serial_init(COM1_PORT);          /* the guests' console, whatever the log uses */
     if (vms_launch()) status = vms_run();
     if (pic_spurious) kprintf("pic: %u spurious interrupts (IRQ 7/15 with nothing in service), ignored\n", pic_spurious);
     memory_report(" at the end");
     if (memory_audit()) panic("frame audit failed");
     kprintf("umbra: nothing left to run\n");
-    umbra_exit(status);
+    if (status == VM_END_RESET) umbra_reset();
+    umbra_exit((uint8_t)status);
 }

@@ -152,6 +152,18 @@ static void vm_end(struct vm *vm, uint8_t status)
     vm_destroy(vm);
 }
 
+/* A VM that resets its machine ends: a reboot would load the same guest into the same state
+ * again. As the last VM to end it has umbra reset the PC (onexit=qemu), so that QEMU with
+ * -no-reboot ends as it does when the guest resets natively (exit code 0). */
+static void vm_end_reset(struct vm *vm, const char *how)
+{
+    vm->reset = true;
+    print_screen(vm);
+    print_counters(vm);
+    kprintf("umbra: vm %s reset its machine %s; it ends\n", vm->set.name, how);
+    vm_destroy(vm);
+}
+
 /* Serve one request from the monitor. */
 static void serve(struct vm *vm, const struct msg *m)
 {
@@ -232,7 +244,9 @@ static void serve(struct vm *vm, const struct msg *m)
         break;
     case MSG_GUEST_STOP:
         report_stop(vm);
-        vm_end(vm, UMBRA_EXIT_VM_STOPPED);
+        /* A triple fault resets a PC; anything else umbra cannot go on with has no native end. */
+        if (vm->shared->stop_reason == STOP_TRIPLE_FAULT) vm_end_reset(vm, "by a triple fault");
+        else vm_end(vm, UMBRA_EXIT_VM_STOPPED);
         break;
     default:
         kprintf("umbra: vm %s: unexpected message %s from the monitor\n", vm->set.name, msg_name(m->type));
@@ -331,11 +345,7 @@ static void run_once(struct vm *vm)
     while (vm->state != VM_ENDED && ring_get(&vm->ring->to_host, &m)) serve(vm, &m);
     if (vm->state != VM_ENDED) flush_monitor_log(vm);
     if (vm->state != VM_ENDED && vm->dev.exited) vm_end(vm, vm->dev.exit_status);
-    if (vm->state != VM_ENDED && vm->dev.kbd.reset) {
-        /* A reboot would run the same guest again; a VM ends instead, as QEMU's -no-reboot. */
-        kprintf("umbra: vm %s reset itself through the keyboard controller; it ends\n", vm->set.name);
-        vm_end(vm, 0);
-    }
+    if (vm->state != VM_ENDED && vm->dev.reset) vm_end_reset(vm, vm->dev.reset);
 }
 
 /* stop-after=: a VM whose time is up ends, whatever it is doing. true if it just ended. */
@@ -348,9 +358,9 @@ static bool stop_when_due(struct vm *vm)
     return true;
 }
 
-uint8_t vms_run(void)
+int vms_run(void)
 {
-    uint8_t last = 0;
+    int last = 0;
     unsigned next = 0;
     for (;;) {
         unsigned live = 0, runnable = 0;
@@ -377,7 +387,7 @@ uint8_t vms_run(void)
             }
         next = (pick->id + 1) % nvms;
         run_once(pick);
-        if (pick->state == VM_ENDED) last = pick->status;
+        if (pick->state == VM_ENDED) last = pick->reset ? VM_END_RESET : pick->status;
     }
     return last;
 }

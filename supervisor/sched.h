@@ -5,7 +5,10 @@
 
 /* Make a VM of every guest module; report the ones that cannot start. Returns how many started. */
 unsigned vms_launch(void);
-/* Run every VM until all have ended; returns the exit status of the one that ended last. */
-uint8_t vms_run(void);
+/* What vms_run returns when the VM that ended last reset its machine. */
+#define VM_END_RESET (-1)
+/* Run every VM until all have ended; returns the exit status of the one that ended last, or
+ * VM_END_RESET. */
+int vms_run(void);
 
 #endif

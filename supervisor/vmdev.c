@@ -22,6 +22,7 @@ void vmdev_init(struct vm *vm, uint8_t *disk, uint32_t sectors)
     vuart_init(&vm->dev.uart);
     vide_init(&vm->dev.ide, disk, sectors);
     vkbd_init(&vm->dev.kbd);
+    vm->dev.sysctl_a = 0x02;                 /* A20 on, as a BIOS leaves it */
     vpic_init(&vm->dev.pic);
     vmdev_apic_init(vm);
     for (unsigned i = 0; i < sizeof pic_boot / sizeof pic_boot[0]; i++)
@@ -130,6 +131,8 @@ uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size)
         irq_line(&vm->dev.wire, VIDE_IRQ, vide_irq(&vm->dev.ide));
         return v;
     }
+    if (size == 1 && port == PORT_SYSCTL_A) return vm->dev.sysctl_a;
+    if (size == 1 && port == PORT_RESET_CR) return vm->dev.reset_cr;
     return size == 1 ? 0xff : size == 2 ? 0xffff : 0xffffffffu;
 }
 
@@ -152,6 +155,13 @@ void vmdev_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
     else if (size == 1 && (port == VKBD_DATA || port == VKBD_STATUS)) {
         vkbd_write(&vm->dev.kbd, port, (uint8_t)value);
         kbd_irqs(&vm->dev);
+        if (vm->dev.kbd.reset && !vm->dev.reset) vm->dev.reset = "through the keyboard controller";
+    } else if (size == 1 && port == PORT_SYSCTL_A) {
+        if ((value & 1) && !(vm->dev.sysctl_a & 1)) vm->dev.reset = "through port 0x92 (fast reset)";
+        vm->dev.sysctl_a = (uint8_t)value;
+    } else if (size == 1 && port == PORT_RESET_CR) {
+        if (value & 4) vm->dev.reset = "through the reset control register (port 0xcf9)";
+        vm->dev.reset_cr = (uint8_t)(value & 2);
     } else if (vide_port(port)) {
         vide_write(&vm->dev.ide, port, size, value);
         irq_line(&vm->dev.wire, VIDE_IRQ, vide_irq(&vm->dev.ide));

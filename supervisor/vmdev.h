@@ -14,6 +14,11 @@
 #include "supervisor/dev/irqwire.h"
 
 #define EXIT_PORT 0xf4
+/* The reset ports of a PC's chipset: System Control Port A (bit 0 a fast reset, bit 1 the A20
+ * gate, which reads back and nothing else: guest memory never wraps at 1 MiB) and the Reset
+ * Control Register (bit 2 resets). */
+#define PORT_SYSCTL_A 0x92
+#define PORT_RESET_CR 0xcf9
 
 struct vm;
 struct vmdev {
@@ -29,6 +34,8 @@ struct vmdev {
     uint32_t mmio_reads, mmio_writes;
     bool exited;
     uint8_t exit_status;
+    const char *reset;             /* how the guest reset the machine, NULL while it has not */
+    uint8_t sysctl_a, reset_cr;    /* ports 0x92 and 0xcf9 as last written */
     uint32_t port_reads, port_writes;
     char line[128];                /* console line being collected when several VMs share COM1 */
     unsigned line_len;
