@@ -316,6 +316,9 @@ static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
         return;
     }
     if (privileged && vcpu.cpl != 0) { gp0(f); return; }
+    /* Under the guest's own CR4.UMIP its user mode may not read GDTR, IDTR, LDTR, TR or CR0. */
+    bool store = grp7 ? (r == 0 || r == 1 || r == 4) : (r == 0 || r == 1);
+    if (store && vcpu.cpl != 0 && (vcpu.cr4 & CR4_UMIP)) { gp0(f); return; }
     uint32_t v;
     if (!grp7) {
         switch (r) {

@@ -5,6 +5,17 @@
 extern char rdmsr_at[];
 static void user_rdmsr(void) { __asm__ volatile("rdmsr_at: rdmsr" :: "c"(0x174) : "eax", "edx"); RING0_RETURN(); }
 
+/* Ring 3 reads of GDTR, IDTR, LDTR, TR and CR0, all to one place (resumed past each if they
+ * fault: 3 bytes each). */
+extern char user_stores_at[];
+static struct __attribute__((packed)) { uint16_t l; uint32_t b; } user_gdtr;
+static void user_stores(void)
+{
+    __asm__ volatile("user_stores_at: sgdt (%0); sidt (%0); sldt (%0); str (%0); smsw (%0)"
+                     :: "r"(&user_gdtr) : "memory");
+    RING0_RETURN();
+}
+
 static uint64_t rdmsr(uint32_t m) { uint32_t lo, hi; __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(m)); return (uint64_t)hi << 32 | lo; }
 static void wrmsr(uint32_t m, uint64_t v) { __asm__ volatile("wrmsr" :: "c"(m), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))); }
 
@@ -80,6 +91,31 @@ int gmain(uint32_t magic, uint32_t mbi)
     uint32_t a, b, c, d;
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0));
     check(a >= 1, "CPUID leaf 0");
+
+    /* CR4.UMIP, where the CPU has it: ring 3 may no longer read the table registers or CR0. */
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+    if (c & 4) {
+        expect_trap(13, 3);
+        traps_seen = 0;
+        run_user(user_stores);
+        check_eq(traps_seen, 0, "ring 3 SGDT, SIDT, SLDT, STR, SMSW without UMIP");
+        /* All five wrote to one place: SIDT's base is left above SMSW's CR0 bits. */
+        check_eq(user_gdtr.l, rd_cr0() & 0xffff, "ring 3 SMSW reads the guest's CR0");
+        check_eq(user_gdtr.b, i.b, "ring 3 SIDT reads the guest's IDT base");
+        wr_cr4(rd_cr4() | 0x800);
+        check_eq(rd_cr4() & 0x800, 0x800, "CR4.UMIP set");
+        traps_seen = 0;
+        run_user(user_stores);
+        check_eq(traps_seen, 5, "with UMIP each of the five faults in ring 3");
+        check_eq(last.vector, 13, "with #GP");
+        check_eq(last.error, 0, "#GP(0)");
+        check_eq(last.eip, (uint32_t)user_stores_at + 12, "the last at SMSW");
+        __asm__ volatile("sgdt %0" : "=m"(g));
+        check_eq(g.l, 6 * 8 - 1, "ring 0 SGDT under UMIP");
+        wr_cr4(rd_cr4() & ~0x800u);
+    } else {
+        gprintf("no UMIP on this CPU\n");
+    }
     uint32_t lo1, hi1, lo2, hi2;
     __asm__ volatile("rdtsc" : "=a"(lo1), "=d"(hi1));
     __asm__ volatile("rdtsc" : "=a"(lo2), "=d"(hi2));
