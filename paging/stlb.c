@@ -34,6 +34,7 @@ void stlb_counts(uint32_t *h, uint32_t *m) { *h = *hits; *m = *misses; }
 static bool covers(const struct stlb_entry *e, const struct gmode *m, unsigned acc)
 {
     if ((acc & ACC_USER) && !e->user_ok) return false;
+    if ((acc & ACC_FETCH) && !(acc & ACC_USER) && e->user_ok && (m->cr4 & CR4_SMEP)) return false;
     if (!(acc & ACC_WRITE)) return true;
     if (!e->dirty) return false;
     return e->write_ok || (!(acc & ACC_USER) && !(m->cr0 & CR0_WP));

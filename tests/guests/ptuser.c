@@ -3,7 +3,8 @@
  * linear page seen differently by the kernel and the user, alternately, many times; a user
  * process whose tables the kernel edits between its excursions to ring 3; and processes
  * tearing their tables down (a table full of PTEs rewritten as zeroes, once dword by dword,
- * once with REP STOSD) whose frames are then reused as plain data. */
+ * once with REP STOSD) whose frames are then reused as plain data; and SMEP (the kernel may
+ * not run code in a user page, and the fault says it was a fetch). */
 #include "tests/guests/lib/paging.h"
 
 #define OK 0xffffffffu
@@ -187,6 +188,67 @@ static void teardown(bool rep, const char *how)
     wr_cr3((uint32_t)kpd);
 }
 
+/* ---- 5. SMEP: the kernel calls code in a user page ---- */
+static volatile uint32_t smep_error, smep_cr2, smep_eip;
+extern char smep_back[];
+/* The #PF of a fetch: record it and resume after the call (ESP is restored there). */
+static void smep_fault(struct gframe *f)
+{
+    smep_error = f->error;
+    smep_cr2 = rd_cr2();
+    smep_eip = f->eip;
+    f->eip = (uint32_t)smep_back;
+}
+
+/* Call the code at va from ring 0: what it returns in EAX, or 0 when the call faulted. */
+__attribute__((noinline)) static uint32_t kernel_call(uint32_t va)
+{
+    uint32_t r = 0;
+    __asm__ volatile("push %%ebp; mov %%esp, %%ebp; call *%1; smep_back: mov %%ebp, %%esp; pop %%ebp"
+                     : "+a"(r) : "r"(va) : "ecx", "edx", "memory");
+    return r;
+}
+
+/* The kernel's code pages (identity-mapped as user pages by pg_setup) made supervisor-only,
+ * or user again: under SMEP the kernel runs only from supervisor pages. */
+extern char text_start[], text_end[];
+static void kernel_text_user(bool user)
+{
+    for (uint32_t va = (uint32_t)text_start & ~(PAGE - 1); va < (uint32_t)text_end; va += PAGE) {
+        uint32_t *pte = pte_in(kpd, va);
+        *pte = user ? (*pte | PTE_U) : (*pte & ~PTE_U);
+        invlpg(va);
+    }
+}
+
+static void smep(void)
+{
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+    if (!(b & (1u << 7))) { gprintf("no SMEP on this CPU\n"); return; }
+    uint32_t code = pg_frame();
+    static const uint8_t ret5a[] = { 0xb8, 0x5a, 0, 0, 0, 0xc3 };     /* mov $0x5a, %eax; ret */
+    memcpy((void *)code, ret5a, sizeof ret5a);
+    pg_map(kpd, TEST + 0x10000, code, PTE_P | PTE_U);
+    pg_map(kpd, TEST + 0x11000, code, PTE_P);
+    invlpg(TEST + 0x10000); invlpg(TEST + 0x11000);
+    set_handler(14, smep_fault, 0, false);
+    check_eq(kernel_call(TEST + 0x10000), 0x5a, "SMEP off: the kernel runs code in a user page");
+    kernel_text_user(false);
+    wr_cr4(rd_cr4() | CR4_SMEP);
+    check_eq(kernel_call(TEST + 0x11000), 0x5a, "SMEP on: the kernel runs code in its own page");
+    smep_error = 0xbad;
+    check_eq(kernel_call(TEST + 0x10000), 0, "SMEP on: code in a user page does not run");
+    check_eq(smep_error, PFEC_P | PFEC_I, "#PF error code: present, instruction fetch");
+    check_eq(smep_cr2, TEST + 0x10000, "CR2 the user page");
+    check_eq(smep_eip, TEST + 0x10000, "EIP the fetch");
+    check_eq(peek(TEST + 0x10000) & 0xff, 0xb8, "SMEP on: the kernel still reads the user page");
+    wr_cr4(rd_cr4() & ~CR4_SMEP);
+    kernel_text_user(true);
+    check_eq(kernel_call(TEST + 0x10000), 0x5a, "SMEP off again: it runs");
+    pg_catch();
+}
+
 int gmain(uint32_t magic, uint32_t mbi)
 {
     (void)magic; (void)mbi;
@@ -198,5 +260,6 @@ int gmain(uint32_t magic, uint32_t mbi)
     edited_between();
     teardown(false, "teardown by dwords");
     teardown(true, "teardown by REP STOSD");
+    smep();
     return summary("ptuser");
 }

@@ -85,6 +85,26 @@ TEST(gwalk_protection_error_codes)
     CHECK_EQ(guest_walk(&m, 0x400000, ACC_USER, &t), 0);
 }
 
+TEST(gwalk_fetches_and_smep)
+{
+    struct gtrans t;
+    setup(PTE_P | PTE_W | PTE_U);
+    map(0x400000, 0x300000, PTE_P | PTE_U);             /* a user page */
+    /* Without SMEP a fetch is a read: the kernel may run user code, and faults carry no I/D. */
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_FETCH, &t), 0);
+    CHECK_EQ(guest_walk(&m, 0x401000, ACC_FETCH | ACC_USER, &t), GWALK_FAULT | PFEC_U);
+    m.cr4 |= CR4_SMEP;
+    /* Under SMEP the kernel may not fetch from it, every fetch fault says I/D, reads still go. */
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_FETCH, &t), GWALK_FAULT | PFEC_P | PFEC_I);
+    CHECK_EQ(guest_walk(&m, 0x400000, 0, &t), 0);
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_FETCH | ACC_USER, &t), 0);
+    CHECK_EQ(guest_walk(&m, 0x401000, ACC_FETCH | ACC_USER, &t), GWALK_FAULT | PFEC_U | PFEC_I);
+    CHECK_EQ(guest_walk(&m, 0x401000, 0, &t), GWALK_FAULT);
+    /* A supervisor page under SMEP: the kernel runs it. */
+    map(0x402000, 0x301000, PTE_P);
+    CHECK_EQ(guest_walk(&m, 0x402000, ACC_FETCH, &t), 0);
+}
+
 TEST(gwalk_large_pages_need_pse)
 {
     struct gtrans t;
