@@ -286,11 +286,12 @@ enum emu_status emu_decode(const uint8_t *b, unsigned n, bool code32, struct emu
     if (flags & F_BAD) return EMU_BAD;
     i++;
     if (flags & F_MODRM) {
-        unsigned used = modrm(b + i, n - i, in);
+        /* MOV to/from CR/DR always names registers, whatever the mod bits say: no SIB and no
+         * displacement follow the ModRM byte. */
+        bool regs_only = in->opcode >= 0x0f20 && in->opcode <= 0x0f23;
+        unsigned used = regs_only ? modrm((const uint8_t[]){ (uint8_t)((i < n ? b[i] : 0) | 0xc0) }, i < n, in) : modrm(b + i, n - i, in);
         if (!used) return n >= 15 ? EMU_TOO_LONG : EMU_NEED_MORE;
         i += used;
-        /* MOV to/from CR/DR always names registers, whatever the mod bits say. */
-        if (in->opcode >= 0x0f20 && in->opcode <= 0x0f23) in->mem = false;
     }
     unsigned imm = 0;
     if (flags & F_I8) imm += 1;
