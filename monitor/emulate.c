@@ -3,9 +3,11 @@
  * Each instruction is first checked the way the guest's CPU would check it at the guest's
  * own CPL and IOPL (a guest user program gets the #GP it would get natively), then
  * performed on the virtual CPU. Port I/O suspends to the supervisor and finishes in a
- * continuation. MSRs: SYSENTER_CS/ESP/EIP, PAT, EFER (NXE), APIC_BASE (reads 0xfee00900),
- * TSC (reads the real one; writes are ignored) exist; every other MSR raises #GP(0), as
- * on a CPU without it.
+ * continuation. MSRs: SYSENTER_CS/ESP/EIP, PAT, EFER (the bits CPUID announces), APIC_BASE
+ * (reads 0xfee00900), TSC (reads the real one; writes are ignored), TSC_AUX; the machine's
+ * MTRRs, machine-check registers, MISC_ENABLE, microcode revision, STAR and VM_HSAVE_PA exist
+ * where the real CPU has them and start with its values (what the firmware left), writes
+ * staying the guest's; every other MSR raises #GP(0), as on a CPU without it.
  */
 #include "monitor/emulate.h"
 #include "monitor/mon.h"
@@ -19,6 +21,8 @@
 #include "arch/x86/regs.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/mmu.h"
+
+#define LAPIC_TPR_GPA 0xfee00080u
 
 /* A general register of the frame by number (EAX..EDI). */
 static uint32_t *reg(struct guest_frame *f, unsigned r)
@@ -151,18 +155,45 @@ static void emulate_io(struct guest_frame *f, const struct emu_insn *in)
     suspend(&req, io_done, ctx);
 }
 
-/* The CR4 bits the guest may set: the architectural ones this CPU has. */
+/* CPUID leaf (subleaf 0) of the real CPU, which the guest sees too; zeros past the last leaf. */
+static void cpuid_leaf(uint32_t leaf, uint32_t r[4])
+{
+    uint32_t top = leaf & 0x80000000u;
+    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(top), "c"(0));
+    if (r[0] < leaf) { r[0] = r[1] = r[2] = r[3] = 0; return; }
+    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0));
+}
+
+/* The CR4 bits the guest may set: the architectural ones this CPU has. LA57, PKE and PKS
+ * change nothing in the 32-bit paging a guest may use; their bits are kept. */
 static uint32_t cr4_allowed(void)
 {
-    uint32_t a, b, c, d, ok = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE |
-                              CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT;
-    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-    if (c & (1u << 26)) ok |= CR4_OSXSAVE;
-    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
-    if (b & (1u << 0)) ok |= CR4_FSGSBASE;
-    if (b & (1u << 7)) ok |= CR4_SMEP;
-    if (b & (1u << 20)) ok |= CR4_SMAP;
-    if (c & (1u << 2)) ok |= CR4_UMIP;
+    uint32_t r[4], ok = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE |
+                        CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+    cpuid_leaf(1, r);
+    if (r[2] & (1u << 26)) ok |= CR4_OSXSAVE;
+    cpuid_leaf(7, r);
+    if (r[1] & (1u << 0)) ok |= CR4_FSGSBASE;
+    if (r[1] & (1u << 7)) ok |= CR4_SMEP;
+    if (r[1] & (1u << 20)) ok |= CR4_SMAP;
+    if (r[2] & (1u << 2)) ok |= CR4_UMIP;
+    if (r[2] & (1u << 3)) ok |= CR4_PKE;
+    if (r[2] & (1u << 16)) ok |= CR4_LA57;
+    if (r[2] & (1u << 31)) ok |= CR4_PKS;
+    return ok;
+}
+
+/* The EFER bits this CPU has (CPUID 80000001h): SCE, LME, NXE, SVME, FFXSR. */
+static uint64_t efer_allowed(void)
+{
+    uint32_t r[4];
+    uint64_t ok = 0;
+    cpuid_leaf(0x80000001u, r);
+    if (r[3] & (1u << 11)) ok |= EFER_SCE;
+    if (r[3] & (1u << 29)) ok |= EFER_LME;
+    if (r[3] & (1u << 20)) ok |= EFER_NXE;
+    if (r[2] & (1u << 2)) ok |= EFER_SVME;
+    if (r[3] & (1u << 25)) ok |= EFER_FFXSR;
     return ok;
 }
 
@@ -218,16 +249,56 @@ static bool write_cr(struct guest_frame *f, unsigned cr, uint32_t v)
     return true;
 }
 
-/* RDMSR and WRMSR of the documented set; others #GP(0). */
+/* Is msr one of the machine's MSRs the guest gets a copy of (the real CPU decides whether it
+ * exists)? *ro: writes to it are #GP(0). */
+static bool machine_msr(uint32_t msr, bool *ro)
+{
+    *ro = msr == MSR_MTRRCAP || msr == MSR_MCG_CAP;
+    return msr == MSR_UCODE_REV || msr == MSR_MTRRCAP || msr == MSR_MCG_CAP || msr == MSR_MCG_STATUS ||
+           msr == MSR_MCG_CTL || msr == MSR_MISC_ENABLE || (msr >= MSR_MTRR_VAR_FIRST && msr <= MSR_MTRR_VAR_LAST) ||
+           msr == MSR_MTRR_FIX64K || msr == MSR_MTRR_FIX16K_80000 || msr == MSR_MTRR_FIX16K_A0000 ||
+           (msr >= MSR_MTRR_FIX4K_FIRST && msr <= MSR_MTRR_FIX4K_LAST) || msr == MSR_MTRR_DEF_TYPE ||
+           (msr >= MSR_MC0_CTL && msr <= MSR_MC_LAST) || msr == MSR_STAR || msr == MSR_VM_HSAVE_PA;
+}
+
+/* The guest's values of machine MSRs it has written; the others read as the real CPU's. */
+#define MACHINE_MSRS 96
+static struct { uint32_t msr; uint64_t value; } written[MACHINE_MSRS];
+static unsigned nwritten;
+
+/* RDMSR (write false) or WRMSR of a machine MSR; false when the guest gets #GP(0). */
+static bool machine_msr_access(uint32_t msr, bool write, uint64_t *v)
+{
+    bool ro;
+    uint64_t real;
+    unsigned i;
+    if (!machine_msr(msr, &ro) || mon_rdmsr(msr, &real) >= 0) return false;
+    for (i = 0; i < nwritten && written[i].msr != msr; i++) {}
+    if (!write) { *v = i < nwritten ? written[i].value : real; return true; }
+    if (ro) return false;
+    if (msr == MSR_UCODE_REV) return true;            /* a write asks for the revision: no change */
+    if (i == nwritten) {
+        if (nwritten == MACHINE_MSRS) guest_stop(STOP_UNSUPPORTED, "the guest wrote more than %u machine MSRs", MACHINE_MSRS);
+        written[nwritten++].msr = msr;
+    }
+    written[i].value = *v;
+    return true;
+}
+
+/* RDMSR and WRMSR of the set above; others #GP(0). */
 static void emulate_msr(struct guest_frame *f, bool write)
 {
     uint64_t v = (uint64_t)f->edx << 32 | f->eax;
     uint64_t *slot = 0;
+    uint32_t r[4];
     shared->count.emulated[write ? EMU_WRMSR : EMU_RDMSR]++;
     switch (f->ecx) {
-    case MSR_SYSENTER_CS: slot = &vcpu.sysenter_cs; break;
-    case MSR_SYSENTER_ESP: slot = &vcpu.sysenter_esp; break;
-    case MSR_SYSENTER_EIP: slot = &vcpu.sysenter_eip; break;
+    case MSR_SYSENTER_CS: slot = &vcpu.sysenter_cs; if (write) v &= 0xffff; break;   /* a selector */
+    case MSR_SYSENTER_ESP: case MSR_SYSENTER_EIP:
+        slot = f->ecx == MSR_SYSENTER_ESP ? &vcpu.sysenter_esp : &vcpu.sysenter_eip;
+        cpuid_leaf(0x80000001u, r);
+        if (write && !(r[3] & (1u << 29))) v &= 0xffffffffu;     /* 32 bits without long mode */
+        break;
     case MSR_PAT: slot = &vcpu.pat; break;
     case MSR_TSC:
         if (!write) { uint32_t lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); v = (uint64_t)hi << 32 | lo; }
@@ -235,35 +306,114 @@ static void emulate_msr(struct guest_frame *f, bool write)
     case MSR_APIC_BASE: if (!write) v = 0xfee00900u; break;
     case MSR_EFER: {
         static uint64_t efer;
-        if (write) { if (v & ~(uint64_t)EFER_NXE) { gp0(f); return; } efer = v; }
+        if (write) { if (v & ~efer_allowed()) { gp0(f); return; } efer = v; }
         else v = efer;
         break;
     }
-    default: gp0(f); return;
+    case MSR_TSC_AUX:
+        cpuid_leaf(0x80000001u, r);
+        if (!(r[3] & (1u << 27)) || (write && (v >> 32))) { gp0(f); return; }
+        if (write) { vcpu.tsc_aux = (uint32_t)v; fpu_sync_cr0(); }
+        else v = vcpu.tsc_aux;
+        break;
+    default:
+        if (!machine_msr_access(f->ecx, write, &v)) { gp0(f); return; }
+        break;
     }
     if (slot) { if (write) *slot = v; else v = *slot; }
     if (!write) { f->eax = (uint32_t)v; f->edx = (uint32_t)(v >> 32); }
     f->eip += 2;
 }
 
-/* LTR: the guest's TSS descriptor becomes busy in its own GDT. */
-static void emulate_ltr(struct guest_frame *f, uint32_t sel)
+/* RDTSC, and RDTSCP (which also gives TSC_AUX in ECX), trapped by the guest's CR4.TSD: its
+ * user mode gets #GP(0), its kernel the real TSC. */
+static void emulate_rdtsc(struct guest_frame *f, const struct emu_insn *in, bool rdtscp)
+{
+    uint32_t lo, hi;
+    if (vcpu.cpl && (vcpu.cr4 & CR4_TSD)) { gp0(f); return; }
+    shared->count.emulated[EMU_RDTSC]++;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    f->eax = lo;
+    f->edx = hi;
+    if (rdtscp) f->ecx = vcpu.tsc_aux;
+    f->eip += in->len;
+}
+
+/* RDPMC: #GP(0) in the guest's user mode unless its CR4.PCE is set; otherwise the real CPU
+ * reads the counter (or refuses it, and the guest gets the same fault). */
+static void emulate_rdpmc(struct guest_frame *f, const struct emu_insn *in)
+{
+    uint64_t v;
+    if (vcpu.cpl && !(vcpu.cr4 & CR4_PCE)) { gp0(f); return; }
+    shared->count.emulated[EMU_RDPMC]++;
+    int fault = mon_rdpmc(f->ecx, &v);
+    if (fault >= 0) { deliver_exception(f, (unsigned)fault, 0); return; }
+    f->eax = (uint32_t)v;
+    f->edx = (uint32_t)(v >> 32);
+    f->eip += in->len;
+}
+
+/* MONITOR and MWAIT in the guest kernel (at CPL3 they are #UD). MONITOR arms nothing; MWAIT
+ * waits for an interrupt as HLT does when the guest's IF is set, and returns at once
+ * otherwise (MWAIT may always end early: a guest loops around it). */
+static void emulate_monitor_mwait(struct guest_frame *f, const struct emu_insn *in)
+{
+    uint32_t c[4];
+    cpuid_leaf(1, c);
+    if (vcpu.cpl || !(c[2] & (1u << 3))) { deliver_exception(f, EXC_UD, 0); return; }
+    if (in->rm == 0 ? f->ecx != 0 : (f->ecx & ~1u) != 0) { gp0(f); return; }
+    f->eip += in->len;
+    if (in->rm == 1 && (f->eflags & EFL_IF) && vcpu.pending_vector < 0 && !shared->irq_pending) {
+        shared->count.emulated[EMU_HLT]++;
+        struct msg req = { .type = MSG_HALT };
+        suspend(&req, 0, 0);
+    }
+}
+
+/* Continuation of a CR8 read: the local APIC's TPR (ctx: register | length << 8). */
+static void cr8_read_done(struct guest_frame *f, const struct msg *a, uint32_t ctx)
+{
+    *reg(f, ctx & 7) = a ? (a->a[0] >> 4) & 0xf : 0;
+    f->eip += ctx >> 8;
+}
+
+/* LOCK MOV to or from CR0: CR8, the local APIC's task priority, on CPUs with AltMovCr8
+ * (CPUID 80000001h ECX bit 4); #UD elsewhere, as any LOCK prefix on MOV CR. */
+static void emulate_cr8(struct guest_frame *f, const struct emu_insn *in)
+{
+    uint32_t c[4];
+    cpuid_leaf(0x80000001u, c);
+    if (in->reg != 0 || !(c[2] & (1u << 4))) { deliver_exception(f, EXC_UD, 0); return; }
+    if (in->cls == K_MOV_FROM_CR) {
+        struct msg req = { .type = MSG_MMIO, .a = { LAPIC_TPR_GPA, 4, 0, 0 } };
+        suspend(&req, cr8_read_done, in->rm | (uint32_t)in->len << 8);
+    }
+    uint32_t v = *reg(f, in->rm);
+    if (v & ~0xfu) { gp0(f); return; }
+    f->eip += in->len;
+    struct msg req = { .type = MSG_MMIO, .a = { LAPIC_TPR_GPA, 4, 1, v << 4 } };
+    suspend(&req, 0, 0);
+}
+
+/* LTR: the guest's TSS descriptor becomes busy in its own GDT; false after a fault. */
+static bool emulate_ltr(struct guest_frame *f, uint32_t sel)
 {
     struct seg_desc d;
     uint32_t fva;
     shared->count.emulated[EMU_LTR]++;
     unsigned type = 0;
-    if (!guest_desc((uint16_t)sel, &d) || (desc_access(d) & DESC_S) ||
+    if ((sel & SEL_TI) || !guest_desc((uint16_t)sel, &d) || (desc_access(d) & DESC_S) ||
         ((type = desc_access(d) & DESC_TYPE_MASK) != DESC_TYPE_TSS32 && type != 1)) {
         deliver_exception(f, EXC_GP, sel & ~3u);
-        return;
+        return false;
     }
-    if (!desc_present(d)) { deliver_exception(f, EXC_NP, sel & ~3u); return; }
+    if (!desc_present(d)) { deliver_exception(f, EXC_NP, sel & ~3u); return false; }
     d.hi |= 0x200;     /* busy */
     glin_write(vcpu.gdt_base + (sel & ~7u) + 4, &d.hi, 4, 0, &fva);
     vcpu.tr = (uint16_t)sel;
     vcpu.tr_base = desc_base(d);
     vcpu.tr_limit = desc_limit(d);
+    return true;
 }
 
 /* LAR, LSL, VERR, VERW against the guest's own descriptors, at its CPL: ZF says whether the
@@ -309,6 +459,12 @@ static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
     bool grp7 = in->cls == K_GRP7;
     unsigned r = in->reg;
     if (grp7 && !in->mem && r == 2 && in->rm == 1) { emulate_xsetbv(f, in); return; }
+    if (grp7 && !in->mem && r == 7 && in->rm == 1) {
+        uint32_t c[4];
+        cpuid_leaf(0x80000001u, c);
+        if (c[3] & (1u << 27)) { emulate_rdtsc(f, in, true); return; }      /* RDTSCP */
+    }
+    if (grp7 && !in->mem && r == 1 && (in->rm == 0 || in->rm == 1)) { emulate_monitor_mwait(f, in); return; }
     bool privileged = grp7 ? (r == 2 || r == 3 || r == 6 || r == 7) : (r == 2 || r == 3);
     if (!grp7 && (r == 4 || r == 5)) { emulate_seg_check(f, in); return; }
     if ((grp7 && (r == 5 || (r == 7 && !in->mem) || ((r < 4) && !in->mem))) || (!grp7 && r > 3)) {
@@ -316,6 +472,8 @@ static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
         return;
     }
     if (privileged && vcpu.cpl != 0) { gp0(f); return; }
+    /* SGDT, SIDT, SLDT, STR, SMSW outside the kernel with the guest's CR4.UMIP. */
+    if (!privileged && vcpu.cpl != 0 && (vcpu.cr4 & CR4_UMIP) && (!grp7 || r < 5)) { gp0(f); return; }
     uint32_t v;
     if (!grp7) {
         switch (r) {
@@ -325,7 +483,7 @@ static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
             shared->count.emulated[EMU_LLDT]++;
             if (!load_rm16(f, in, &v) || !desc_load_ldt(f, (uint16_t)v)) return;
             break;
-        case 3: if (!load_rm16(f, in, &v)) return; emulate_ltr(f, v); if (vcpu.tr != v) return; break;
+        case 3: if (!load_rm16(f, in, &v) || !emulate_ltr(f, v)) return; break;
         }
         f->eip += in->len;
         return;
@@ -335,6 +493,7 @@ static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
         shared->count.emulated[r ? EMU_SIDT : EMU_SGDT]++;
         uint16_t lim = (uint16_t)(r ? vcpu.idt_limit : vcpu.gdt_limit);
         uint32_t base = r ? vcpu.idt_base : vcpu.gdt_base;
+        if (in->opsize == 2) base &= 0x00ffffff;       /* 24 bits of base, the top byte 0 */
         if (!mem_write(f, in, 0, &lim, 2) || !mem_write(f, in, 2, &base, 4)) return;
         break;
     }
@@ -540,6 +699,7 @@ void gp_fault(struct guest_frame *f)
     case K_MOV_FROM_CR: case K_MOV_TO_CR: {
         if (vcpu.cpl) { gp0(f); return; }
         shared->count.emulated[EMU_MOV_CR]++;
+        if (in.lock) { emulate_cr8(f, &in); return; }
         if (in.cls == K_MOV_TO_CR) { if (write_cr(f, in.reg, *reg(f, in.rm))) f->eip += in.len; return; }
         uint32_t v;
         switch (in.reg) {
@@ -557,6 +717,7 @@ void gp_fault(struct guest_frame *f)
         if (vcpu.cpl) { gp0(f); return; }
         shared->count.emulated[EMU_MOV_DR]++;
         unsigned d = in.reg;
+        if ((d == 4 || d == 5) && (vcpu.cr4 & CR4_DE)) { deliver_exception(f, EXC_UD, 0); return; }
         if (d == 4 || d == 5) d += 2;        /* aliases of DR6 and DR7 while CR4.DE is clear */
         if (in.cls == K_MOV_TO_DR) vcpu.dr[d] = *reg(f, in.rm);
         else *reg(f, in.rm) = d == 6 ? (vcpu.dr[6] | 0xffff0ff0u) : d == 7 ? (vcpu.dr[7] | 0x400u) : vcpu.dr[d];
@@ -566,6 +727,12 @@ void gp_fault(struct guest_frame *f)
     case K_RDMSR: case K_WRMSR:
         if (vcpu.cpl) { gp0(f); return; }
         emulate_msr(f, in.cls == K_WRMSR);
+        return;
+    case K_RDTSC:
+        emulate_rdtsc(f, &in, false);
+        return;
+    case K_RDPMC:
+        emulate_rdpmc(f, &in);
         return;
     case K_SYSENTER:
         shared->count.emulated[EMU_SYSENTER]++;
@@ -590,6 +757,25 @@ void gp_fault(struct guest_frame *f)
         break;
     }
     deliver_exception(f, EXC_GP, f->error);
+}
+
+void ud_fault(struct guest_frame *f)
+{
+    struct emu_insn in;
+    if (vcpu.cpl == 0) {
+        enum fetched r = fetch_decode(f, &in);
+        if (r == FETCH_FAULTED) return;
+        if (r == FETCH_OK && in.cls == K_GRP7 && !in.mem && in.reg == 1 && in.rm <= 1) {
+            emulate_monitor_mwait(f, &in);
+            return;
+        }
+        if (r == FETCH_OK && in.lock && (in.cls == K_MOV_FROM_CR || in.cls == K_MOV_TO_CR)) {
+            shared->count.emulated[EMU_MOV_CR]++;
+            emulate_cr8(f, &in);
+            return;
+        }
+    }
+    deliver_exception(f, EXC_UD, 0);
 }
 
 /* POPF in the guest kernel: every flag its CPL and IOPL let it change, IF and IOPL included. */
