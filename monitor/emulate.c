@@ -435,7 +435,7 @@ static void emulate_seg_check(struct guest_frame *f, const struct emu_insn *in)
             bool tss_ldt = type == 1 || type == 2 || type == 3 || type == 9 || type == 11;
             ok = lsl ? tss_ldt : lar ? (tss_ldt || type == 4 || type == 5 || type == 12) : false;
         } else if (!lar && !lsl) {
-            ok = verw ? desc_is_wdata(d) : (!desc_is_code(d) || (desc_access(d) & DESC_TYPE_CODE_R));
+            ok = verw ? desc_is_wdata(d) : (!desc_is_code(d) || (desc_access(d) & DESC_TYPE_DATA_RW));   /* bit 1 of a code type: readable */
         }
         unsigned rpl = sel & 3, need = vcpu.cpl > rpl ? vcpu.cpl : rpl;
         if (ok && !(conforming && !sys) && desc_dpl(d) < need) ok = false;
@@ -614,9 +614,41 @@ void np_fault(struct guest_frame *f)
     deliver_exception(f, EXC_NP, f->error);
 }
 
+/* POP SS, MOV SS and LSS, checked against the guest's CPL and descriptors; false when the
+ * instruction loads another segment register (nothing done). */
+static bool emulate_ss_load(struct guest_frame *f, const struct emu_insn *in)
+{
+    uint32_t sel = 0, off = 0, fva;
+    switch (in->cls) {
+    case K_POP_SREG: {
+        if (in->sub != SEG_SS) return false;
+        uint32_t err = glin_read(seg_base((uint16_t)f->ss) + f->esp, &sel, 2, glin_acc(), &fva);
+        if (err) { deliver_pf(f, fva, err); return true; }
+        if (!load_ss(f, sel)) return true;
+        f->esp += in->opsize;
+        break;
+    }
+    case K_MOV_SREG:
+        if (in->reg != SEG_SS) return false;
+        if (!load_rm16(f, in, &sel) || !load_ss(f, sel)) return true;
+        break;
+    case K_LSEG:
+        if (in->sub != SEG_SS) return false;
+        if (!in->mem) { deliver_exception(f, EXC_UD, 0); return true; }
+        if (!mem_read(f, in, 0, &off, in->opsize) || !mem_read(f, in, in->opsize, &sel, 2)) return true;
+        if (!load_ss(f, sel)) return true;
+        *reg(f, in->reg) = off;
+        break;
+    default:
+        return false;
+    }
+    f->eip += in->len;
+    open_irq_shadow(f);
+    return true;
+}
+
 void gp_fault(struct guest_frame *f)
 {
-    uint32_t fva;
     struct emu_insn in;
     enum fetched r = fetch_decode(f, &in);
     if (r == FETCH_FAULTED) return;
@@ -651,36 +683,10 @@ void gp_fault(struct guest_frame *f)
         return;
     case K_IRET: emulate_iret(f, in.opsize == 2); return;
     case K_RETF: emulate_retf(f, in.imm, in.opsize == 2); return;
-    case K_POP_SREG: {
-        if (in.sub != SEG_SS) break;
-        uint32_t sel = 0;
-        uint32_t err = glin_read(seg_base((uint16_t)f->ss) + f->esp, &sel, 2, glin_acc(), &fva);
-        if (err) { deliver_pf(f, fva, err); return; }
-        if (!load_ss(f, sel)) return;
-        f->esp += in.opsize;
-        f->eip += in.len;
-        open_irq_shadow(f);
-        return;
-    }
-    case K_MOV_SREG: {
-        uint32_t sel;
-        if (in.reg != SEG_SS) { deliver_exception(f, EXC_GP, f->error); return; }   /* a genuine fault */
-        if (!load_rm16(f, &in, &sel) || !load_ss(f, sel)) return;
-        f->eip += in.len;
-        open_irq_shadow(f);
-        return;
-    }
-    case K_LSEG: {
-        uint32_t off = 0, sel = 0;
-        if (in.sub != SEG_SS) break;
-        if (!in.mem) { deliver_exception(f, EXC_UD, 0); return; }
-        if (!mem_read(f, &in, 0, &off, in.opsize) || !mem_read(f, &in, in.opsize, &sel, 2)) return;
-        if (!load_ss(f, sel)) return;
-        *reg(f, in.reg) = off;
-        f->eip += in.len;
-        open_irq_shadow(f);
-        return;
-    }
+    case K_POP_SREG: case K_MOV_SREG: case K_LSEG:
+        if (emulate_ss_load(f, &in)) return;
+        if (in.cls == K_MOV_SREG) { deliver_exception(f, EXC_GP, f->error); return; }   /* a genuine fault */
+        break;
     case K_GRP6: case K_GRP7:
         emulate_group(f, &in);
         return;
@@ -858,6 +864,10 @@ void emulate_sensitive(struct guest_frame *f)
     case K_GRP6: case K_GRP7: emulate_group(f, &in); break;
     case K_LAR: case K_LSL: emulate_seg_check(f, &in); break;
     case K_CALLF: emulate_callf(f, &in); break;
+    case K_MOV_SREG: case K_POP_SREG: case K_LSEG:
+        /* An SS load: a single step's #DB comes after the next instruction, as natively. */
+        if (emulate_ss_load(f, &in)) return;
+        guest_stop(STOP_MONITOR_FAULT, "a patched segment load at %08x is not an SS load", f->eip);
     case K_PUSHF: {
         /* Patched while the guest's IOPL is not 0: the real flags say 0. */
         uint32_t v = guest_eflags(f) & ~(EFL_VM | EFL_RF), fva, e;
