@@ -30,10 +30,11 @@ void set_handler(unsigned vector, handler_fn h) { handlers[vector] = h; }
 /* Called from _start on the loader's flat segments, before our GDT and IDT are loaded. */
 void rt_setup(void)
 {
-    gdt_set(1, 0, 0xfffff, 0x9a, 0xc);      /* 0x08 ring-0 code */
-    gdt_set(2, 0, 0xfffff, 0x92, 0xc);      /* 0x10 ring-0 data */
-    gdt_set(3, 0, 0xfffff, 0xfa, 0xc);      /* 0x18 ring-3 code */
-    gdt_set(4, 0, 0xfffff, 0xf2, 0xc);      /* 0x20 ring-3 data */
+    /* Accessed bits set: they then never change (umbra does not set them for the CPU). */
+    gdt_set(1, 0, 0xfffff, 0x9b, 0xc);      /* 0x08 ring-0 code */
+    gdt_set(2, 0, 0xfffff, 0x93, 0xc);      /* 0x10 ring-0 data */
+    gdt_set(3, 0, 0xfffff, 0xfb, 0xc);      /* 0x18 ring-3 code */
+    gdt_set(4, 0, 0xfffff, 0xf3, 0xc);      /* 0x20 ring-3 data */
     tss[1] = (u32)ring0_stack_top;          /* esp0 */
     tss[2] = K_DS;                          /* ss0 */
     tss[25] = sizeof tss << 16;             /* I/O map base past the limit: no bitmap */
