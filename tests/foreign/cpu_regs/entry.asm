@@ -40,6 +40,8 @@ align 4
 catch_esp: dd 0
 global catch_on
 catch_on:  dd 0
+global user_eflags
+user_eflags: dd 0x002          ; the EFLAGS enter_user gives ring 3
 
 section .text
 global _start
@@ -156,7 +158,7 @@ catch_land:
     pop ebp
     ret
 
-; void enter_user(void (*fn)(void)): IRET to ring 3 at fn on the user stack, IF clear.
+; void enter_user(void (*fn)(void)): IRET to ring 3 at fn on the user stack with user_eflags.
 ; fn ends with INT 0x80 (user_exit), which lands in the catcher.
 global enter_user
 enter_user:
@@ -168,7 +170,7 @@ enter_user:
     mov gs, cx
     push dword 0x23
     push dword user_stack_top
-    push dword 0x002
+    push dword [user_eflags]
     push dword 0x1b
     push eax
     iretd

@@ -37,6 +37,7 @@ void set_handler(unsigned vector, handler_fn h);
 int try_call(void (*fn)(void *), void *arg);
 /* Run fn at ring 3 (flat user segments, IF clear); 0x80 when it reached user_exit(). */
 int try_user(void (*fn)(void));
+extern u32 user_eflags;            /* what ring 3 starts with: 0x002 unless a test says otherwise */
 __attribute__((noreturn)) void user_exit(void);
 
 extern u32 gdt[128];
