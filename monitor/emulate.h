@@ -23,7 +23,8 @@ void emulate_data_access(struct guest_frame *f);
  * the fault it takes); false when the emulator cannot, and then nothing changed. */
 bool emulate_memory_insn(struct guest_frame *f);
 /* Perform the sensitive instruction at the guest kernel's EIP that scan-before-execute
- * patched to trap (POPF, MOV/PUSH from CS/SS, SLDT STR VERR VERW SGDT SIDT SMSW, LAR LSL). */
+ * patched to trap (POPF, MOV/PUSH from CS/SS, SS loads, SLDT STR VERR VERW SGDT SIDT SMSW,
+ * LAR LSL, far CALL, PUSHF). */
 void emulate_sensitive(struct guest_frame *f);
 
 #endif
