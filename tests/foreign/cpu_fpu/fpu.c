@@ -322,6 +322,13 @@ static void avx(void)
     __asm__ volatile("vmovups %1, %%ymm0\n\tvmovups %2, %%ymm1\n\tvmulps %%ymm1, %%ymm0, %%ymm2\n\t"
                      "pushf\n\tpopf\n\tvmovups %%ymm2, %0" : "=m"(c) : "m"(a), "m"(b) : "memory");
     dump("vmulps ymm", (u8 *)c, 32);
+    /* VEX forms whose bytes, read as LES/LDS and what follows, look like other instructions:
+     * 0x17 (POP SS), 0x9d (POPF), 0x8e (MOV Sreg). */
+    u32 hi[4] = { 0, 0, 0, 0 }, q[4] = { 0x11111111, 0x22222222, 0x33333333, 0x44444444 };
+    __asm__ volatile("vmovups %1, %%xmm0\n\tvmovhps %%xmm0, (%0)" :: "r"(hi), "m"(q) : "memory");
+    say("vmovhps: %08x %08x\n", hi[0], hi[1]);
+    __asm__ volatile("vmovups %0, %%xmm1\n\t.byte 0xc4, 0xe1, 0x78, 0x17, 0x08" :: "m"(q), "a"(&hi[2]) : "memory");
+    say("vmovhps (3-byte vex): %08x %08x\n", hi[2], hi[3]);
     for (unsigned i = 0; i < sizeof xarea; i++) xarea[i] = 0;
     expect_trap("xsave with avx", try_call(xsave_op, xarea), -1, 0);
     dump("xstate_bv", xarea + 512, 8);
