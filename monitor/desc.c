@@ -265,6 +265,12 @@ static bool is_user_code(uint16_t sel)
     return i < shadowed && (user_code[i / 8] & (1u << (i % 8)));
 }
 
+uint32_t desc_guest_code_sel(uint32_t real)
+{
+    if (!(real & ~3u)) return real;
+    return (desc_guest_sel(real) & ~3u) | (is_user_code((uint16_t)real) ? 3 : 0);
+}
+
 uint32_t seg_base(uint16_t sel)
 {
     struct seg_desc d = desc_shadow_of(sel);

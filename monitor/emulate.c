@@ -21,6 +21,7 @@
 #include "arch/x86/regs.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/mmu.h"
+#include "lib/string.h"
 
 #define LAPIC_TPR_GPA 0xfee00080u
 
@@ -847,6 +848,37 @@ static void emulate_callf(struct guest_frame *f, const struct emu_insn *in)
     f->eip = off;
 }
 
+/* FNSTENV and FNSAVE in the guest kernel: the real FPU stores its environment (FNSAVE its
+ * registers too, and reinitializes) into a buffer, in which the selectors of the last x87
+ * instruction and of its operand become the guest's; then the buffer goes to the guest's
+ * operand. If that write faults, the FPU gets its state back and the guest the fault. */
+static void emulate_fpu_env(struct guest_frame *f, const struct emu_insn *in)
+{
+    uint8_t raw[108], out[108];
+    bool save = in->opcode == 0xdd, o32 = in->opsize == 4;
+    uint32_t n = save ? (o32 ? 108 : 94) : (o32 ? 28 : 14), fva, e;
+    if (vcpu.cr0 & (CR0_EM | CR0_TS)) { deliver_exception(f, EXC_NM, 0); return; }
+    if (save && o32) __asm__ volatile("fnsave %0" : "=m"(raw));
+    else if (save) __asm__ volatile("data16 fnsave %0" : "=m"(raw));
+    else if (o32) __asm__ volatile("fnstenv %0" : "=m"(raw));
+    else __asm__ volatile("data16 fnstenv %0" : "=m"(raw));
+    memcpy(out, raw, n);
+    unsigned cs_at = o32 ? 16 : 8, ds_at = o32 ? 24 : 12;
+    uint32_t cs = desc_guest_code_sel((uint32_t)(out[cs_at] | out[cs_at + 1] << 8));
+    uint32_t ds = desc_guest_sel((uint32_t)(out[ds_at] | out[ds_at + 1] << 8));
+    out[cs_at] = (uint8_t)cs; out[cs_at + 1] = (uint8_t)(cs >> 8);
+    out[ds_at] = (uint8_t)ds; out[ds_at + 1] = (uint8_t)(ds >> 8);
+    if ((e = glin_write(operand_linear(f, in, 0), out, n, glin_acc(), &fva))) {
+        if (save && o32) __asm__ volatile("frstor %0" :: "m"(raw));
+        else if (save) __asm__ volatile("data16 frstor %0" :: "m"(raw));
+        else if (o32) __asm__ volatile("fldenv %0" :: "m"(raw));
+        else __asm__ volatile("data16 fldenv %0" :: "m"(raw));
+        deliver_pf(f, fva, e);
+        return;
+    }
+    f->eip += in->len;
+}
+
 void emulate_sensitive(struct guest_frame *f)
 {
     struct emu_insn in;
@@ -864,6 +896,7 @@ void emulate_sensitive(struct guest_frame *f)
     case K_GRP6: case K_GRP7: emulate_group(f, &in); break;
     case K_LAR: case K_LSL: emulate_seg_check(f, &in); break;
     case K_CALLF: emulate_callf(f, &in); break;
+    case K_FPU_ENV: emulate_fpu_env(f, &in); break;
     case K_MOV_SREG: case K_POP_SREG: case K_LSEG:
         /* An SS load: a single step's #DB comes after the next instruction, as natively. */
         if (emulate_ss_load(f, &in)) return;

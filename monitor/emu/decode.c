@@ -174,6 +174,7 @@ static void classify1(uint8_t op, struct emu_insn *in)
     case 0xcd: in->cls = K_INT; return;
     case 0xce: in->cls = K_INTO; return;
     case 0xcf: in->cls = K_IRET; return;
+    case 0xd9: case 0xdd: if (in->reg == 6 && in->mem) in->cls = K_FPU_ENV; return;
     case 0xe4: case 0xe5: case 0xec: case 0xed: in->cls = K_IN; return;
     case 0xe6: case 0xe7: case 0xee: case 0xef: in->cls = K_OUT; return;
     case 0x6c: case 0x6d: in->cls = K_INS; return;

@@ -37,7 +37,7 @@ static void x87(void)
     static double mem_operand = 3.0;
     __asm__ volatile("fldl %1\n\tfnstenv %0" : "=m"(env) : "m"(mem_operand));
     dump("fnstenv after fld: fip", env + 12, 4);
-    /* FCS (env + 16) is the real CS in umbra, RPL 3: tests/foreign-pending/cpu_fpu_fcs. */
+    /* FCS (env + 16): cpu_fpu_fcs. */
     dump("fnstenv fdp", env + 20, 4);
     dump("fnstenv fds", env + 24, 4);
     __asm__ volatile("fninit");

@@ -1,1 +1,0 @@
-../../foreign/cpu_regs/rt.c
