@@ -6,7 +6,7 @@
 /* GDT slots this guest fills (selector = index * 8). */
 enum {
     G_TSS2 = 6, G_LDT, G_CONF0, G_CONF3X, G_EXEC0, G_RO0, G_DOWN3, G_NP0, G_GATE3, G_TASKG,
-    G_TSS16, G_BIG, G_BASE, G_LDT_NP, G_TSS_NP, G_DATA1, G_CODE16, G_LAST
+    G_TSS16, G_BIG, G_BASE, G_LDT_NP, G_TSS_NP, G_DATA1, G_CODE16, G_LOW, G_LAST
 };
 #define SEL(i) ((u16)((i) * 8))
 
@@ -43,6 +43,7 @@ static void tables(void)
     gdt_set(G_TSS_NP, (u32)tss2, sizeof tss2 - 1, 0x09, 0);
     gdt_set(G_DATA1, 0, 0xfffff, 0xb3, 0xc);          /* data DPL 1 */
     gdt_set(G_CODE16, 0, 0xffff, 0x9b, 0x0);          /* 16-bit code */
+    gdt_set(G_LOW, 0x1000, 0x1fff, 0x93, 0x4);        /* base 0x1000, limit 0x1fff */
     ldt_set(0, 0, 0xfffff, 0x93, 0xc);                /* LDT 0x04: data DPL 0 */
     ldt_set(1, (u32)window, 0xfff, 0xf3, 0x4);        /* LDT 0x0c: data DPL 3 on the window */
     ldt_set(2, 0, 0xfffff, 0xfb, 0xc);                /* LDT 0x14: code DPL 3 */
@@ -272,6 +273,16 @@ static void based_segments(void)
 {
     for (unsigned i = 0; i < 1024; i++) ((volatile u32 *)window)[i] = 0x1000u + i;
     say("window through its segment: [0] %x [ffc] %x\n", seg_read(SEL(G_BASE), 0), seg_read(SEL(G_BASE), 0xffc));
+    volatile u32 *low = (volatile u32 *)0x1000;
+    for (unsigned i = 0; i < 2048; i++) low[i] = 0xb0000000u + i * 4;
+    say("base 0x1000: [0] %x [4] %x [1ffc] %x\n", seg_read(SEL(G_LOW), 0), seg_read(SEL(G_LOW), 4),
+        seg_read(SEL(G_LOW), 0x1ffc));
+    {
+        u32 v;
+        __asm__ volatile("push %%es\n\tmov %w1, %%es\n\tmovl $0x12345678, %%es:0x10\n\tmov %%es:0x10, %0\n\tpop %%es"
+                         : "=r"(v) : "r"((u32)SEL(G_LOW)) : "memory");
+        say("written through es:10 %x, seen at 0x1010 %x\n", v, low[4]);
+    }
     /* Limit checks (a read across or past a limit, below an expand-down limit, a push past
      * SS's limit) and a read through a null DS are #GP or #SS by the SDM, but QEMU's TCG
      * checks no segment limit on data accesses: not tried. */
