@@ -198,7 +198,9 @@ static uint64_t efer_allowed(void)
     return ok;
 }
 
-/* XSETBV: XCR0 with the checks the CPU makes (ECX 0, x87 on, AVX only with SSE, supported bits). */
+/* XSETBV: XCR0 with the checks the CPU makes (ECX 0, x87 on, AVX only with SSE, supported
+ * bits), and then the real CPU's own (MPX's two components together, AVX-512's three...): the
+ * value is tried on it, and one it refuses is the guest's #GP. */
 static void emulate_xsetbv(struct guest_frame *f, const struct emu_insn *in)
 {
     uint64_t v = (uint64_t)f->edx << 32 | f->eax;
@@ -206,7 +208,8 @@ static void emulate_xsetbv(struct guest_frame *f, const struct emu_insn *in)
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(0));
     uint64_t supported = (uint64_t)d << 32 | a;
     if (vcpu.cpl || f->ecx != 0 || !(vcpu.cr4 & CR4_OSXSAVE) || !(v & 1) || (v & ~supported) ||
-        ((v & 4) && !(v & 2))) {
+        ((v & 4) && !(v & 2)) || mon_xsetbv(v) >= 0) {
+        fpu_sync_cr0();                 /* the real XCR0 is the guest's old one again */
         gp0(f);
         return;
     }

@@ -56,6 +56,8 @@ void fpu_sync_cr0(void);
 enum { PROBE_RDMSR, PROBE_RDPMC };
 int mon_rdmsr(uint32_t msr, uint64_t *v);
 int mon_rdpmc(uint32_t counter, uint64_t *v);
+/* XSETBV of XCR0 on the real CPU: the vector it raised (#GP for a value it refuses), or -1. */
+int mon_xsetbv(uint64_t v);
 
 extern struct vcpu vcpu;
 #define shared ((struct vm_shared *)MON_OFF_SHARED)

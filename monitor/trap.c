@@ -33,6 +33,15 @@ static int mon_probe(uint32_t op, uint32_t ecx, uint64_t *v)
 int mon_rdmsr(uint32_t msr, uint64_t *v) { return mon_probe(PROBE_RDMSR, msr, v); }
 int mon_rdpmc(uint32_t counter, uint64_t *v) { return mon_probe(PROBE_RDPMC, counter, v); }
 
+int mon_xsetbv(uint64_t v)
+{
+    probe_vector = -1;
+    __asm__ volatile("movl $1f, %0\n\tmovl $2f, %1\n\t1: xsetbv\n2:"
+                     : "=m"(probe_at), "=m"(probe_resume) : "c"(0), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+    probe_at = 0;
+    return probe_vector;
+}
+
 /* A trap taken inside the monitor itself is a monitor bug, unless it is the IRET back to the
  * guest refusing the guest's own segments: then the guest's state is what cannot go on. */
 static void monitor_fault(struct guest_frame *f)

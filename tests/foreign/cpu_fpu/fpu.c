@@ -279,6 +279,25 @@ static void xsave(void)
     v = 0x100000003ull;
     expect_trap("xsetbv reserved bit 32", try_call(xsetbv_op, &v), 13, 0);
     expect_trap("xsetbv ecx 1", try_call(xsetbv1_op, 0), 13, 0);
+    /* Components that go in pairs or need others (SDM XSETBV), where CPUID has them. */
+    if (r[0] & (1u << 3)) {
+        v = 0x0b;
+        expect_trap("xsetbv bndregs without bndcsr", try_call(xsetbv_op, &v), 13, 0);
+        v = 0x13;
+        expect_trap("xsetbv bndcsr without bndregs", try_call(xsetbv_op, &v), 13, 0);
+        v = 0x1b;
+        expect_trap("xsetbv bndregs and bndcsr", try_call(xsetbv_op, &v), -1, 0);
+        say("xcr0 "); hex64(xgetbv(0)); say("\n");
+    }
+    if (r[0] & (1u << 9)) {
+        v = 0x203;
+        expect_trap("xsetbv pkru", try_call(xsetbv_op, &v), -1, 0);
+        say("xcr0 "); hex64(xgetbv(0)); say("\n");
+        cpuid(0xd, 0, r);
+        say("cpuid d.0 ebx %08x\n", r[1]);
+    }
+    v = 3;
+    try_call(xsetbv_op, &v);
     expect_trap("ring 3 xgetbv", try_user(user_xgetbv), 0x80, 0);
     expect_trap("ring 3 xsetbv", try_user(user_xsetbv), 13, 0);
 
