@@ -272,7 +272,7 @@ void code_fetch_fault(struct guest_frame *f, uint32_t va)
     }
     struct gmode m = { vcpu.cr0, vcpu.cr3, vcpu.cr4 };
     struct gtrans t;
-    uint32_t e = guest_walk(&m, lin, 0, &t);
+    uint32_t e = guest_walk(&m, lin, ACC_FETCH, &t);
     if (e) {
         shared->count.guest_page_faults++;
         deliver_pf(f, lin, e);
@@ -327,7 +327,7 @@ bool code_breakpoint(struct guest_frame *f)
             uint32_t next = (lin & PAGE_MASK) + PAGE_SIZE, e;
             struct gmode m = { vcpu.cr0, vcpu.cr3, vcpu.cr4 };
             struct gtrans t;
-            if (!(e = guest_walk(&m, next, 0, &t)))
+            if (!(e = guest_walk(&m, next, ACC_FETCH, &t)))
                 guest_stop(STOP_MONITOR_FAULT, "the instruction at %08x cannot be decoded, and the page after it "
                            "is mapped", lin);
             shared->count.guest_page_faults++;

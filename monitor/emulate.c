@@ -244,7 +244,7 @@ static bool write_cr(struct guest_frame *f, unsigned cr, uint32_t v)
         if (v & (CR4_VME | CR4_PVI)) guest_stop(STOP_UNSUPPORTED, "CR4.VME/PVI (virtual-8086 extensions) not supported");
         uint32_t old = vcpu.cr4;
         vcpu.cr4 = v;
-        if ((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE)) pt_mode_changed();
+        if ((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE | CR4_SMEP)) pt_mode_changed();
         fpu_sync_cr0();
         break;
     }
@@ -778,6 +778,16 @@ void ud_fault(struct guest_frame *f)
         if (r == FETCH_OK && in.cls == K_GRP7 && !in.mem && in.reg == 1 && in.rm <= 1) {
             emulate_monitor_mwait(f, &in);
             return;
+        }
+        if (r == FETCH_OK && in.cls == K_GRP7 && !in.mem && in.reg == 1 && (in.rm == 2 || in.rm == 3)) {
+            /* CLAC, STAC: EFLAGS.AC, on CPUs with SMAP (whose access checks umbra does not make). */
+            uint32_t c[4];
+            cpuid_leaf(7, c);
+            if (c[1] & (1u << 20)) {
+                f->eflags = in.rm == 3 ? f->eflags | EFL_AC : f->eflags & ~EFL_AC;
+                f->eip += in.len;
+                return;
+            }
         }
         if (r == FETCH_OK && in.lock && (in.cls == K_MOV_FROM_CR || in.cls == K_MOV_TO_CR)) {
             shared->count.emulated[EMU_MOV_CR]++;

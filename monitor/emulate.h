@@ -7,8 +7,8 @@
 /* #GP from the guest: emulate the instruction if the guest's CPU would have run it, else
  * deliver the #GP (or the fault the guest's CPU would have raised instead). */
 void gp_fault(struct guest_frame *f);
-/* #UD from the guest: MONITOR and MWAIT, and LOCK MOV CR0 (CR8 on AMD), in the guest kernel
- * are emulated (its CPL0 allows them); anything else is the guest's #UD. */
+/* #UD from the guest: MONITOR and MWAIT, STAC and CLAC, and LOCK MOV CR0 (CR8 on AMD), in
+ * the guest kernel are emulated (its CPL0 allows them); anything else is the guest's #UD. */
 void ud_fault(struct guest_frame *f);
 /* #NP from the guest: an IRET or far RET from the guest kernel to user mode meets the user
  * code descriptor the monitor hides in kernel mode; emulate it. Any other #NP is the guest's. */

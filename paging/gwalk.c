@@ -4,10 +4,12 @@
 #include "arch/x86/mmu.h"
 #include "arch/x86/regs.h"
 
-/* The #PF error code for an access of kind acc; present: the fault is a protection one. */
-static uint32_t pf_error(unsigned acc, bool present)
+/* The #PF error code for an access of kind acc; present: the fault is a protection one. With
+ * CR4.SMEP, 32-bit paging reports instruction fetches (I/D) too. */
+static uint32_t pf_error(const struct gmode *m, unsigned acc, bool present)
 {
-    return GWALK_FAULT | (present ? PFEC_P : 0) | ((acc & ACC_WRITE) ? PFEC_W : 0) | ((acc & ACC_USER) ? PFEC_U : 0);
+    return GWALK_FAULT | (present ? PFEC_P : 0) | ((acc & ACC_WRITE) ? PFEC_W : 0) | ((acc & ACC_USER) ? PFEC_U : 0) |
+           ((acc & ACC_FETCH) && (m->cr4 & CR4_SMEP) ? PFEC_I : 0);
 }
 
 /* May an access of kind acc go through entries with these combined rights? (SDM 4.6) */
@@ -17,6 +19,8 @@ static bool allowed(const struct gmode *m, unsigned acc, bool w, bool u)
         if (!u) return false;
         return !(acc & ACC_WRITE) || w;
     }
+    /* SMEP: the supervisor fetches nothing from user pages. */
+    if ((acc & ACC_FETCH) && u && (m->cr4 & CR4_SMEP)) return false;
     /* Supervisor: reads always; writes need R/W only when CR0.WP is set. */
     return !(acc & ACC_WRITE) || w || !(m->cr0 & CR0_WP);
 }
@@ -29,11 +33,11 @@ uint32_t guest_walk(const struct gmode *m, uint32_t va, unsigned acc, struct gtr
     }
     uint32_t pde_gpa = (m->cr3 & PT32_ADDR_MASK) + PT32_PD_INDEX(va) * 4;
     uint32_t pde = gpa_read32(pde_gpa);
-    if (!(pde & PTE_P)) return pf_error(acc, false);
+    if (!(pde & PTE_P)) return pf_error(m, acc, false);
     t->pde_gpa = pde_gpa;
     if ((pde & PTE_PS) && (m->cr4 & CR4_PSE)) {
         bool w = pde & PTE_W, u = pde & PTE_U;
-        if (!allowed(m, acc, w, u)) return pf_error(acc, true);
+        if (!allowed(m, acc, w, u)) return pf_error(m, acc, true);
         uint32_t set = PTE_A | ((acc & ACC_WRITE) ? PTE_D : 0);
         if ((pde & set) != set) gpa_write32(pde_gpa, pde | set);
         *t = (struct gtrans){ .gpa = (pde & PT32_ADDR_4M) | (va & (LARGE_4M - 1)), .write_ok = w,
@@ -44,9 +48,9 @@ uint32_t guest_walk(const struct gmode *m, uint32_t va, unsigned acc, struct gtr
     }
     uint32_t pte_gpa = (pde & PT32_ADDR_MASK) + PT32_PT_INDEX(va) * 4;
     uint32_t pte = gpa_read32(pte_gpa);
-    if (!(pte & PTE_P)) return pf_error(acc, false);
+    if (!(pte & PTE_P)) return pf_error(m, acc, false);
     bool w = (pde & PTE_W) && (pte & PTE_W), u = (pde & PTE_U) && (pte & PTE_U);
-    if (!allowed(m, acc, w, u)) return pf_error(acc, true);
+    if (!allowed(m, acc, w, u)) return pf_error(m, acc, true);
     if (!(pde & PTE_A)) gpa_write32(pde_gpa, pde | PTE_A);
     uint32_t set = PTE_A | ((acc & ACC_WRITE) ? PTE_D : 0);
     if ((pte & set) != set) gpa_write32(pte_gpa, pte | set);

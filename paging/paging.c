@@ -200,7 +200,8 @@ void pt_page_fault(struct guest_frame *f)
     if (!shadow_on) { vtlb_page_fault(f); return; }
     uint32_t va;
     __asm__ volatile("mov %%cr2, %0" : "=r"(va));
-    unsigned acc = ((f->error & PFEC_W) ? ACC_WRITE : 0) | (vcpu.cpl == 3 ? ACC_USER : 0);
+    unsigned acc = ((f->error & PFEC_W) ? ACC_WRITE : 0) | (vcpu.cpl == 3 ? ACC_USER : 0) |
+                   ((f->error & PFEC_I) ? ACC_FETCH : 0);
     if (vcpu.cpl == 0 && (f->error & PFEC_I) && code_on()) {
         /* The guest kernel fetches only from the code window (monitor/code.c). The copy, the
          * window's table and directory, and the data view's fill: at most six pages. */

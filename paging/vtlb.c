@@ -147,7 +147,8 @@ void vtlb_page_fault(struct guest_frame *f)
 {
     uint32_t va, e;
     __asm__ volatile("mov %%cr2, %0" : "=r"(va));
-    unsigned acc = ((f->error & PFEC_W) ? ACC_WRITE : 0) | (vcpu.cpl == 3 ? ACC_USER : 0);
+    unsigned acc = ((f->error & PFEC_W) ? ACC_WRITE : 0) | (vcpu.cpl == 3 ? ACC_USER : 0) |
+                   ((f->error & PFEC_I) ? ACC_FETCH : 0);
     struct gmode m = { vcpu.cr0, vcpu.cr3, vcpu.cr4 };
     struct gtrans t;
 

@@ -513,6 +513,62 @@ static void paging_invlpg(void)
     wr_cr3(0);
 }
 
+/* ---- CR4.SMEP: the kernel fetches nothing from user pages ---- */
+
+static void call_at(void *p) { ((void (*)(void))p)(); }
+static u32 smep_pd[1024] __attribute__((aligned(4096)));
+
+static void smep(void)
+{
+    if (!(leaf7[1] & (1u << 7))) { say("no smep\n"); return; }
+    /* Supervisor 4 MiB pages for the kernel, a user one at 8 MiB holding a RET. */
+    for (unsigned i = 0; i < 1024; i++) smep_pd[i] = i < 4 ? (i << 22) | 0x83 : 0;
+    smep_pd[2] |= 0x04;
+    *(volatile u8 *)0x00800000 = 0xc3;
+    *(volatile u8 *)0x00400000 = 0xc3;
+    wr_cr3((u32)smep_pd);
+    wr_cr4(rd_cr4() | CR4_PSE);
+    wr_cr0(rd_cr0() | CR0_PG);
+    expect_trap("no smep: call into a user page", try_call(call_at, (void *)0x00800000), -1, 0);
+    expect_trap("no smep: call into a supervisor page", try_call(call_at, (void *)0x00400000), -1, 0);
+    wr_cr4(rd_cr4() | (1u << 20));
+    int r = try_call(call_at, (void *)0x00800000);
+    expect_trap("smep: call into a user page", r, 14, 0x11);
+    if (r == 14) say("  cr2 %08x\n", last.cr2);
+    expect_trap("smep: call into a supervisor page", try_call(call_at, (void *)0x00400000), -1, 0);
+    smep_pd[3] = 0;
+    __asm__ volatile("invlpg (%0)" :: "r"(0x00c00000) : "memory");
+    r = try_call(call_at, (void *)0x00c00000);
+    expect_trap("smep: call into nothing", r, 14, 0x10);
+    if (r == 14) say("  cr2 %08x\n", last.cr2);
+    expect("smep: a read of the user page", *(volatile u8 *)0x00800000, 0xc3);
+    wr_cr4(rd_cr4() & ~(1u << 20));
+    r = try_call(call_at, (void *)0x00c00000);
+    expect_trap("no smep: call into nothing", r, 14, 0);
+    wr_cr0(rd_cr0() & ~CR0_PG);
+    wr_cr4(rd_cr4() & ~CR4_PSE);
+    wr_cr3(0);
+}
+
+/* ---- STAC / CLAC (SMAP's AC toggles, ring 0 only) ---- */
+
+static void k_stac(void *p) { (void)p; __asm__ volatile(".byte 0x0f, 0x01, 0xcb" ::: "memory"); }
+static void user_stac(void) { __asm__ volatile(".byte 0x0f, 0x01, 0xcb" ::: "memory"); user_exit(); }
+static void user_clac(void) { __asm__ volatile(".byte 0x0f, 0x01, 0xca" ::: "memory"); user_exit(); }
+
+static void stac_clac(void)
+{
+    if (!(leaf7[1] & (1u << 20))) { say("no smap\n"); return; }
+    u32 f;
+    expect_trap("stac", try_call(k_stac, 0), -1, 0);
+    __asm__ volatile("pushfl\n\tpopl %0" : "=r"(f));
+    say("after stac: ac %u\n", (f >> 18) & 1);
+    __asm__ volatile(".byte 0x0f, 0x01, 0xca\n\tpushfl\n\tpopl %0" : "=r"(f));
+    say("after clac: ac %u\n", (f >> 18) & 1);
+    expect_trap("ring 3 stac", try_user(user_stac), 6, 0);
+    expect_trap("ring 3 clac", try_user(user_clac), 6, 0);
+}
+
 void tests(void)
 {
     say("cpu_regs: CPUID, control registers, system instructions\n");
@@ -527,4 +583,6 @@ void tests(void)
     sysenter();
     small_instructions();
     paging_invlpg();
+    smep();
+    stac_clac();
 }
