@@ -115,7 +115,7 @@ void set_guest_eflags(struct guest_frame *f, uint32_t fl, uint32_t mask)
 }
 
 #define CR0_FPU_BITS (CR0_MP | CR0_EM | CR0_TS | CR0_NE)
-#define CR4_GUEST_BITS (CR4_TSD | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE)
+#define CR4_GUEST_BITS (CR4_TSD | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE | CR4_PKE)
 
 void fpu_sync_cr0(void)
 {
@@ -125,7 +125,8 @@ void fpu_sync_cr0(void)
     if (want != cr0) __asm__ volatile("mov %0, %%cr0" :: "r"(want));
     /* The guest's CR4 bits that act at CPL3 or on the FPU: TSD (RDTSC and RDTSCP in its user
      * mode fault, in its kernel they trap and are emulated), OSFXSR and OSXMMEXCPT (SSE is
-     * #UD without the first), OSXSAVE (XGETBV, and what CPUID shows). */
+     * #UD without the first), OSXSAVE (XGETBV, and what CPUID shows), PKE (RDPKRU/WRPKRU and
+     * CPUID's OSPKE; protection keys act only in 4-level paging, never on umbra's PAE tables). */
     __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
     want = (cr4 & ~CR4_GUEST_BITS) | (vcpu.cr4 & CR4_GUEST_BITS);
     if (want != cr4) __asm__ volatile("mov %0, %%cr4" :: "r"(want));

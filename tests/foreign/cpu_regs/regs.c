@@ -569,6 +569,33 @@ static void stac_clac(void)
     expect_trap("ring 3 clac", try_user(user_clac), 6, 0);
 }
 
+/* ---- CR4.PKE: RDPKRU/WRPKRU and CPUID's OSPKE (keys act only in 4-level paging) ---- */
+
+static u32 pkru_seen;
+static void k_rdpkru(void *p) { (void)p; __asm__ volatile(".byte 0x0f, 0x01, 0xee" : "=a"(pkru_seen) : "c"(0) : "edx"); }
+static void user_rdpkru(void) { __asm__ volatile(".byte 0x0f, 0x01, 0xee" : "=a"(pkru_seen) : "c"(0) : "edx"); user_exit(); }
+static void user_wrpkru(void) { __asm__ volatile(".byte 0x0f, 0x01, 0xef" :: "a"(0x30), "c"(0), "d"(0)); user_exit(); }
+
+static void pke(void)
+{
+    u32 r[4];
+    if (!(leaf7[2] & (1u << 3))) { say("no pku\n"); return; }
+    expect_trap("no pke: rdpkru", try_call(k_rdpkru, 0), 6, 0);
+    wr_cr4(rd_cr4() | (1u << 22));
+    cpuid(7, 0, r);
+    say("pke: cpuid 7 ecx %08x\n", r[2]);
+    __asm__ volatile(".byte 0x0f, 0x01, 0xef" :: "a"(0x0c), "c"(0), "d"(0));
+    expect_trap("pke: rdpkru", try_call(k_rdpkru, 0), -1, 0);
+    say("pkru %08x\n", pkru_seen);
+    expect_trap("pke: ring 3 wrpkru", try_user(user_wrpkru), 0x80, 0);
+    expect_trap("pke: ring 3 rdpkru", try_user(user_rdpkru), 0x80, 0);
+    say("ring 3 pkru %08x\n", pkru_seen);
+    __asm__ volatile(".byte 0x0f, 0x01, 0xef" :: "a"(0), "c"(0), "d"(0));
+    wr_cr4(rd_cr4() & ~(1u << 22));
+    cpuid(7, 0, r);
+    say("no pke: cpuid 7 ecx %08x\n", r[2]);
+}
+
 void tests(void)
 {
     say("cpu_regs: CPUID, control registers, system instructions\n");
@@ -585,4 +612,5 @@ void tests(void)
     paging_invlpg();
     smep();
     stac_clac();
+    pke();
 }
