@@ -5,7 +5,8 @@
  * performed on the virtual CPU. Port I/O suspends to the supervisor and finishes in a
  * continuation. MSRs: SYSENTER_CS/ESP/EIP, PAT, EFER (the bits CPUID announces), APIC_BASE
  * (reads 0xfee00900), TSC (reads the real one; writes are ignored), TSC_AUX; the machine's
- * MTRRs, machine-check registers, MISC_ENABLE, microcode revision, STAR and VM_HSAVE_PA exist
+ * MTRRs, machine-check registers, MISC_ENABLE, microcode revision, STAR, VM_HSAVE_PA, PKRS
+ * and BNDCFGS (kept, acting on nothing) exist
  * where the real CPU has them and start with its values (what the firmware left), writes
  * staying the guest's; every other MSR raises #GP(0), as on a CPU without it.
  */
@@ -262,7 +263,8 @@ static bool machine_msr(uint32_t msr, bool *ro)
            msr == MSR_MCG_CTL || msr == MSR_MISC_ENABLE || (msr >= MSR_MTRR_VAR_FIRST && msr <= MSR_MTRR_VAR_LAST) ||
            msr == MSR_MTRR_FIX64K || msr == MSR_MTRR_FIX16K_80000 || msr == MSR_MTRR_FIX16K_A0000 ||
            (msr >= MSR_MTRR_FIX4K_FIRST && msr <= MSR_MTRR_FIX4K_LAST) || msr == MSR_MTRR_DEF_TYPE ||
-           (msr >= MSR_MC0_CTL && msr <= MSR_MC_LAST) || msr == MSR_STAR || msr == MSR_VM_HSAVE_PA;
+           (msr >= MSR_MC0_CTL && msr <= MSR_MC_LAST) || msr == MSR_STAR || msr == MSR_VM_HSAVE_PA ||
+           msr == MSR_PKRS || msr == MSR_BNDCFGS;
 }
 
 /* The guest's values of machine MSRs it has written; the others read as the real CPU's. */
@@ -281,6 +283,7 @@ static bool machine_msr_access(uint32_t msr, bool write, uint64_t *v)
     if (!write) { *v = i < nwritten ? written[i].value : real; return true; }
     if (ro) return false;
     if (msr == MSR_UCODE_REV) return true;            /* a write asks for the revision: no change */
+    if (msr == MSR_PKRS && (*v >> 32)) return false;   /* 32 bits */
     if (i == nwritten) {
         if (nwritten == MACHINE_MSRS) guest_stop(STOP_UNSUPPORTED, "the guest wrote more than %u machine MSRs", MACHINE_MSRS);
         written[nwritten++].msr = msr;

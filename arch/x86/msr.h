@@ -24,6 +24,8 @@
 #define MSR_MTRR_DEF_TYPE  0x2ff
 #define MSR_MC0_CTL        0x400
 #define MSR_MC_LAST        0x47f
+#define MSR_PKRS           0x6e1
+#define MSR_BNDCFGS        0xd90
 #define MSR_EFER           0xc0000080u
 #define MSR_STAR           0xc0000081u
 #define MSR_TSC_AUX        0xc0000103u

@@ -378,6 +378,20 @@ static void msr_probe(void)
         { "mtrr_fix4k_f8000", 0x26f }, { "mtrr_deftype", 0x2ff }, { "mc0_ctl", 0x400 }, { "mc0_status", 0x401 },
         { "star", 0xc0000081u }, { "vm_hsave_pa", 0xc0010117u },
     };
+    /* PKRS with PKS, BNDCFGS with MPX (CPUID 7). */
+    if (leaf7[2] & (1u << 31)) {
+        msr_show("pkrs", 0x6e1);
+        expect_trap("wrmsr pkrs", try_wrmsr(0x6e1, 0x55555554), -1, 0);
+        msr_show("pkrs", 0x6e1);
+        expect_trap("wrmsr pkrs high bits", try_wrmsr(0x6e1, 0x100000000ull), 13, 0);
+        try_wrmsr(0x6e1, 0);
+    }
+    if (leaf7[1] & (1u << 14)) {
+        msr_show("bndcfgs", 0xd90);
+        expect_trap("wrmsr bndcfgs", try_wrmsr(0xd90, 0x1000), -1, 0);
+        msr_show("bndcfgs", 0xd90);
+        try_wrmsr(0xd90, 0);
+    }
     for (unsigned i = 0; i < sizeof list / sizeof list[0]; i++) msr_show(list[i].name, list[i].msr);
     expect_trap("wrmsr mtrr_deftype", try_wrmsr(0x2ff, 0xc06), -1, 0);
     msr_show("mtrr_deftype", 0x2ff);
