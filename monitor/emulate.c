@@ -157,13 +157,22 @@ static void emulate_io(struct guest_frame *f, const struct emu_insn *in)
     suspend(&req, io_done, ctx);
 }
 
-/* CPUID leaf (subleaf 0) of the real CPU, which the guest sees too; zeros past the last leaf. */
+/* CPUID leaf 1, 7 or 80000001h (subleaf 0) of the real CPU, which the guest sees too; zeros
+ * past the last leaf. Read once: the feature bits used here never change (the OS bits that
+ * follow CR4, OSXSAVE and OSPKE, are not used), and CPUID may be slow under a hypervisor. */
 static void cpuid_leaf(uint32_t leaf, uint32_t r[4])
 {
-    uint32_t top = leaf & 0x80000000u;
-    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(top), "c"(0));
-    if (r[0] < leaf) { r[0] = r[1] = r[2] = r[3] = 0; return; }
-    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0));
+    static uint32_t cache[3][4];
+    static bool have[3];
+    unsigned k = leaf == 1 ? 0 : leaf == 7 ? 1 : 2;
+    if (!have[k]) {
+        uint32_t *c = cache[k], top = leaf & 0x80000000u;
+        __asm__ volatile("cpuid" : "=a"(c[0]), "=b"(c[1]), "=c"(c[2]), "=d"(c[3]) : "a"(top), "c"(0));
+        if (c[0] < leaf) c[0] = c[1] = c[2] = c[3] = 0;
+        else __asm__ volatile("cpuid" : "=a"(c[0]), "=b"(c[1]), "=c"(c[2]), "=d"(c[3]) : "a"(leaf), "c"(0));
+        have[k] = true;
+    }
+    for (unsigned i = 0; i < 4; i++) r[i] = cache[k][i];
 }
 
 /* The CR4 bits the guest may set: the architectural ones this CPU has. LA57, PKE and PKS
