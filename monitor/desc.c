@@ -68,7 +68,7 @@ bool guest_desc_own(uint16_t sel, struct seg_desc *d)
     uint32_t fva;
     memset(d, 0, sizeof *d);
     if (sel & SEL_TI) {
-        if (!vcpu.ldtr || (uint32_t)(sel & ~7u) + 7 > vcpu.ldt_limit) return false;
+        if (!(vcpu.ldtr & ~3u) || (uint32_t)(sel & ~7u) + 7 > vcpu.ldt_limit) return false;
         return glin_read(vcpu.ldt_base + (sel & ~7u), d, sizeof *d, 0, &fva) == 0;
     }
     if (SEL_INDEX(sel) == 0) return false;
@@ -103,7 +103,7 @@ static struct seg_desc shadow_of(struct seg_desc g, uint32_t i) { return shadow_
 /* Copy the guest's LDT into the shadow LDT. */
 static void ldt_sync(void)
 {
-    uint32_t n = vcpu.ldtr ? (vcpu.ldt_limit + 1) / 8 : 0;
+    uint32_t n = (vcpu.ldtr & ~3u) ? (vcpu.ldt_limit + 1) / 8 : 0;
     if (n > MON_LDT_ENTRIES) n = MON_LDT_ENTRIES;
     for (uint32_t i = 0; i < n; i++) {
         struct seg_desc g;
@@ -118,7 +118,7 @@ void desc_ldt_install(uint32_t base)
 {
     uint32_t limit = ldt_shadowed ? ldt_shadowed * 8 - 1 : 0;
     mon_gdt[SEL_INDEX(MON_SEL_LDT)] = desc_make(base + (uint32_t)mon_ldt, limit, DESC_P | DESC_TYPE_LDT, 0);
-    uint16_t sel = vcpu.ldtr ? MON_SEL_LDT : 0;
+    uint16_t sel = (vcpu.ldtr & ~3u) ? MON_SEL_LDT : 0;
     __asm__ volatile("lldt %w0" :: "r"(sel));
 }
 
@@ -126,7 +126,7 @@ bool desc_load_ldt(struct guest_frame *f, uint16_t sel)
 {
     struct seg_desc d;
     if (!(sel & ~3u)) {
-        vcpu.ldtr = 0;
+        vcpu.ldtr = sel;       /* a null selector, kept as loaded (SLDT gives it back, RPL too) */
         ldt_sync();
         desc_ldt_install(shared->region);
         return true;
@@ -187,7 +187,7 @@ void desc_sync(struct guest_frame *f)
         mon_gdt[i] = (struct seg_desc){ 0, 0 };
     }
     shadowed = n > 1 ? n : 1;
-    if (vcpu.ldtr) ldt_sync();
+    if (vcpu.ldtr & ~3u) ldt_sync();
 }
 
 void desc_load_gdt(struct guest_frame *f, uint32_t base, uint32_t limit)
@@ -263,6 +263,12 @@ static bool is_user_code(uint16_t sel)
         return desc_is_code(g) && desc_dpl(g) == 3 && !(desc_access(g) & DESC_TYPE_CONFORMING);
     }
     return i < shadowed && (user_code[i / 8] & (1u << (i % 8)));
+}
+
+uint32_t desc_guest_code_sel(uint32_t real)
+{
+    if (!(real & ~3u)) return real;
+    return (desc_guest_sel(real) & ~3u) | (is_user_code((uint16_t)real) ? 3 : 0);
 }
 
 uint32_t seg_base(uint16_t sel)

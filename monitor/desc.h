@@ -28,6 +28,9 @@ bool desc_load_ldt(struct guest_frame *f, uint16_t sel);
 void desc_ldt_install(uint32_t base);
 /* The selector the guest believes a segment register holds (stale slots map back). */
 uint32_t desc_guest_sel(uint32_t real);
+/* The guest's view of a real code selector that was in CS at some point: its own selector,
+ * RPL 3 for its user code, 0 for its kernel's (which runs with RPL 3 in the real CS). */
+uint32_t desc_guest_code_sel(uint32_t real);
 /* The guest CPL changed: its user code descriptors are present only in user mode. */
 void desc_mode_changed(void);
 /* Is sel one of the guest's user code descriptors, hidden while the guest is in kernel mode? */

@@ -3,9 +3,12 @@
  * Each instruction is first checked the way the guest's CPU would check it at the guest's
  * own CPL and IOPL (a guest user program gets the #GP it would get natively), then
  * performed on the virtual CPU. Port I/O suspends to the supervisor and finishes in a
- * continuation. MSRs: SYSENTER_CS/ESP/EIP, PAT, EFER (NXE), APIC_BASE (reads 0xfee00900),
- * TSC (reads the real one; writes are ignored) exist; every other MSR raises #GP(0), as
- * on a CPU without it.
+ * continuation. MSRs: SYSENTER_CS/ESP/EIP, PAT, EFER (the bits CPUID announces), APIC_BASE
+ * (reads 0xfee00900), TSC (reads the real one; writes are ignored), TSC_AUX; the machine's
+ * MTRRs, machine-check registers, MISC_ENABLE, microcode revision, STAR, VM_HSAVE_PA, PKRS
+ * and BNDCFGS (kept, acting on nothing) exist
+ * where the real CPU has them and start with its values (what the firmware left), writes
+ * staying the guest's; every other MSR raises #GP(0), as on a CPU without it.
  */
 #include "monitor/emulate.h"
 #include "monitor/mon.h"
@@ -19,6 +22,9 @@
 #include "arch/x86/regs.h"
 #include "arch/x86/msr.h"
 #include "arch/x86/mmu.h"
+#include "lib/string.h"
+
+#define LAPIC_TPR_GPA 0xfee00080u
 
 /* A general register of the frame by number (EAX..EDI). */
 static uint32_t *reg(struct guest_frame *f, unsigned r)
@@ -151,22 +157,60 @@ static void emulate_io(struct guest_frame *f, const struct emu_insn *in)
     suspend(&req, io_done, ctx);
 }
 
-/* The CR4 bits the guest may set: the architectural ones this CPU has. */
+/* CPUID leaf 1, 7 or 80000001h (subleaf 0) of the real CPU, which the guest sees too; zeros
+ * past the last leaf. Read once: the feature bits used here never change (the OS bits that
+ * follow CR4, OSXSAVE and OSPKE, are not used), and CPUID may be slow under a hypervisor. */
+static void cpuid_leaf(uint32_t leaf, uint32_t r[4])
+{
+    static uint32_t cache[3][4];
+    static bool have[3];
+    unsigned k = leaf == 1 ? 0 : leaf == 7 ? 1 : 2;
+    if (!have[k]) {
+        uint32_t *c = cache[k], top = leaf & 0x80000000u;
+        __asm__ volatile("cpuid" : "=a"(c[0]), "=b"(c[1]), "=c"(c[2]), "=d"(c[3]) : "a"(top), "c"(0));
+        if (c[0] < leaf) c[0] = c[1] = c[2] = c[3] = 0;
+        else __asm__ volatile("cpuid" : "=a"(c[0]), "=b"(c[1]), "=c"(c[2]), "=d"(c[3]) : "a"(leaf), "c"(0));
+        have[k] = true;
+    }
+    for (unsigned i = 0; i < 4; i++) r[i] = cache[k][i];
+}
+
+/* The CR4 bits the guest may set: the architectural ones this CPU has. LA57, PKE and PKS
+ * change nothing in the 32-bit paging a guest may use; their bits are kept. */
 static uint32_t cr4_allowed(void)
 {
-    uint32_t a, b, c, d, ok = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE |
-                              CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT;
-    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-    if (c & (1u << 26)) ok |= CR4_OSXSAVE;
-    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
-    if (b & (1u << 0)) ok |= CR4_FSGSBASE;
-    if (b & (1u << 7)) ok |= CR4_SMEP;
-    if (b & (1u << 20)) ok |= CR4_SMAP;
-    if (c & (1u << 2)) ok |= CR4_UMIP;
+    uint32_t r[4], ok = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE |
+                        CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+    cpuid_leaf(1, r);
+    if (r[2] & (1u << 26)) ok |= CR4_OSXSAVE;
+    cpuid_leaf(7, r);
+    if (r[1] & (1u << 0)) ok |= CR4_FSGSBASE;
+    if (r[1] & (1u << 7)) ok |= CR4_SMEP;
+    if (r[1] & (1u << 20)) ok |= CR4_SMAP;
+    if (r[2] & (1u << 2)) ok |= CR4_UMIP;
+    if (r[2] & (1u << 3)) ok |= CR4_PKE;
+    if (r[2] & (1u << 16)) ok |= CR4_LA57;
+    if (r[2] & (1u << 31)) ok |= CR4_PKS;
     return ok;
 }
 
-/* XSETBV: XCR0 with the checks the CPU makes (ECX 0, x87 on, AVX only with SSE, supported bits). */
+/* The EFER bits this CPU has (CPUID 80000001h): SCE, LME, NXE, SVME, FFXSR. */
+static uint64_t efer_allowed(void)
+{
+    uint32_t r[4];
+    uint64_t ok = 0;
+    cpuid_leaf(0x80000001u, r);
+    if (r[3] & (1u << 11)) ok |= EFER_SCE;
+    if (r[3] & (1u << 29)) ok |= EFER_LME;
+    if (r[3] & (1u << 20)) ok |= EFER_NXE;
+    if (r[2] & (1u << 2)) ok |= EFER_SVME;
+    if (r[3] & (1u << 25)) ok |= EFER_FFXSR;
+    return ok;
+}
+
+/* XSETBV: XCR0 with the checks the CPU makes (ECX 0, x87 on, AVX only with SSE, supported
+ * bits), and then the real CPU's own (MPX's two components together, AVX-512's three...): the
+ * value is tried on it, and one it refuses is the guest's #GP. */
 static void emulate_xsetbv(struct guest_frame *f, const struct emu_insn *in)
 {
     uint64_t v = (uint64_t)f->edx << 32 | f->eax;
@@ -174,7 +218,8 @@ static void emulate_xsetbv(struct guest_frame *f, const struct emu_insn *in)
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0xd), "c"(0));
     uint64_t supported = (uint64_t)d << 32 | a;
     if (vcpu.cpl || f->ecx != 0 || !(vcpu.cr4 & CR4_OSXSAVE) || !(v & 1) || (v & ~supported) ||
-        ((v & 4) && !(v & 2))) {
+        ((v & 4) && !(v & 2)) || mon_xsetbv(v) >= 0) {
+        fpu_sync_cr0();                 /* the real XCR0 is the guest's old one again */
         gp0(f);
         return;
     }
@@ -209,7 +254,7 @@ static bool write_cr(struct guest_frame *f, unsigned cr, uint32_t v)
         if (v & (CR4_VME | CR4_PVI)) guest_stop(STOP_UNSUPPORTED, "CR4.VME/PVI (virtual-8086 extensions) not supported");
         uint32_t old = vcpu.cr4;
         vcpu.cr4 = v;
-        if ((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE | CR4_SMEP)) pt_mode_changed();   /* SMEP: the code windows */
+        if ((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE | CR4_SMEP)) pt_mode_changed();
         fpu_sync_cr0();
         break;
     }
@@ -218,16 +263,58 @@ static bool write_cr(struct guest_frame *f, unsigned cr, uint32_t v)
     return true;
 }
 
-/* RDMSR and WRMSR of the documented set; others #GP(0). */
+/* Is msr one of the machine's MSRs the guest gets a copy of (the real CPU decides whether it
+ * exists)? *ro: writes to it are #GP(0). */
+static bool machine_msr(uint32_t msr, bool *ro)
+{
+    *ro = msr == MSR_MTRRCAP || msr == MSR_MCG_CAP;
+    return msr == MSR_UCODE_REV || msr == MSR_MTRRCAP || msr == MSR_MCG_CAP || msr == MSR_MCG_STATUS ||
+           msr == MSR_MCG_CTL || msr == MSR_MISC_ENABLE || (msr >= MSR_MTRR_VAR_FIRST && msr <= MSR_MTRR_VAR_LAST) ||
+           msr == MSR_MTRR_FIX64K || msr == MSR_MTRR_FIX16K_80000 || msr == MSR_MTRR_FIX16K_A0000 ||
+           (msr >= MSR_MTRR_FIX4K_FIRST && msr <= MSR_MTRR_FIX4K_LAST) || msr == MSR_MTRR_DEF_TYPE ||
+           (msr >= MSR_MC0_CTL && msr <= MSR_MC_LAST) || msr == MSR_STAR || msr == MSR_VM_HSAVE_PA ||
+           msr == MSR_PKRS || msr == MSR_BNDCFGS;
+}
+
+/* The guest's values of machine MSRs it has written; the others read as the real CPU's. */
+#define MACHINE_MSRS 96
+static struct { uint32_t msr; uint64_t value; } written[MACHINE_MSRS];
+static unsigned nwritten;
+
+/* RDMSR (write false) or WRMSR of a machine MSR; false when the guest gets #GP(0). */
+static bool machine_msr_access(uint32_t msr, bool write, uint64_t *v)
+{
+    bool ro;
+    uint64_t real;
+    unsigned i;
+    if (!machine_msr(msr, &ro) || mon_rdmsr(msr, &real) >= 0) return false;
+    for (i = 0; i < nwritten && written[i].msr != msr; i++) {}
+    if (!write) { *v = i < nwritten ? written[i].value : real; return true; }
+    if (ro) return false;
+    if (msr == MSR_UCODE_REV) return true;            /* a write asks for the revision: no change */
+    if (msr == MSR_PKRS && (*v >> 32)) return false;   /* 32 bits */
+    if (i == nwritten) {
+        if (nwritten == MACHINE_MSRS) guest_stop(STOP_UNSUPPORTED, "the guest wrote more than %u machine MSRs", MACHINE_MSRS);
+        written[nwritten++].msr = msr;
+    }
+    written[i].value = *v;
+    return true;
+}
+
+/* RDMSR and WRMSR of the set above; others #GP(0). */
 static void emulate_msr(struct guest_frame *f, bool write)
 {
     uint64_t v = (uint64_t)f->edx << 32 | f->eax;
     uint64_t *slot = 0;
+    uint32_t r[4];
     shared->count.emulated[write ? EMU_WRMSR : EMU_RDMSR]++;
     switch (f->ecx) {
-    case MSR_SYSENTER_CS: slot = &vcpu.sysenter_cs; break;
-    case MSR_SYSENTER_ESP: slot = &vcpu.sysenter_esp; break;
-    case MSR_SYSENTER_EIP: slot = &vcpu.sysenter_eip; break;
+    case MSR_SYSENTER_CS: slot = &vcpu.sysenter_cs; if (write) v &= 0xffff; break;   /* a selector */
+    case MSR_SYSENTER_ESP: case MSR_SYSENTER_EIP:
+        slot = f->ecx == MSR_SYSENTER_ESP ? &vcpu.sysenter_esp : &vcpu.sysenter_eip;
+        cpuid_leaf(0x80000001u, r);
+        if (write && !(r[3] & (1u << 29))) v &= 0xffffffffu;     /* 32 bits without long mode */
+        break;
     case MSR_PAT: slot = &vcpu.pat; break;
     case MSR_TSC:
         if (!write) { uint32_t lo, hi; __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi)); v = (uint64_t)hi << 32 | lo; }
@@ -235,35 +322,114 @@ static void emulate_msr(struct guest_frame *f, bool write)
     case MSR_APIC_BASE: if (!write) v = 0xfee00900u; break;
     case MSR_EFER: {
         static uint64_t efer;
-        if (write) { if (v & ~(uint64_t)EFER_NXE) { gp0(f); return; } efer = v; }
+        if (write) { if (v & ~efer_allowed()) { gp0(f); return; } efer = v; }
         else v = efer;
         break;
     }
-    default: gp0(f); return;
+    case MSR_TSC_AUX:
+        cpuid_leaf(0x80000001u, r);
+        if (!(r[3] & (1u << 27)) || (write && (v >> 32))) { gp0(f); return; }
+        if (write) { vcpu.tsc_aux = (uint32_t)v; fpu_sync_cr0(); }
+        else v = vcpu.tsc_aux;
+        break;
+    default:
+        if (!machine_msr_access(f->ecx, write, &v)) { gp0(f); return; }
+        break;
     }
     if (slot) { if (write) *slot = v; else v = *slot; }
     if (!write) { f->eax = (uint32_t)v; f->edx = (uint32_t)(v >> 32); }
     f->eip += 2;
 }
 
-/* LTR: the guest's TSS descriptor becomes busy in its own GDT. */
-static void emulate_ltr(struct guest_frame *f, uint32_t sel)
+/* RDTSC, and RDTSCP (which also gives TSC_AUX in ECX), trapped by the guest's CR4.TSD: its
+ * user mode gets #GP(0), its kernel the real TSC. */
+static void emulate_rdtsc(struct guest_frame *f, const struct emu_insn *in, bool rdtscp)
+{
+    uint32_t lo, hi;
+    if (vcpu.cpl && (vcpu.cr4 & CR4_TSD)) { gp0(f); return; }
+    shared->count.emulated[EMU_RDTSC]++;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    f->eax = lo;
+    f->edx = hi;
+    if (rdtscp) f->ecx = vcpu.tsc_aux;
+    f->eip += in->len;
+}
+
+/* RDPMC: #GP(0) in the guest's user mode unless its CR4.PCE is set; otherwise the real CPU
+ * reads the counter (or refuses it, and the guest gets the same fault). */
+static void emulate_rdpmc(struct guest_frame *f, const struct emu_insn *in)
+{
+    uint64_t v;
+    if (vcpu.cpl && !(vcpu.cr4 & CR4_PCE)) { gp0(f); return; }
+    shared->count.emulated[EMU_RDPMC]++;
+    int fault = mon_rdpmc(f->ecx, &v);
+    if (fault >= 0) { deliver_exception(f, (unsigned)fault, 0); return; }
+    f->eax = (uint32_t)v;
+    f->edx = (uint32_t)(v >> 32);
+    f->eip += in->len;
+}
+
+/* MONITOR and MWAIT in the guest kernel (at CPL3 they are #UD). MONITOR arms nothing; MWAIT
+ * waits for an interrupt as HLT does when the guest's IF is set, and returns at once
+ * otherwise (MWAIT may always end early: a guest loops around it). */
+static void emulate_monitor_mwait(struct guest_frame *f, const struct emu_insn *in)
+{
+    uint32_t c[4];
+    cpuid_leaf(1, c);
+    if (vcpu.cpl || !(c[2] & (1u << 3))) { deliver_exception(f, EXC_UD, 0); return; }
+    if (in->rm == 0 ? f->ecx != 0 : (f->ecx & ~1u) != 0) { gp0(f); return; }
+    f->eip += in->len;
+    if (in->rm == 1 && (f->eflags & EFL_IF) && vcpu.pending_vector < 0 && !shared->irq_pending) {
+        shared->count.emulated[EMU_HLT]++;
+        struct msg req = { .type = MSG_HALT };
+        suspend(&req, 0, 0);
+    }
+}
+
+/* Continuation of a CR8 read: the local APIC's TPR (ctx: register | length << 8). */
+static void cr8_read_done(struct guest_frame *f, const struct msg *a, uint32_t ctx)
+{
+    *reg(f, ctx & 7) = a ? (a->a[0] >> 4) & 0xf : 0;
+    f->eip += ctx >> 8;
+}
+
+/* LOCK MOV to or from CR0: CR8, the local APIC's task priority, on CPUs with AltMovCr8
+ * (CPUID 80000001h ECX bit 4); #UD elsewhere, as any LOCK prefix on MOV CR. */
+static void emulate_cr8(struct guest_frame *f, const struct emu_insn *in)
+{
+    uint32_t c[4];
+    cpuid_leaf(0x80000001u, c);
+    if (in->reg != 0 || !(c[2] & (1u << 4))) { deliver_exception(f, EXC_UD, 0); return; }
+    if (in->cls == K_MOV_FROM_CR) {
+        struct msg req = { .type = MSG_MMIO, .a = { LAPIC_TPR_GPA, 4, 0, 0 } };
+        suspend(&req, cr8_read_done, in->rm | (uint32_t)in->len << 8);
+    }
+    uint32_t v = *reg(f, in->rm);
+    if (v & ~0xfu) { gp0(f); return; }
+    f->eip += in->len;
+    struct msg req = { .type = MSG_MMIO, .a = { LAPIC_TPR_GPA, 4, 1, v << 4 } };
+    suspend(&req, 0, 0);
+}
+
+/* LTR: the guest's TSS descriptor becomes busy in its own GDT; false after a fault. */
+static bool emulate_ltr(struct guest_frame *f, uint32_t sel)
 {
     struct seg_desc d;
     uint32_t fva;
     shared->count.emulated[EMU_LTR]++;
     unsigned type = 0;
-    if (!guest_desc((uint16_t)sel, &d) || (desc_access(d) & DESC_S) ||
+    if ((sel & SEL_TI) || !guest_desc((uint16_t)sel, &d) || (desc_access(d) & DESC_S) ||
         ((type = desc_access(d) & DESC_TYPE_MASK) != DESC_TYPE_TSS32 && type != 1)) {
         deliver_exception(f, EXC_GP, sel & ~3u);
-        return;
+        return false;
     }
-    if (!desc_present(d)) { deliver_exception(f, EXC_NP, sel & ~3u); return; }
+    if (!desc_present(d)) { deliver_exception(f, EXC_NP, sel & ~3u); return false; }
     d.hi |= 0x200;     /* busy */
     glin_write(vcpu.gdt_base + (sel & ~7u) + 4, &d.hi, 4, 0, &fva);
     vcpu.tr = (uint16_t)sel;
     vcpu.tr_base = desc_base(d);
     vcpu.tr_limit = desc_limit(d);
+    return true;
 }
 
 /* LAR, LSL, VERR, VERW against the guest's own descriptors, at its CPL: ZF says whether the
@@ -285,7 +451,7 @@ static void emulate_seg_check(struct guest_frame *f, const struct emu_insn *in)
             bool tss_ldt = type == 1 || type == 2 || type == 3 || type == 9 || type == 11;
             ok = lsl ? tss_ldt : lar ? (tss_ldt || type == 4 || type == 5 || type == 12) : false;
         } else if (!lar && !lsl) {
-            ok = verw ? desc_is_wdata(d) : (!desc_is_code(d) || (desc_access(d) & DESC_TYPE_CODE_R));
+            ok = verw ? desc_is_wdata(d) : (!desc_is_code(d) || (desc_access(d) & DESC_TYPE_DATA_RW));   /* bit 1 of a code type: readable */
         }
         unsigned rpl = sel & 3, need = vcpu.cpl > rpl ? vcpu.cpl : rpl;
         if (ok && !(conforming && !sys) && desc_dpl(d) < need) ok = false;
@@ -309,6 +475,12 @@ static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
     bool grp7 = in->cls == K_GRP7;
     unsigned r = in->reg;
     if (grp7 && !in->mem && r == 2 && in->rm == 1) { emulate_xsetbv(f, in); return; }
+    if (grp7 && !in->mem && r == 7 && in->rm == 1) {
+        uint32_t c[4];
+        cpuid_leaf(0x80000001u, c);
+        if (c[3] & (1u << 27)) { emulate_rdtsc(f, in, true); return; }      /* RDTSCP */
+    }
+    if (grp7 && !in->mem && r == 1 && (in->rm == 0 || in->rm == 1)) { emulate_monitor_mwait(f, in); return; }
     bool privileged = grp7 ? (r == 2 || r == 3 || r == 6 || r == 7) : (r == 2 || r == 3);
     if (!grp7 && (r == 4 || r == 5)) { emulate_seg_check(f, in); return; }
     if ((grp7 && (r == 5 || (r == 7 && !in->mem) || ((r < 4) && !in->mem))) || (!grp7 && r > 3)) {
@@ -316,9 +488,8 @@ static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
         return;
     }
     if (privileged && vcpu.cpl != 0) { gp0(f); return; }
-    /* Under the guest's own CR4.UMIP its user mode may not read GDTR, IDTR, LDTR, TR or CR0. */
-    bool store = grp7 ? (r == 0 || r == 1 || r == 4) : (r == 0 || r == 1);
-    if (store && vcpu.cpl != 0 && (vcpu.cr4 & CR4_UMIP)) { gp0(f); return; }
+    /* SGDT, SIDT, SLDT, STR, SMSW outside the kernel with the guest's CR4.UMIP. */
+    if (!privileged && vcpu.cpl != 0 && (vcpu.cr4 & CR4_UMIP) && (!grp7 || r < 5)) { gp0(f); return; }
     uint32_t v;
     if (!grp7) {
         switch (r) {
@@ -328,7 +499,7 @@ static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
             shared->count.emulated[EMU_LLDT]++;
             if (!load_rm16(f, in, &v) || !desc_load_ldt(f, (uint16_t)v)) return;
             break;
-        case 3: if (!load_rm16(f, in, &v)) return; emulate_ltr(f, v); if (vcpu.tr != v) return; break;
+        case 3: if (!load_rm16(f, in, &v) || !emulate_ltr(f, v)) return; break;
         }
         f->eip += in->len;
         return;
@@ -338,6 +509,7 @@ static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
         shared->count.emulated[r ? EMU_SIDT : EMU_SGDT]++;
         uint16_t lim = (uint16_t)(r ? vcpu.idt_limit : vcpu.gdt_limit);
         uint32_t base = r ? vcpu.idt_base : vcpu.gdt_base;
+        if (in->opsize == 2) base &= 0x00ffffff;       /* 24 bits of base, the top byte 0 */
         if (!mem_write(f, in, 0, &lim, 2) || !mem_write(f, in, 2, &base, 4)) return;
         break;
     }
@@ -458,9 +630,41 @@ void np_fault(struct guest_frame *f)
     deliver_exception(f, EXC_NP, f->error);
 }
 
+/* POP SS, MOV SS and LSS, checked against the guest's CPL and descriptors; false when the
+ * instruction loads another segment register (nothing done). */
+static bool emulate_ss_load(struct guest_frame *f, const struct emu_insn *in)
+{
+    uint32_t sel = 0, off = 0, fva;
+    switch (in->cls) {
+    case K_POP_SREG: {
+        if (in->sub != SEG_SS) return false;
+        uint32_t err = glin_read(seg_base((uint16_t)f->ss) + f->esp, &sel, 2, glin_acc(), &fva);
+        if (err) { deliver_pf(f, fva, err); return true; }
+        if (!load_ss(f, sel)) return true;
+        f->esp += in->opsize;
+        break;
+    }
+    case K_MOV_SREG:
+        if (in->reg != SEG_SS) return false;
+        if (!load_rm16(f, in, &sel) || !load_ss(f, sel)) return true;
+        break;
+    case K_LSEG:
+        if (in->sub != SEG_SS) return false;
+        if (!in->mem) { deliver_exception(f, EXC_UD, 0); return true; }
+        if (!mem_read(f, in, 0, &off, in->opsize) || !mem_read(f, in, in->opsize, &sel, 2)) return true;
+        if (!load_ss(f, sel)) return true;
+        *reg(f, in->reg) = off;
+        break;
+    default:
+        return false;
+    }
+    f->eip += in->len;
+    open_irq_shadow(f);
+    return true;
+}
+
 void gp_fault(struct guest_frame *f)
 {
-    uint32_t fva;
     struct emu_insn in;
     enum fetched r = fetch_decode(f, &in);
     if (r == FETCH_FAULTED) return;
@@ -495,36 +699,10 @@ void gp_fault(struct guest_frame *f)
         return;
     case K_IRET: emulate_iret(f, in.opsize == 2); return;
     case K_RETF: emulate_retf(f, in.imm, in.opsize == 2); return;
-    case K_POP_SREG: {
-        if (in.sub != SEG_SS) break;
-        uint32_t sel = 0;
-        uint32_t err = glin_read(seg_base((uint16_t)f->ss) + f->esp, &sel, 2, glin_acc(), &fva);
-        if (err) { deliver_pf(f, fva, err); return; }
-        if (!load_ss(f, sel)) return;
-        f->esp += in.opsize;
-        f->eip += in.len;
-        open_irq_shadow(f);
-        return;
-    }
-    case K_MOV_SREG: {
-        uint32_t sel;
-        if (in.reg != SEG_SS) { deliver_exception(f, EXC_GP, f->error); return; }   /* a genuine fault */
-        if (!load_rm16(f, &in, &sel) || !load_ss(f, sel)) return;
-        f->eip += in.len;
-        open_irq_shadow(f);
-        return;
-    }
-    case K_LSEG: {
-        uint32_t off = 0, sel = 0;
-        if (in.sub != SEG_SS) break;
-        if (!in.mem) { deliver_exception(f, EXC_UD, 0); return; }
-        if (!mem_read(f, &in, 0, &off, in.opsize) || !mem_read(f, &in, in.opsize, &sel, 2)) return;
-        if (!load_ss(f, sel)) return;
-        *reg(f, in.reg) = off;
-        f->eip += in.len;
-        open_irq_shadow(f);
-        return;
-    }
+    case K_POP_SREG: case K_MOV_SREG: case K_LSEG:
+        if (emulate_ss_load(f, &in)) return;
+        if (in.cls == K_MOV_SREG) { deliver_exception(f, EXC_GP, f->error); return; }   /* a genuine fault */
+        break;
     case K_GRP6: case K_GRP7:
         emulate_group(f, &in);
         return;
@@ -543,6 +721,7 @@ void gp_fault(struct guest_frame *f)
     case K_MOV_FROM_CR: case K_MOV_TO_CR: {
         if (vcpu.cpl) { gp0(f); return; }
         shared->count.emulated[EMU_MOV_CR]++;
+        if (in.lock) { emulate_cr8(f, &in); return; }
         if (in.cls == K_MOV_TO_CR) { if (write_cr(f, in.reg, *reg(f, in.rm))) f->eip += in.len; return; }
         uint32_t v;
         switch (in.reg) {
@@ -560,6 +739,7 @@ void gp_fault(struct guest_frame *f)
         if (vcpu.cpl) { gp0(f); return; }
         shared->count.emulated[EMU_MOV_DR]++;
         unsigned d = in.reg;
+        if ((d == 4 || d == 5) && (vcpu.cr4 & CR4_DE)) { deliver_exception(f, EXC_UD, 0); return; }
         if (d == 4 || d == 5) d += 2;        /* aliases of DR6 and DR7 while CR4.DE is clear */
         if (in.cls == K_MOV_TO_DR) vcpu.dr[d] = *reg(f, in.rm);
         else *reg(f, in.rm) = d == 6 ? (vcpu.dr[6] | 0xffff0ff0u) : d == 7 ? (vcpu.dr[7] | 0x400u) : vcpu.dr[d];
@@ -569,6 +749,12 @@ void gp_fault(struct guest_frame *f)
     case K_RDMSR: case K_WRMSR:
         if (vcpu.cpl) { gp0(f); return; }
         emulate_msr(f, in.cls == K_WRMSR);
+        return;
+    case K_RDTSC:
+        emulate_rdtsc(f, &in, false);
+        return;
+    case K_RDPMC:
+        emulate_rdpmc(f, &in);
         return;
     case K_SYSENTER:
         shared->count.emulated[EMU_SYSENTER]++;
@@ -593,6 +779,35 @@ void gp_fault(struct guest_frame *f)
         break;
     }
     deliver_exception(f, EXC_GP, f->error);
+}
+
+void ud_fault(struct guest_frame *f)
+{
+    struct emu_insn in;
+    if (vcpu.cpl == 0) {
+        enum fetched r = fetch_decode(f, &in);
+        if (r == FETCH_FAULTED) return;
+        if (r == FETCH_OK && in.cls == K_GRP7 && !in.mem && in.reg == 1 && in.rm <= 1) {
+            emulate_monitor_mwait(f, &in);
+            return;
+        }
+        if (r == FETCH_OK && in.cls == K_GRP7 && !in.mem && in.reg == 1 && (in.rm == 2 || in.rm == 3)) {
+            /* CLAC, STAC: EFLAGS.AC, on CPUs with SMAP (whose access checks umbra does not make). */
+            uint32_t c[4];
+            cpuid_leaf(7, c);
+            if (c[1] & (1u << 20)) {
+                f->eflags = in.rm == 3 ? f->eflags | EFL_AC : f->eflags & ~EFL_AC;
+                f->eip += in.len;
+                return;
+            }
+        }
+        if (r == FETCH_OK && in.lock && (in.cls == K_MOV_FROM_CR || in.cls == K_MOV_TO_CR)) {
+            shared->count.emulated[EMU_MOV_CR]++;
+            emulate_cr8(f, &in);
+            return;
+        }
+    }
+    deliver_exception(f, EXC_UD, 0);
 }
 
 /* POPF in the guest kernel: every flag its CPL and IOPL let it change, IF and IOPL included. */
@@ -658,6 +873,37 @@ static void emulate_callf(struct guest_frame *f, const struct emu_insn *in)
     f->eip = off;
 }
 
+/* FNSTENV and FNSAVE in the guest kernel: the real FPU stores its environment (FNSAVE its
+ * registers too, and reinitializes) into a buffer, in which the selectors of the last x87
+ * instruction and of its operand become the guest's; then the buffer goes to the guest's
+ * operand. If that write faults, the FPU gets its state back and the guest the fault. */
+static void emulate_fpu_env(struct guest_frame *f, const struct emu_insn *in)
+{
+    uint8_t raw[108], out[108];
+    bool save = in->opcode == 0xdd, o32 = in->opsize == 4;
+    uint32_t n = save ? (o32 ? 108 : 94) : (o32 ? 28 : 14), fva, e;
+    if (vcpu.cr0 & (CR0_EM | CR0_TS)) { deliver_exception(f, EXC_NM, 0); return; }
+    if (save && o32) __asm__ volatile("fnsave %0" : "=m"(raw));
+    else if (save) __asm__ volatile("data16 fnsave %0" : "=m"(raw));
+    else if (o32) __asm__ volatile("fnstenv %0" : "=m"(raw));
+    else __asm__ volatile("data16 fnstenv %0" : "=m"(raw));
+    memcpy(out, raw, n);
+    unsigned cs_at = o32 ? 16 : 8, ds_at = o32 ? 24 : 12;
+    uint32_t cs = desc_guest_code_sel((uint32_t)(out[cs_at] | out[cs_at + 1] << 8));
+    uint32_t ds = desc_guest_sel((uint32_t)(out[ds_at] | out[ds_at + 1] << 8));
+    out[cs_at] = (uint8_t)cs; out[cs_at + 1] = (uint8_t)(cs >> 8);
+    out[ds_at] = (uint8_t)ds; out[ds_at + 1] = (uint8_t)(ds >> 8);
+    if ((e = glin_write(operand_linear(f, in, 0), out, n, glin_acc(), &fva))) {
+        if (save && o32) __asm__ volatile("frstor %0" :: "m"(raw));
+        else if (save) __asm__ volatile("data16 frstor %0" :: "m"(raw));
+        else if (o32) __asm__ volatile("fldenv %0" :: "m"(raw));
+        else __asm__ volatile("data16 fldenv %0" :: "m"(raw));
+        deliver_pf(f, fva, e);
+        return;
+    }
+    f->eip += in->len;
+}
+
 void emulate_sensitive(struct guest_frame *f)
 {
     struct emu_insn in;
@@ -675,6 +921,11 @@ void emulate_sensitive(struct guest_frame *f)
     case K_GRP6: case K_GRP7: emulate_group(f, &in); break;
     case K_LAR: case K_LSL: emulate_seg_check(f, &in); break;
     case K_CALLF: emulate_callf(f, &in); break;
+    case K_FPU_ENV: emulate_fpu_env(f, &in); break;
+    case K_MOV_SREG: case K_POP_SREG: case K_LSEG:
+        /* An SS load: a single step's #DB comes after the next instruction, as natively. */
+        if (emulate_ss_load(f, &in)) return;
+        guest_stop(STOP_MONITOR_FAULT, "a patched segment load at %08x is not an SS load", f->eip);
     case K_PUSHF: {
         /* Patched while the guest's IOPL is not 0: the real flags say 0. */
         uint32_t v = guest_eflags(f) & ~(EFL_VM | EFL_RF), fva, e;

@@ -7,6 +7,9 @@
 /* #GP from the guest: emulate the instruction if the guest's CPU would have run it, else
  * deliver the #GP (or the fault the guest's CPU would have raised instead). */
 void gp_fault(struct guest_frame *f);
+/* #UD from the guest: MONITOR and MWAIT, STAC and CLAC, and LOCK MOV CR0 (CR8 on AMD), in
+ * the guest kernel are emulated (its CPL0 allows them); anything else is the guest's #UD. */
+void ud_fault(struct guest_frame *f);
 /* #NP from the guest: an IRET or far RET from the guest kernel to user mode meets the user
  * code descriptor the monitor hides in kernel mode; emulate it. Any other #NP is the guest's. */
 void np_fault(struct guest_frame *f);
@@ -20,7 +23,8 @@ void emulate_data_access(struct guest_frame *f);
  * the fault it takes); false when the emulator cannot, and then nothing changed. */
 bool emulate_memory_insn(struct guest_frame *f);
 /* Perform the sensitive instruction at the guest kernel's EIP that scan-before-execute
- * patched to trap (POPF, MOV/PUSH from CS/SS, SLDT STR VERR VERW SGDT SIDT SMSW, LAR LSL). */
+ * patched to trap (POPF, MOV/PUSH from CS/SS, SS loads, SLDT STR VERR VERW SGDT SIDT SMSW,
+ * LAR LSL, far CALL, PUSHF). */
 void emulate_sensitive(struct guest_frame *f);
 
 #endif

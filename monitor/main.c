@@ -7,6 +7,7 @@
 #include "paging/paging.h"
 #include "monitor/code.h"
 #include "arch/x86/regs.h"
+#include "arch/x86/msr.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
 
@@ -114,6 +115,7 @@ void set_guest_eflags(struct guest_frame *f, uint32_t fl, uint32_t mask)
 }
 
 #define CR0_FPU_BITS (CR0_MP | CR0_EM | CR0_TS | CR0_NE)
+#define CR4_GUEST_BITS (CR4_TSD | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE | CR4_PKE)
 
 void fpu_sync_cr0(void)
 {
@@ -121,12 +123,25 @@ void fpu_sync_cr0(void)
     __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
     uint32_t want = (cr0 & ~CR0_FPU_BITS) | (vcpu.cr0 & CR0_FPU_BITS);
     if (want != cr0) __asm__ volatile("mov %0, %%cr0" :: "r"(want));
-    /* CR4.OSXSAVE decides whether XGETBV works at CPL3 and what CPUID shows: the guest's. */
+    /* The guest's CR4 bits that act at CPL3 or on the FPU: TSD (RDTSC and RDTSCP in its user
+     * mode fault, in its kernel they trap and are emulated), OSFXSR and OSXMMEXCPT (SSE is
+     * #UD without the first), OSXSAVE (XGETBV, and what CPUID shows), PKE (RDPKRU/WRPKRU and
+     * CPUID's OSPKE; protection keys act only in 4-level paging, never on umbra's PAE tables). */
     __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-    want = (cr4 & ~CR4_OSXSAVE) | (vcpu.cr4 & CR4_OSXSAVE);
+    want = (cr4 & ~CR4_GUEST_BITS) | (vcpu.cr4 & CR4_GUEST_BITS);
     if (want != cr4) __asm__ volatile("mov %0, %%cr4" :: "r"(want));
     if (want & CR4_OSXSAVE)
         __asm__ volatile("xsetbv" :: "c"(0), "a"((uint32_t)vcpu.xcr0), "d"((uint32_t)(vcpu.xcr0 >> 32)));
+    /* RDTSCP runs natively and reads IA32_TSC_AUX: the guest's, on a CPU that has it. */
+    static int has_rdtscp = -1;
+    if (has_rdtscp < 0) {
+        uint32_t a, b, c, d;
+        __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000000u), "c"(0));
+        if (a >= 0x80000001u) __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000001u), "c"(0));
+        else d = 0;
+        has_rdtscp = (d >> 27) & 1;
+    }
+    if (has_rdtscp) __asm__ volatile("wrmsr" :: "c"(MSR_TSC_AUX), "a"(vcpu.tsc_aux), "d"(0));
 }
 
 void open_irq_shadow(const struct guest_frame *f)
@@ -173,7 +188,7 @@ void monitor_resume(struct guest_frame *f)
     bool have_answer = false;
     if (!booted) { boot(f); booted = true; }
     fpu_sync_cr0();      /* the host may have touched CR0 while switching FPU state */
-    if (vcpu.ldtr) desc_ldt_install(shared->region);   /* LDTR is the host's while it runs */
+    if (vcpu.ldtr & ~3u) desc_ldt_install(shared->region);   /* LDTR is the host's while it runs */
     while (ring_get(&ring->to_monitor, &m)) {
         switch (m.type) {
         case MSG_INJECT: vcpu.pending_vector = (int32_t)(m.a[0] & 0xff); break;

@@ -34,6 +34,7 @@ struct vcpu {
     uint32_t dr[8];
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip, pat;
     uint64_t xcr0;               /* the guest's XCR0 (XSETBV), real while it runs */
+    uint32_t tsc_aux;            /* the guest's IA32_TSC_AUX (what RDTSCP gives in ECX), real while it runs */
     int32_t pending_vector;      /* an acknowledged virtual interrupt, -1 if none */
     bool want_irq_asked;         /* the supervisor was asked for an interrupt and said none */
     bool irq_shadow;             /* the instruction at shadow_eip follows STI or an SS load and */
@@ -45,8 +46,18 @@ struct vcpu {
 
 /* STI or an SS load just completed: the next instruction runs before any interrupt. */
 void open_irq_shadow(const struct guest_frame *f);
-/* Make the real CR0's FPU bits (MP, EM, TS, NE), CR4.OSXSAVE and XCR0 the guest's. */
+/* Make the real CR0's FPU bits (MP, EM, TS, NE), the real CR4's TSD, OSFXSR, OSXMMEXCPT
+ * and OSXSAVE, XCR0 and TSC_AUX the guest's. */
 void fpu_sync_cr0(void);
+
+/* RDMSR and RDPMC on the real CPU at the monitor's CPL0, for values the guest's CPU has as
+ * well: the vector the instruction raised (#GP for an MSR the CPU lacks, #UD or #GP for a
+ * counter), or -1 with the value in *v. */
+enum { PROBE_RDMSR, PROBE_RDPMC };
+int mon_rdmsr(uint32_t msr, uint64_t *v);
+int mon_rdpmc(uint32_t counter, uint64_t *v);
+/* XSETBV of XCR0 on the real CPU: the vector it raised (#GP for a value it refuses), or -1. */
+int mon_xsetbv(uint64_t v);
 
 extern struct vcpu vcpu;
 #define shared ((struct vm_shared *)MON_OFF_SHARED)

@@ -31,6 +31,12 @@ bool scan_sensitive(const struct emu_insn *in)
     case K_GRP6: return in->reg == 0 || in->reg == 1 || in->reg == 4 || in->reg == 5;
     case K_GRP7: return ((in->reg == 0 || in->reg == 1) && in->mem) || in->reg == 4;
     case K_LAR: case K_LSL: return true;
+    /* FNSTENV and FNSAVE store the last x87 instruction's CS: the real one has RPL 3. */
+    case K_FPU_ENV: return true;
+    /* Loads of SS: one with RPL 0 faults at CPL3 anyway, one with RPL 3 (a #GP in the guest
+     * kernel) would pass the real CPU's check. */
+    case K_MOV_SREG: return in->reg == SEG_SS;
+    case K_POP_SREG: case K_LSEG: return in->sub == SEG_SS;
     default: return false;
     }
 }

@@ -10,6 +10,38 @@
 
 extern char return_iret[];
 
+/* The one monitor instruction allowed to fault (mon_probe): where it is and where to go on. */
+static uint32_t probe_at, probe_resume;
+static int probe_vector;
+
+/* RDMSR or RDPMC (op) of ECX on the real CPU; the vector it raised, or -1 and its value. */
+static int mon_probe(uint32_t op, uint32_t ecx, uint64_t *v)
+{
+    uint32_t lo = 0, hi = 0;
+    probe_vector = -1;
+    if (op == PROBE_RDMSR)
+        __asm__ volatile("movl $1f, %2\n\tmovl $2f, %3\n\t1: rdmsr\n2:"
+                         : "+a"(lo), "+d"(hi), "=m"(probe_at), "=m"(probe_resume) : "c"(ecx) : "memory");
+    else
+        __asm__ volatile("movl $1f, %2\n\tmovl $2f, %3\n\t1: rdpmc\n2:"
+                         : "+a"(lo), "+d"(hi), "=m"(probe_at), "=m"(probe_resume) : "c"(ecx) : "memory");
+    probe_at = 0;
+    *v = (uint64_t)hi << 32 | lo;
+    return probe_vector;
+}
+
+int mon_rdmsr(uint32_t msr, uint64_t *v) { return mon_probe(PROBE_RDMSR, msr, v); }
+int mon_rdpmc(uint32_t counter, uint64_t *v) { return mon_probe(PROBE_RDPMC, counter, v); }
+
+int mon_xsetbv(uint64_t v)
+{
+    probe_vector = -1;
+    __asm__ volatile("movl $1f, %0\n\tmovl $2f, %1\n\t1: xsetbv\n2:"
+                     : "=m"(probe_at), "=m"(probe_resume) : "c"(0), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+    probe_at = 0;
+    return probe_vector;
+}
+
 /* A trap taken inside the monitor itself is a monitor bug, unless it is the IRET back to the
  * guest refusing the guest's own segments: then the guest's state is what cannot go on. */
 static void monitor_fault(struct guest_frame *f)
@@ -28,6 +60,12 @@ void monitor_trap(struct guest_frame *f)
     if (f->vector == EXC_NMI) {
         /* From the host's watchdog, wherever it struck: nothing of the guest's changes. */
         watchdog_nmi(f);
+        return;
+    }
+    if ((f->cs & 3) == 0 && probe_at && f->eip == probe_at && f->vector < 32) {
+        /* mon_probe's instruction faulted: it says so and goes on after it. */
+        probe_vector = (int)f->vector;
+        f->eip = probe_resume;
         return;
     }
     if (f != GUEST_FRAME || (f->cs & 3) != 3) monitor_fault(f);
@@ -59,6 +97,7 @@ void monitor_trap(struct guest_frame *f)
     switch (v) {
     case EXC_PF: pt_page_fault(f); break;
     case EXC_GP: gp_fault(f); break;
+    case EXC_UD: ud_fault(f); break;
     case EXC_NP: np_fault(f); break;
     case EXC_DB: {
         /* The guest's own single step or breakpoint: its DR6 tells it why. */

@@ -63,6 +63,7 @@ static const char *const emu_names[EMU_KINDS] = {
     "cli", "sti", "hlt", "in", "out", "ins", "outs", "mov-cr", "mov-dr", "lgdt", "lidt", "lldt",
     "ltr", "sgdt", "sidt", "sldt", "str", "smsw", "lmsw", "clts", "invlpg", "rdmsr", "wrmsr",
     "wbinvd", "int", "iret", "retf", "load-ss", "sysenter", "sysexit", "popf", "pushf", "mov/push-cs-ss", "lar/lsl/verr/verw",
+    "rdtsc", "rdpmc",
 };
 
 /* The VM's counters: traps by cause, emulated instructions by kind. */
@@ -262,14 +263,18 @@ static uint8_t fpu_initial[512] __attribute__((aligned(16)));
 static void fpu_switch(struct vm *vm)
 {
     if (fpu_owner == vm || !cpu.fxsr) return;
-    uint32_t cr0 = read_cr0();
+    uint32_t cr0 = read_cr0(), cr4 = read_cr4();
     write_cr0(cr0 & ~(CR0_TS | CR0_EM));
+    /* The CR4 a guest left has its OSFXSR, without which FXSAVE and FXRSTOR skip MXCSR and
+     * the XMM registers. */
+    if (!(cr4 & CR4_OSFXSR)) write_cr4(cr4 | CR4_OSFXSR);
     if (!fpu_initial[24]) {        /* MXCSR is never 0 once saved: make the power-on state once */
         __asm__ volatile("fninit; fxsave %0" : "=m"(fpu_initial));
     }
     if (fpu_owner && fpu_owner->state != VM_ENDED) __asm__ volatile("fxsave %0" : "=m"(fpu_owner->fpu));
     __asm__ volatile("fxrstor %0" :: "m"(*(vm->fpu_valid ? vm->fpu : fpu_initial)));
     vm->fpu_valid = true;
+    if (!(cr4 & CR4_OSFXSR)) write_cr4(cr4);
     write_cr0(cr0);
     fpu_owner = vm;
 }

@@ -146,3 +146,19 @@ bits 32
     fs mov eax, [0]
     gs lock xadd [ebx], eax
     db 0x66, 0x67, 0xf3, 0x2e, 0x8b, 0x00
+    ; VEX (AVX): C4/C5 with mod 11 in the next byte are not LES/LDS
+    vmovups ymm0, [eax]
+    vmovhps [eax], xmm0
+    vmulps ymm2, ymm0, ymm1
+    vaddps xmm1, xmm2, [esp+0x12345678]
+    vzeroall
+    vzeroupper
+    vpshufd xmm0, xmm1, 0x1b
+    vcmpps ymm0, ymm1, ymm2, 3
+    vinsertf128 ymm0, ymm0, [esp+16], 1
+    vpblendvb xmm0, xmm1, xmm2, xmm3
+    vpermilps xmm0, xmm1, [ebx+ecx*4]
+    vmovd xmm0, eax
+    mov eax, cr0
+    db 0x0f, 0x20, 0x40
+    db 0x0f, 0x23, 0x05

@@ -26,10 +26,13 @@
 #define CR4_OSFXSR (1u << 9)
 #define CR4_OSXMMEXCPT (1u << 10)
 #define CR4_UMIP (1u << 11)
+#define CR4_LA57 (1u << 12)
 #define CR4_FSGSBASE (1u << 16)
 #define CR4_OSXSAVE (1u << 18)
 #define CR4_SMEP (1u << 20)
 #define CR4_SMAP (1u << 21)
+#define CR4_PKE  (1u << 22)
+#define CR4_PKS  (1u << 24)
 
 #define EFL_CF   (1u << 0)
 #define EFL_FIXED (1u << 1)    /* always reads as 1 */
@@ -56,6 +59,8 @@
 #define EFER_SCE (1u << 0)
 #define EFER_LME (1u << 8)
 #define EFER_NXE (1u << 11)
+#define EFER_SVME (1u << 12)
+#define EFER_FFXSR (1u << 14)
 
 /* Exception vectors. */
 #define EXC_DE 0

@@ -174,6 +174,7 @@ static void classify1(uint8_t op, struct emu_insn *in)
     case 0xcd: in->cls = K_INT; return;
     case 0xce: in->cls = K_INTO; return;
     case 0xcf: in->cls = K_IRET; return;
+    case 0xd9: case 0xdd: if (in->reg == 6 && in->mem) in->cls = K_FPU_ENV; return;
     case 0xe4: case 0xe5: case 0xec: case 0xed: in->cls = K_IN; return;
     case 0xe6: case 0xe7: case 0xee: case 0xef: in->cls = K_OUT; return;
     case 0x6c: case 0x6d: in->cls = K_INS; return;
@@ -239,6 +240,44 @@ static void classify2(uint8_t op, struct emu_insn *in)
     }
 }
 
+/* A VEX-encoded instruction (AVX) starting at b[i]: its length, class K_OTHER. The opcode map
+ * is 0F for C5 and the map field of C4 (0F, 0F38, 0F3A); every opcode has a ModRM but
+ * VZEROUPPER/VZEROALL, and an imm8 follows in map 0F3A and for the map-0F opcodes that have
+ * one in their legacy form. */
+static enum emu_status decode_vex(const uint8_t *b, unsigned n, unsigned i, struct emu_insn *in)
+{
+    unsigned map = 1;
+    if (b[i] == 0xc4) {
+        if (i + 2 >= n) return EMU_NEED_MORE;
+        map = b[i + 1] & 0x1f;
+        if (map < 1 || map > 3) return EMU_BAD;
+        i += 3;
+    } else {
+        i += 2;
+    }
+    if (i >= n) return i >= 15 ? EMU_TOO_LONG : EMU_NEED_MORE;
+    uint8_t op = b[i++];
+    in->opcode = (uint16_t)(map << 8 | op);
+    in->cls = K_OTHER;
+    if (!(map == 1 && op == 0x77)) {
+        unsigned used = modrm(b + i, n - i, in);
+        if (!used) return n >= 15 ? EMU_TOO_LONG : EMU_NEED_MORE;
+        i += used;
+    }
+    bool imm8 = map == 3 || (map == 1 && ((op >= 0x70 && op <= 0x73) || op == 0xc2 || op == 0xc4 ||
+                                          op == 0xc5 || op == 0xc6));
+    if (imm8) {
+        if (i >= 15) return EMU_TOO_LONG;
+        if (i >= n) return EMU_NEED_MORE;
+        in->has_imm = true;
+        in->imm = b[i++];
+    }
+    if (i > 15) return EMU_TOO_LONG;
+    in->len = (uint8_t)i;
+    if (in->seg != SEG_NONE) in->ea_seg = in->seg;
+    return EMU_OK;
+}
+
 enum emu_status emu_decode(const uint8_t *b, unsigned n, bool code32, struct emu_insn *in)
 {
     unsigned i = 0;
@@ -267,6 +306,11 @@ enum emu_status emu_decode(const uint8_t *b, unsigned n, bool code32, struct emu
     }
     in->opsize = (code32 != opsz) ? 4 : 2;
     in->addrsize = (code32 != adsz) ? 4 : 2;
+    if (b[i] == 0xc4 || b[i] == 0xc5) {
+        /* LES/LDS take a memory operand: with mod 11 in the next byte they are VEX prefixes. */
+        if (i + 1 >= n) return EMU_NEED_MORE;
+        if ((b[i + 1] & 0xc0) == 0xc0) return decode_vex(b, n, i, in);
+    }
     unsigned flags;
     bool two = b[i] == 0x0f;
     if (two) {
@@ -286,11 +330,12 @@ enum emu_status emu_decode(const uint8_t *b, unsigned n, bool code32, struct emu
     if (flags & F_BAD) return EMU_BAD;
     i++;
     if (flags & F_MODRM) {
-        unsigned used = modrm(b + i, n - i, in);
+        /* MOV to/from CR/DR always names registers, whatever the mod bits say: no SIB and no
+         * displacement follow the ModRM byte. */
+        bool regs_only = in->opcode >= 0x0f20 && in->opcode <= 0x0f23;
+        unsigned used = regs_only ? modrm((const uint8_t[]){ (uint8_t)((i < n ? b[i] : 0) | 0xc0) }, i < n, in) : modrm(b + i, n - i, in);
         if (!used) return n >= 15 ? EMU_TOO_LONG : EMU_NEED_MORE;
         i += used;
-        /* MOV to/from CR/DR always names registers, whatever the mod bits say. */
-        if (in->opcode >= 0x0f20 && in->opcode <= 0x0f23) in->mem = false;
     }
     unsigned imm = 0;
     if (flags & F_I8) imm += 1;

@@ -20,6 +20,7 @@ enum emu_class {
     K_POP_SREG, K_PUSH_SREG, K_MOV_SREG, K_MOV_FROM_SREG, K_LSEG, K_GRP6, K_GRP7, K_CLTS, K_INVD, K_WBINVD,
     K_MOV_FROM_CR, K_MOV_TO_CR, K_MOV_FROM_DR, K_MOV_TO_DR, K_WRMSR, K_RDMSR, K_RDTSC, K_RDPMC, K_CPUID,
     K_SYSENTER, K_SYSEXIT, K_PUSHF, K_POPF, K_JMPF, K_CALLF, K_LAR, K_LSL, K_UD2,
+    K_FPU_ENV,       /* FNSTENV, FNSAVE: they store the selector of the last x87 instruction */
     K_CLASSES
 };
 

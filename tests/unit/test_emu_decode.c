@@ -53,6 +53,24 @@ TEST(emu_decode_operands)
     static const uint8_t cr[] = { 0x0f, 0x22, 0xd8 };                     /* mov cr3, eax */
     in = dec(cr, sizeof cr);
     CHECK_EQ(in.cls, K_MOV_TO_CR); CHECK_EQ(in.reg, 3); CHECK_EQ(in.rm, R_EAX); CHECK(!in.mem);
+    static const uint8_t cr_mod1[] = { 0x0f, 0x20, 0x44, 0x90 };         /* mov esp, cr0 with mod 01, rm 100 */
+    in = dec(cr_mod1, sizeof cr_mod1);
+    CHECK_EQ(in.cls, K_MOV_FROM_CR); CHECK_EQ(in.len, 3); CHECK_EQ(in.rm, R_ESP); CHECK(!in.mem);
+    static const uint8_t dr_mod0[] = { 0x0f, 0x23, 0x05, 0, 0, 0, 0 };    /* mov dr0, ebp with mod 00, rm 101 */
+    in = dec(dr_mod0, sizeof dr_mod0);
+    CHECK_EQ(in.cls, K_MOV_TO_DR); CHECK_EQ(in.len, 3); CHECK_EQ(in.rm, R_EBP); CHECK_EQ(in.reg, 0);
+    static const uint8_t vex2[] = { 0xc5, 0xf8, 0x17, 0x00 };            /* vmovhps [eax], xmm0 */
+    in = dec(vex2, sizeof vex2);
+    CHECK_EQ(in.cls, K_OTHER); CHECK_EQ(in.len, 4); CHECK(in.mem);
+    static const uint8_t vex3[] = { 0xc4, 0xe3, 0x7d, 0x18, 0x44, 0x24, 0x10, 0x01 };   /* vinsertf128 ymm0, ymm0, [esp+16], 1 */
+    in = dec(vex3, sizeof vex3);
+    CHECK_EQ(in.cls, K_OTHER); CHECK_EQ(in.len, 8); CHECK_EQ(in.imm, 1);
+    static const uint8_t vzero[] = { 0xc5, 0xfc, 0x77 };                  /* vzeroall */
+    in = dec(vzero, sizeof vzero);
+    CHECK_EQ(in.len, 3);
+    static const uint8_t lds[] = { 0xc5, 0x05, 0x00, 0x10, 0x00, 0x00 };  /* lds eax, [0x1000] */
+    in = dec(lds, sizeof lds);
+    CHECK_EQ(in.cls, K_LSEG); CHECK_EQ(in.len, 6);
     static const uint8_t far[] = { 0xea, 0x78, 0x56, 0x34, 0x12, 0x08, 0x00 };
     in = dec(far, sizeof far);
     CHECK_EQ(in.cls, K_JMPF); CHECK_EQ(in.imm, 0x12345678); CHECK_EQ(in.imm2, 8);

@@ -138,3 +138,23 @@ TEST(gwalk_directory_maps_itself)
     CHECK_EQ(guest_walk(&m, 0xffc00000 + 1 * 4096, 0, &t), 0);   /* the table at PDE 1 */
     CHECK_EQ(t.gpa, PT);
 }
+
+TEST(gwalk_smep_and_fetch_error_codes)
+{
+    struct gtrans t;
+    setup(PTE_P | PTE_W | PTE_U);
+    map(0x400000, 0x300000, PTE_P | PTE_U);          /* a user page */
+    map(0x401000, 0x301000, PTE_P);                  /* a supervisor page */
+    /* Without SMEP: the supervisor fetches from a user page; no I/D in 32-bit paging. */
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_FETCH, &t), 0);
+    CHECK_EQ(guest_walk(&m, 0x401000, ACC_FETCH | ACC_USER, &t), GWALK_FAULT | PFEC_P | PFEC_U);
+    CHECK_EQ(guest_walk(&m, 0x402000, ACC_FETCH, &t), GWALK_FAULT);
+    /* With SMEP: that fetch is a protection fault, and every fetch fault says I/D. */
+    m.cr4 |= CR4_SMEP;
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_FETCH, &t), GWALK_FAULT | PFEC_P | PFEC_I);
+    CHECK_EQ(guest_walk(&m, 0x400000, 0, &t), 0);                   /* a read is fine */
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_FETCH | ACC_USER, &t), 0);
+    CHECK_EQ(guest_walk(&m, 0x401000, ACC_FETCH | ACC_USER, &t), GWALK_FAULT | PFEC_P | PFEC_U | PFEC_I);
+    CHECK_EQ(guest_walk(&m, 0x402000, ACC_FETCH, &t), GWALK_FAULT | PFEC_I);
+    CHECK_EQ(guest_walk(&m, 0x401000, ACC_FETCH, &t), 0);
+}

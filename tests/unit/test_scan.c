@@ -169,3 +169,22 @@ TEST(scan_overlap_patch_inside_another)
     CHECK_EQ(copy[1], SCAN_FILL);
     CHECK_EQ(copy[0], SCAN_FILL);
 }
+
+TEST(scan_patches_ss_loads_and_fpu_env_not_vex_bytes)
+{
+    /* mov ss,ax; pop ss; lss esp,[eax]; fnstenv [eax]; fnsave [eax]; fld dword [eax];
+     * vmovhps [eax],xmm0 (c5 f8 17 00: read as LDS its 0x17 would be POP SS); ret */
+    static const uint8_t code[] = { 0x8e, 0xd0, 0x17, 0x0f, 0xb2, 0x20, 0xd9, 0x30, 0xdd, 0x30, 0xd9, 0x00,
+                                    0xc5, 0xf8, 0x17, 0x00, 0xc3 };
+    setup(0x90, 0, code, sizeof code);
+    struct scan_result r = run(0, 0);
+    CHECK_EQ(r.decoded, 8);
+    CHECK_EQ(r.patched, 5);
+    CHECK_EQ(copy[0], SCAN_FILL);                    /* MOV SS */
+    CHECK_EQ(copy[2], SCAN_FILL);                    /* POP SS */
+    CHECK_EQ(copy[3], SCAN_FILL);                    /* LSS */
+    CHECK_EQ(copy[6], SCAN_FILL);                    /* FNSTENV */
+    CHECK_EQ(copy[8], SCAN_FILL);                    /* FNSAVE */
+    CHECK_EQ(copy[10], 0xd9);                        /* FLD: copied */
+    CHECK(!memcmp(copy + 12, orig + 12, 5));         /* the VEX instruction and RET as they are */
+}
