@@ -246,24 +246,26 @@ static void emulate_msr(struct guest_frame *f, bool write)
     f->eip += 2;
 }
 
-/* LTR: the guest's TSS descriptor becomes busy in its own GDT. */
-static void emulate_ltr(struct guest_frame *f, uint32_t sel)
+/* LTR: the guest's TSS descriptor becomes busy in its own GDT. False after delivering the
+ * fault (the selector may be the one TR already holds, so TR cannot tell). */
+static bool emulate_ltr(struct guest_frame *f, uint32_t sel)
 {
     struct seg_desc d;
     uint32_t fva;
     shared->count.emulated[EMU_LTR]++;
     unsigned type = 0;
-    if (!guest_desc((uint16_t)sel, &d) || (desc_access(d) & DESC_S) ||
+    if ((sel & SEL_TI) || !guest_desc((uint16_t)sel, &d) || (desc_access(d) & DESC_S) ||
         ((type = desc_access(d) & DESC_TYPE_MASK) != DESC_TYPE_TSS32 && type != 1)) {
         deliver_exception(f, EXC_GP, sel & ~3u);
-        return;
+        return false;
     }
-    if (!desc_present(d)) { deliver_exception(f, EXC_NP, sel & ~3u); return; }
+    if (!desc_present(d)) { deliver_exception(f, EXC_NP, sel & ~3u); return false; }
     d.hi |= 0x200;     /* busy */
     glin_write(vcpu.gdt_base + (sel & ~7u) + 4, &d.hi, 4, 0, &fva);
     vcpu.tr = (uint16_t)sel;
     vcpu.tr_base = desc_base(d);
     vcpu.tr_limit = desc_limit(d);
+    return true;
 }
 
 /* LAR, LSL, VERR, VERW against the guest's own descriptors, at its CPL: ZF says whether the
@@ -325,7 +327,7 @@ static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
             shared->count.emulated[EMU_LLDT]++;
             if (!load_rm16(f, in, &v) || !desc_load_ldt(f, (uint16_t)v)) return;
             break;
-        case 3: if (!load_rm16(f, in, &v)) return; emulate_ltr(f, v); if (vcpu.tr != v) return; break;
+        case 3: if (!load_rm16(f, in, &v) || !emulate_ltr(f, v)) return; break;
         }
         f->eip += in->len;
         return;
