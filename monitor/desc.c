@@ -6,7 +6,11 @@
  * directly, so their shadows are left not present and the monitor emulates LTR and friends.
  * The guest's user code descriptors are present only while the guest is in user mode, so
  * that an IRET or far return from the guest kernel to user mode faults (it would otherwise
- * succeed at CPL3 without the monitor seeing the mode change).
+ * succeed at CPL3 without the monitor seeing the mode change). The other way round, the
+ * descriptors the guest gives DPL 0-2 have real DPL 0 while the guest is in user mode, so
+ * that guest user code meets the CPU's own privilege checks on them: a load or far transfer
+ * raises #GP(selector), LAR/LSL/VERR/VERW fail, as with the guest's DPL (at CPL3 every DPL
+ * below 3 is checked alike).
  * Every return to the guest reloads its segment registers from the real GDT, where the CPU
  * would keep the descriptors it cached when they were loaded. So when a shadow entry that a
  * live register names is about to change, the old descriptor moves to that register's stale
@@ -35,6 +39,8 @@ static uint8_t user_code_ldt[MON_LDT_ENTRIES / 8];
 static uint16_t stale_sel[6];
 static struct seg_desc stale_guest[6];
 static uint8_t user_code[GUEST_GDT_MAX / 8];   /* which indices are guest user code */
+static uint8_t kernel_only[GUEST_GDT_MAX / 8]; /* which have guest DPL < 3 (not user code) */
+static uint8_t kernel_only_ldt[MON_LDT_ENTRIES / 8];
 static uint32_t code_bias;                /* added to the base of every biased code descriptor */
 
 /* Add delta to the base of d. */
@@ -84,21 +90,26 @@ bool guest_desc_own(uint16_t sel, struct seg_desc *d)
     return glin_read(vcpu.gdt_base + (sel & ~7u), d, sizeof *d, 0, &fva) == 0;
 }
 
-/* The real descriptor for guest descriptor g at index i of the table whose user-code bitmap is uc. */
-static struct seg_desc shadow_in(struct seg_desc g, uint32_t i, uint8_t *uc)
+/* The real descriptor for guest descriptor g at index i of the table whose user-code and
+ * kernel-only bitmaps are uc and ko. */
+static struct seg_desc shadow_in(struct seg_desc g, uint32_t i, uint8_t *uc, uint8_t *ko)
 {
+    uint8_t bit = (uint8_t)(1u << (i % 8));
+    uc[i / 8] &= (uint8_t)~bit;
+    ko[i / 8] &= (uint8_t)~bit;
     if (!(desc_access(g) & DESC_S)) return (struct seg_desc){ 0, 0 };
     /* User code: non-conforming code of DPL 3 (conforming code keeps the caller's CPL). */
     bool ucode = desc_is_code(g) && desc_dpl(g) == 3 && !(desc_access(g) & DESC_TYPE_CONFORMING);
-    if (ucode) uc[i / 8] |= (uint8_t)(1u << (i % 8));
-    else uc[i / 8] &= (uint8_t)~(1u << (i % 8));
-    desc_set_dpl(&g, 3);
+    bool konly = desc_dpl(g) < 3;
+    if (ucode) uc[i / 8] |= bit;
+    if (konly) ko[i / 8] |= bit;
+    desc_set_dpl(&g, konly && vcpu.cpl == 3 ? 0 : 3);
     if (ucode && vcpu.cpl != 3) g.hi &= ~((uint32_t)DESC_P << 8);
     if (desc_is_code(g) && !ucode) add_base(&g, code_bias);
     return g;
 }
 
-static struct seg_desc shadow_of(struct seg_desc g, uint32_t i) { return shadow_in(g, i, user_code); }
+static struct seg_desc shadow_of(struct seg_desc g, uint32_t i) { return shadow_in(g, i, user_code, kernel_only); }
 
 /* Copy the guest's LDT into the shadow LDT. */
 static void ldt_sync(void)
@@ -108,7 +119,7 @@ static void ldt_sync(void)
     for (uint32_t i = 0; i < n; i++) {
         struct seg_desc g;
         guest_desc((uint16_t)(i << 3 | SEL_TI), &g);
-        mon_ldt[i] = shadow_in(g, i, user_code_ldt);
+        mon_ldt[i] = shadow_in(g, i, user_code_ldt, kernel_only_ldt);
     }
     for (uint32_t i = n; i < ldt_shadowed; i++) mon_ldt[i] = (struct seg_desc){ 0, 0 };
     ldt_shadowed = n;
@@ -222,20 +233,47 @@ uint32_t desc_guest_sel(uint32_t real)
     return real;
 }
 
-/* Present user code descriptors in user mode only, in one table. */
-static void hide_user_code(struct seg_desc *t, uint32_t first, uint32_t n, const uint8_t *uc)
+/* In one table: user code descriptors present in user mode only; kernel-only descriptors
+ * DPL 3 in kernel mode (the guest kernel runs at CPL3) and DPL 0 in user mode. */
+static void set_mode_rights(struct seg_desc *t, uint32_t first, uint32_t n, const uint8_t *uc,
+                            const uint8_t *ko)
 {
     for (uint32_t i = first; i < n; i++) {
-        if (!(uc[i / 8] & (1u << (i % 8)))) continue;
-        if (vcpu.cpl == 3) t[i].hi |= (uint32_t)DESC_P << 8;
-        else t[i].hi &= ~((uint32_t)DESC_P << 8);
+        uint32_t bit = 1u << (i % 8);
+        if (uc[i / 8] & bit) {
+            if (vcpu.cpl == 3) t[i].hi |= (uint32_t)DESC_P << 8;
+            else t[i].hi &= ~((uint32_t)DESC_P << 8);
+        }
+        if (ko[i / 8] & bit) desc_set_dpl(&t[i], vcpu.cpl == 3 ? 0 : 3);
     }
 }
 
 void desc_mode_changed(void)
 {
-    hide_user_code(mon_gdt, 1, shadowed, user_code);
-    hide_user_code(mon_ldt, 0, ldt_shadowed, user_code_ldt);
+    set_mode_rights(mon_gdt, 1, shadowed, user_code, kernel_only);
+    set_mode_rights(mon_ldt, 0, ldt_shadowed, user_code_ldt, kernel_only_ldt);
+}
+
+/* Is the real selector sel one of the guest's kernel-only descriptors? */
+static bool is_kernel_only(uint32_t sel)
+{
+    uint32_t i = SEL_INDEX(sel);
+    if (sel & SEL_TI) return i < ldt_shadowed && (kernel_only_ldt[i / 8] & (1u << (i % 8)));
+    return i && i < shadowed && (kernel_only[i / 8] & (1u << (i % 8)));
+}
+
+void desc_keep_data_segments(struct guest_frame *f)
+{
+    for (unsigned r = 0; r < 6; r++) {
+        if (r == 1 || r == 2) continue;            /* CS and SS are the new mode's own */
+        uint32_t *sel = seg_reg(f, r);
+        if (!is_kernel_only(*sel)) continue;
+        uint32_t slot = MON_STALE_FIRST + r;
+        stale_sel[r] = (uint16_t)*sel;
+        guest_desc((uint16_t)*sel, &stale_guest[r]);
+        mon_gdt[slot] = desc_shadow_of((uint16_t)*sel);
+        *sel = (slot << 3) | SEL_RPL(*sel);
+    }
 }
 
 bool desc_is_hidden_user_code(uint16_t sel)

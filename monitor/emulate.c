@@ -586,6 +586,7 @@ void gp_fault(struct guest_frame *f)
         f->ss = (((uint32_t)vcpu.sysenter_cs + 24) & 0xfffc) | 3;
         f->eip = f->edx;
         f->esp = f->ecx;
+        desc_keep_data_segments(f);
         set_cpl(3);
         return;
     default:
