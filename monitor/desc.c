@@ -18,6 +18,10 @@
  * new entry, exactly as on hardware. (MOV from the register shows the stale slot's selector.)
  * Known gap: a descriptor the guest edits in memory without reloading GDTR is picked up at
  * the next LGDT, LTR, IRET or SS load (desc_sync), not at once.
+ * The accessed bit: the CPU sets it in the real entry when it loads a segment, where the guest
+ * cannot see it. Each sync copies it into the guest's own descriptor when that descriptor is
+ * still the one the real entry was built from (and before LGDT or LLDT leave a table), so the
+ * guest's table shows what the CPU did, at the next sync rather than at once.
  * With scan-before-execute, every code descriptor but the guest's user code has its base
  * moved by `code_bias` in the real tables, so that the guest kernel's instruction fetches land
  * in the code window (monitor/code.c); seg_base takes the bias off again.
@@ -111,14 +115,44 @@ static struct seg_desc shadow_in(struct seg_desc g, uint32_t i, uint8_t *uc, uin
 
 static struct seg_desc shadow_of(struct seg_desc g, uint32_t i) { return shadow_in(g, i, user_code, kernel_only); }
 
-/* Copy the guest's LDT into the shadow LDT. */
-static void ldt_sync(void)
+#define ACCESSED ((uint32_t)DESC_TYPE_ACCESSED << 8)
+
+/* If the CPU set the accessed bit in real entry r, built at index i from the guest's
+ * descriptor *g (at guest-linear la), set it in the guest's table and in *g too, as the CPU
+ * would have. Not when *g has changed since r was built: that one was never loaded. */
+static void accessed_to_guest(struct seg_desc r, struct seg_desc *g, uint32_t i, uint8_t *uc,
+                              uint8_t *ko, uint32_t la)
+{
+    if (!(r.hi & ACCESSED) || (g->hi & ACCESSED) || !(desc_access(*g) & DESC_S)) return;
+    struct seg_desc a = { g->lo, g->hi | ACCESSED };
+    struct seg_desc s = shadow_in(a, i, uc, ko);
+    if (s.lo != r.lo || s.hi != r.hi) return;
+    uint8_t type = (uint8_t)(a.hi >> 8);
+    uint32_t fva;
+    if (glin_write(la + 5, &type, 1, 0, &fva) == 0) *g = a;
+}
+
+/* The same for every entry of a table about to be left (LGDT, LLDT). */
+static void accessed_to_old_table(const struct seg_desc *t, uint32_t first, uint32_t n, uint32_t ti,
+                                  uint8_t *uc, uint8_t *ko, uint32_t base)
+{
+    for (uint32_t i = first; i < n; i++) {
+        struct seg_desc g;
+        if (!(t[i].hi & ACCESSED) || !guest_desc_own((uint16_t)(i << 3 | ti), &g)) continue;
+        accessed_to_guest(t[i], &g, i, uc, ko, base + i * 8);
+    }
+}
+
+/* Copy the guest's LDT into the shadow LDT; same: it is the table the shadow came from. */
+static void ldt_sync(bool same)
 {
     uint32_t n = vcpu.ldtr ? (vcpu.ldt_limit + 1) / 8 : 0;
     if (n > MON_LDT_ENTRIES) n = MON_LDT_ENTRIES;
     for (uint32_t i = 0; i < n; i++) {
         struct seg_desc g;
         guest_desc((uint16_t)(i << 3 | SEL_TI), &g);
+        if (same && i < ldt_shadowed)
+            accessed_to_guest(mon_ldt[i], &g, i, user_code_ldt, kernel_only_ldt, vcpu.ldt_base + i * 8);
         mon_ldt[i] = shadow_in(g, i, user_code_ldt, kernel_only_ldt);
     }
     for (uint32_t i = n; i < ldt_shadowed; i++) mon_ldt[i] = (struct seg_desc){ 0, 0 };
@@ -136,9 +170,11 @@ void desc_ldt_install(uint32_t base)
 bool desc_load_ldt(struct guest_frame *f, uint16_t sel)
 {
     struct seg_desc d;
+    if (vcpu.ldtr)
+        accessed_to_old_table(mon_ldt, 0, ldt_shadowed, SEL_TI, user_code_ldt, kernel_only_ldt, vcpu.ldt_base);
     if (!(sel & ~3u)) {
         vcpu.ldtr = 0;
-        ldt_sync();
+        ldt_sync(false);
         desc_ldt_install(shared->region);
         return true;
     }
@@ -151,7 +187,7 @@ bool desc_load_ldt(struct guest_frame *f, uint16_t sel)
     vcpu.ldtr = sel;
     vcpu.ldt_base = desc_base(d);
     vcpu.ldt_limit = desc_limit(d);
-    ldt_sync();
+    ldt_sync(false);
     desc_ldt_install(shared->region);
     return true;
 }
@@ -181,7 +217,8 @@ static void keep_cached(struct guest_frame *f, uint32_t i, struct seg_desc nd)
     }
 }
 
-void desc_sync(struct guest_frame *f)
+/* desc_sync; same: the guest's GDT is the one the shadows were built from. */
+static void gdt_sync(struct guest_frame *f, bool same)
 {
     if (vcpu.gdt_base == 0 && vcpu.gdt_limit == 0xffff) return;
     uint32_t n = (vcpu.gdt_limit + 1) / 8;
@@ -189,6 +226,8 @@ void desc_sync(struct guest_frame *f)
     for (uint32_t i = 1; i < n; i++) {
         struct seg_desc g;
         guest_desc((uint16_t)(i << 3), &g);
+        if (same && i < shadowed)
+            accessed_to_guest(mon_gdt[i], &g, i, user_code, kernel_only, vcpu.gdt_base + i * 8);
         struct seg_desc nd = shadow_of(g, i);
         keep_cached(f, i, nd);
         mon_gdt[i] = nd;
@@ -198,13 +237,20 @@ void desc_sync(struct guest_frame *f)
         mon_gdt[i] = (struct seg_desc){ 0, 0 };
     }
     shadowed = n > 1 ? n : 1;
-    if (vcpu.ldtr) ldt_sync();
+    if (vcpu.ldtr) ldt_sync(same);
 }
+
+void desc_sync(struct guest_frame *f) { gdt_sync(f, true); }
 
 void desc_load_gdt(struct guest_frame *f, uint32_t base, uint32_t limit)
 {
     struct seg_desc boot[3] = { mon_gdt[0], mon_gdt[1], mon_gdt[2] };
     bool first = vcpu.gdt_base == 0 && vcpu.gdt_limit == 0xffff;
+    if (!first) {
+        accessed_to_old_table(mon_gdt, 1, shadowed, 0, user_code, kernel_only, vcpu.gdt_base);
+        if (vcpu.ldtr)
+            accessed_to_old_table(mon_ldt, 0, ldt_shadowed, SEL_TI, user_code_ldt, kernel_only_ldt, vcpu.ldt_base);
+    }
     vcpu.gdt_base = base;
     vcpu.gdt_limit = limit;
     if (vcpu.gdt_base == 0 && vcpu.gdt_limit == 0xffff) vcpu.gdt_limit = 0xfffe;  /* a real table */
@@ -222,7 +268,7 @@ void desc_load_gdt(struct guest_frame *f, uint32_t base, uint32_t limit)
             *sel = ((MON_STALE_FIRST + r) << 3) | SEL_RPL(*sel);
         }
     }
-    desc_sync(f);
+    gdt_sync(f, false);
 }
 
 uint32_t desc_guest_sel(uint32_t real)
