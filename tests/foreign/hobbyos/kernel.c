@@ -1,0 +1,951 @@
+/* hobbyos: a small teaching kernel. Its own GDT and TSS, 256 interrupt stubs, the 8259s
+ * moved to 0x20/0x28, the PIT at HZ, paging with 4 MiB kernel pages and 4 KiB user
+ * pages, processes in their own address spaces entered with IRET, INT 0x80 system calls,
+ * a round-robin scheduler that switches CR3 on yield and on the timer tick, copy on write
+ * of a shared page, and processes killed by their page faults.
+ *
+ * The transcript does not depend on the timer: everything that prints (a system call, a
+ * fault message) first waits for its process's turn, and turns pass in pid order only at
+ * yield and exit. Preemption moves processes around between their turns, never a line.
+ * Tick counts are printed only as "at least". */
+#include <stdarg.h>
+#include <stdint.h>
+#include "layout.h"
+
+#define P2V(a) ((void *)((uint32_t)(a) + KERNEL_VBASE))
+#define V2P(a) ((uint32_t)(a) - KERNEL_VBASE)
+
+#define EFL_IF  0x200u
+#define EFL_DF  0x400u
+#define EFL_AC  0x40000u
+#define CR0_PE  0x1u
+#define CR0_WP  0x10000u
+#define CR0_AM  0x40000u
+#define CR0_PG  0x80000000u
+#define CR4_PSE 0x10u
+#define CR4_PGE 0x80u
+
+#define PTE_P     0x001u
+#define PTE_W     0x002u
+#define PTE_U     0x004u
+#define PTE_A     0x020u
+#define PTE_D     0x040u
+#define PTE_PS    0x080u
+#define PTE_G     0x100u
+#define PTE_OWNED 0x200u            /* available bit: the process owns this frame */
+
+/* ---- ports, control registers, flags ---- */
+
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port) { uint8_t v; __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+static inline uint32_t read_cr0(void) { uint32_t v; __asm__ volatile("mov %%cr0, %0" : "=r"(v)); return v; }
+static inline uint32_t read_cr2(void) { uint32_t v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
+static inline uint32_t read_cr3(void) { uint32_t v; __asm__ volatile("mov %%cr3, %0" : "=r"(v)); return v; }
+static inline uint32_t read_cr4(void) { uint32_t v; __asm__ volatile("mov %%cr4, %0" : "=r"(v)); return v; }
+static inline void write_cr0(uint32_t v) { __asm__ volatile("mov %0, %%cr0" : : "r"(v) : "memory"); }
+static inline void write_cr3(uint32_t v) { __asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory"); }
+static inline void write_cr4(uint32_t v) { __asm__ volatile("mov %0, %%cr4" : : "r"(v) : "memory"); }
+static inline void invlpg(uint32_t va) { __asm__ volatile("invlpg (%0)" : : "r"(va) : "memory"); }
+
+static inline uint32_t read_eflags(void)
+{
+    uint32_t f;
+    __asm__ volatile("pushfl; popl %0" : "=r"(f));
+    return f;
+}
+
+/* Save the flags and disable interrupts; irq_restore puts IF back as it was. */
+static inline uint32_t irq_save(void)
+{
+    uint32_t f;
+    __asm__ volatile("pushfl; popl %0; cli" : "=r"(f) : : "memory");
+    return f;
+}
+
+static inline void irq_restore(uint32_t f)
+{
+    __asm__ volatile("pushl %0; popfl" : : "r"(f) : "memory", "cc");
+}
+
+/* ---- memory helpers (GCC may call these) ---- */
+
+void *memcpy(void *d, const void *s, uint32_t n)
+{
+    void *r = d;
+    __asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+    return r;
+}
+
+void *memset(void *d, int c, uint32_t n)
+{
+    void *r = d;
+    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    return r;
+}
+
+static uint32_t kstrlen(const char *s) { uint32_t n = 0; while (s[n]) n++; return n; }
+
+/* ---- console: COM1, polled ---- */
+
+static unsigned errors;
+static unsigned flag_checks, flag_bad;
+
+static void serial_init(void)
+{
+    outb(0x3f9, 0x00);                  /* no UART interrupts */
+    outb(0x3fb, 0x80);                  /* divisor latch */
+    outb(0x3f8, 0x01);                  /* 115200 */
+    outb(0x3f9, 0x00);
+    outb(0x3fb, 0x03);                  /* 8N1 */
+    outb(0x3fa, 0xc7);                  /* FIFOs on, cleared */
+    outb(0x3fc, 0x03);                  /* DTR, RTS */
+}
+
+static void serial_putc(char c)
+{
+    while (!(inb(0x3fd) & 0x20))
+        ;
+    outb(0x3f8, (uint8_t)c);
+}
+
+/* Check that a restore gave back the IF it saved (every console write does one). */
+static void check_restored(uint32_t saved)
+{
+    flag_checks++;
+    if ((read_eflags() & EFL_IF) != (saved & EFL_IF))
+        flag_bad++;
+}
+
+static void console_write(const char *s, uint32_t n)
+{
+    uint32_t f = irq_save();
+    for (uint32_t i = 0; i < n; i++)
+        serial_putc(s[i]);
+    irq_restore(f);
+    check_restored(f);
+}
+
+static void fmt_num(char **p, uint32_t v, unsigned base, int width, char pad, int neg)
+{
+    char tmp[12];
+    int n = 0;
+    do {
+        tmp[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    if (neg)
+        tmp[n++] = '-';
+    while (width-- > n)
+        *(*p)++ = pad;
+    while (n)
+        *(*p)++ = tmp[--n];
+}
+
+/* printf with %s %c %d %u %x, a width and 0 padding; one line at most 160 bytes. */
+static void kprintf(const char *fmt, ...)
+{
+    char buf[160], *p = buf, *end = buf + sizeof buf - 16;
+    va_list ap;
+    va_start(ap, fmt);
+    for (; *fmt && p < end; fmt++) {
+        if (*fmt != '%') {
+            *p++ = *fmt;
+            continue;
+        }
+        char pad = ' ';
+        int width = 0;
+        fmt++;
+        if (*fmt == '0')
+            pad = '0', fmt++;
+        while (*fmt >= '0' && *fmt <= '9')
+            width = width * 10 + (*fmt++ - '0');
+        switch (*fmt) {
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            while (*s && p < end)
+                *p++ = *s++;
+            break;
+        }
+        case 'c': *p++ = (char)va_arg(ap, int); break;
+        case 'd': {
+            int v = va_arg(ap, int);
+            fmt_num(&p, v < 0 ? -(uint32_t)v : (uint32_t)v, 10, width, pad, v < 0);
+            break;
+        }
+        case 'u': fmt_num(&p, va_arg(ap, uint32_t), 10, width, pad, 0); break;
+        case 'x': fmt_num(&p, va_arg(ap, uint32_t), 16, width, pad, 0); break;
+        default: *p++ = *fmt; break;
+        }
+    }
+    va_end(ap);
+    console_write(buf, (uint32_t)(p - buf));
+}
+
+static void check(int ok, const char *what)
+{
+    if (!ok) {
+        errors++;
+        kprintf("[kernel] CHECK FAILED: %s\n", what);
+    }
+}
+
+static void __attribute__((noreturn)) finish(void)
+{
+    kprintf("[kernel] %s: %u errors\n", errors ? "FAILED" : "all checks passed", errors);
+    outb(0xf4, errors ? 1 : 0);
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
+static void __attribute__((noreturn)) panic(const char *why, uint32_t a, uint32_t b)
+{
+    errors++;
+    kprintf("[kernel] PANIC: %s (%x, %x)\n", why, a, b);
+    finish();
+}
+
+/* ---- GDT, TSS, IDT ---- */
+
+struct tss {
+    uint32_t link, esp0, ss0, esp1, ss1, esp2, ss2, cr3, eip, eflags;
+    uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi;
+    uint32_t es, cs, ss, ds, fs, gs, ldt;
+    uint16_t trap, iomap;
+} __attribute__((packed));
+
+static uint64_t gdt[6];
+static struct tss tss;
+static uint64_t idt[256];
+
+struct dtr {
+    uint16_t limit;
+    uint32_t base;
+} __attribute__((packed));
+
+static uint64_t seg_desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
+{
+    return (uint64_t)(limit & 0xffff) | (uint64_t)(base & 0xffffff) << 16 |
+           (uint64_t)access << 40 | (uint64_t)((limit >> 16) & 0xf) << 48 |
+           (uint64_t)(flags & 0xf) << 52 | (uint64_t)(base >> 24) << 56;
+}
+
+/* Load our GDT, reload every segment register, and load the task register. */
+static void gdt_init(void)
+{
+    gdt[0] = 0;
+    gdt[SEL_TSS >> 3] = seg_desc((uint32_t)&tss, sizeof tss - 1, 0x89, 0x0);
+    /* Code descriptors are made accessed already (QEMU never sets A on a CS load); the
+     * data descriptors are left for the CPU to mark. */
+    gdt[SEL_KCODE >> 3] = seg_desc(0, 0xfffff, 0x9b, 0xc);
+    gdt[SEL_KDATA >> 3] = seg_desc(0, 0xfffff, 0x92, 0xc);
+    gdt[SEL_UDATA >> 3] = seg_desc(0, 0xfffff, 0xf2, 0xc);
+    gdt[SEL_UCODE >> 3] = seg_desc(0, 0xfffff, 0xfb, 0xc);
+    tss.ss0 = SEL_KDATA;
+    tss.iomap = sizeof tss;             /* no I/O bitmap */
+    struct dtr d = { sizeof gdt - 1, (uint32_t)gdt };
+    __asm__ volatile("lgdt %0\n\t"
+                     "ljmp %1, $1f\n"
+                     "1:\n\t"
+                     "mov %2, %%ax\n\t"
+                     "mov %%ax, %%ds\n\t"
+                     "mov %%ax, %%es\n\t"
+                     "mov %%ax, %%fs\n\t"
+                     "mov %%ax, %%gs\n\t"
+                     "mov %%ax, %%ss\n\t"
+                     "mov %3, %%ax\n\t"
+                     "ltr %%ax"
+                     : : "m"(d), "i"(SEL_KCODE), "i"(SEL_KDATA), "i"(SEL_TSS) : "eax", "memory");
+}
+
+/* The access bytes of our GDT entries as they are in memory: the CPU sets the accessed
+ * bit of a data segment when it loads it, and the busy bit of the TSS at LTR. */
+static void report_gdt(const char *when)
+{
+    kprintf("[kernel] gdt access bytes %s: tss %02x kcode %02x kdata %02x udata %02x ucode %02x\n",
+            when, (uint32_t)(gdt[1] >> 40) & 0xff, (uint32_t)(gdt[2] >> 40) & 0xff,
+            (uint32_t)(gdt[3] >> 40) & 0xff, (uint32_t)(gdt[4] >> 40) & 0xff,
+            (uint32_t)(gdt[5] >> 40) & 0xff);
+}
+
+extern uint32_t isr_table[256];
+
+static void idt_set(int v, uint32_t handler, uint8_t type_attr)
+{
+    idt[v] = (uint64_t)(handler & 0xffff) | (uint64_t)SEL_KCODE << 16 |
+             (uint64_t)type_attr << 40 | (uint64_t)(handler >> 16) << 48;
+}
+
+/* Every vector an interrupt gate for the kernel, except INT 0x80: a trap gate user mode
+ * may call, so system calls run with interrupts on. */
+static void idt_init(void)
+{
+    for (int v = 0; v < 256; v++)
+        idt_set(v, isr_table[v], 0x8e);
+    idt_set(0x80, isr_table[0x80], 0xef);
+    struct dtr d = { sizeof idt - 1, (uint32_t)idt };
+    __asm__ volatile("lidt %0" : : "m"(d));
+}
+
+/* ---- 8259 and 8254 ---- */
+
+static void pic_init(void)
+{
+    outb(0x20, 0x11); outb(0xa0, 0x11); /* ICW1: edge, cascade, ICW4 */
+    outb(0x21, 0x20); outb(0xa1, 0x28); /* ICW2: vectors */
+    outb(0x21, 0x04); outb(0xa1, 0x02); /* ICW3: slave on IR2 */
+    outb(0x21, 0x01); outb(0xa1, 0x01); /* ICW4: 8086 mode */
+    outb(0x21, 0xfe); outb(0xa1, 0xff); /* only the timer */
+}
+
+static void pit_init(void)
+{
+    uint32_t divisor = (1193182u + HZ / 2) / HZ;
+    outb(0x43, 0x36);                   /* channel 0, lobyte/hibyte, mode 3 */
+    outb(0x40, divisor & 0xff);
+    outb(0x40, divisor >> 8);
+}
+
+/* ---- frames ---- */
+
+static uint32_t free_list;              /* physical address of the first free frame, 0 = none */
+static uint32_t next_frame = FRAMES_START;
+static unsigned frames_used;
+
+/* A zeroed frame (physical address); freed frames are reused first, last freed first. */
+static uint32_t frame_alloc(void)
+{
+    uint32_t f;
+    if (free_list) {
+        f = free_list;
+        free_list = *(uint32_t *)P2V(f);
+    } else {
+        if (next_frame >= FRAMES_END)
+            panic("out of frames", next_frame, 0);
+        f = next_frame;
+        next_frame += 4096;
+    }
+    memset(P2V(f), 0, 4096);
+    frames_used++;
+    return f;
+}
+
+static void frame_free(uint32_t f)
+{
+    *(uint32_t *)P2V(f) = free_list;
+    free_list = f;
+    frames_used--;
+}
+
+/* ---- page directories ---- */
+
+static uint32_t kernel_pd;              /* physical: the kernel's mappings only */
+
+/* A page directory with the kernel's 4 MiB pages (global, supervisor) and nothing else. */
+static uint32_t pd_create(void)
+{
+    uint32_t pd = frame_alloc();
+    uint32_t *e = P2V(pd);
+    for (uint32_t a = 0; a < KMAP_BYTES; a += 4u << 20)
+        e[(KERNEL_VBASE + a) >> 22] = a | PTE_P | PTE_W | PTE_PS | PTE_G;
+    return pd;
+}
+
+/* The address of the PTE for va in page directory pd, making the table if asked. */
+static uint32_t *pd_walk(uint32_t pd, uint32_t va, int make)
+{
+    uint32_t *pde = (uint32_t *)P2V(pd) + (va >> 22);
+    if (!(*pde & PTE_P)) {
+        if (!make)
+            return 0;
+        *pde = frame_alloc() | PTE_P | PTE_W | PTE_U;
+    }
+    return (uint32_t *)P2V(*pde & ~0xfffu) + ((va >> 12) & 0x3ff);
+}
+
+static void map_page(uint32_t pd, uint32_t va, uint32_t frame, uint32_t flags)
+{
+    *pd_walk(pd, va, 1) = frame | flags | PTE_P;
+}
+
+/* ---- processes ---- */
+
+enum pstate { UNUSED, RUNNABLE, WAITING, SLEEPING, DEAD };
+
+struct proc {
+    unsigned pid;
+    enum pstate state;
+    uint32_t pd;                        /* physical */
+    uint32_t kstack;                    /* physical frame of the kernel stack */
+    uint32_t kesp;                      /* saved kernel stack pointer while switched out */
+    uint32_t wake;                      /* tick to wake at while SLEEPING */
+    const char *name;
+    int said_hello;                     /* its first system call was reported */
+};
+
+#define NPROC 6
+static struct proc procs[NPROC];        /* slot 0 is the idle context (kmain) */
+static struct proc *cur = &procs[0];
+static unsigned turn;                   /* the pid whose turn it is to print */
+static unsigned nlive;
+
+static volatile uint32_t ticks;
+static unsigned timer_switches, yield_switches, user_ticks;
+static unsigned frame_checks, frame_bad;
+static unsigned idle_halts;
+static uint32_t code_frames[4], tmpl_frame;
+static unsigned code_pages;
+
+extern char __user_lma[], __user_size[];
+extern void user_main(void);
+extern void isr_return(void);
+extern void switch_to(uint32_t *save_esp, uint32_t new_esp);
+
+static uint32_t kstack_top(struct proc *p) { return (uint32_t)P2V(p->kstack) + 4096; }
+
+/* Switch to the next runnable process after cur in slot order, or to idle if there is
+ * none; called with interrupts off. Loads the new address space and kernel stack. */
+static void schedule(unsigned *counter)
+{
+    struct proc *prev = cur, *next = 0;
+    int from = (int)(prev - procs);
+    for (int k = 1; k <= NPROC; k++) {
+        struct proc *p = &procs[(from + k) % NPROC];
+        if (p != &procs[0] && p->state == RUNNABLE) {
+            next = p;
+            break;
+        }
+    }
+    if (!next)
+        next = &procs[0];
+    if (next == prev)
+        return;
+    if (counter)
+        (*counter)++;
+    cur = next;
+    if (next != &procs[0])
+        tss.esp0 = kstack_top(next);
+    write_cr3(next->pd);
+    switch_to(&prev->kesp, next->kesp);
+}
+
+/* Block until it is cur's turn to print. */
+static void wait_turn(void)
+{
+    uint32_t f = irq_save();
+    while (turn != cur->pid) {
+        cur->state = WAITING;
+        schedule(0);
+    }
+    irq_restore(f);
+    check_restored(f);
+}
+
+/* Give the turn to the next live process after cur, in pid order (interrupts off). */
+static void pass_turn(void)
+{
+    int from = (int)(cur - procs);
+    for (int k = 1; k <= NPROC; k++) {
+        struct proc *p = &procs[(from + k) % NPROC];
+        if (p == &procs[0] || p->state == UNUSED || p->state == DEAD)
+            continue;
+        turn = p->pid;
+        if (p->state == WAITING)
+            p->state = RUNNABLE;
+        return;
+    }
+    turn = 0;
+}
+
+/* Build a process: its address space, its info page, and a kernel stack that IRETs to
+ * user_main when the scheduler first switches to it. */
+static void spawn(int slot, unsigned role, const char *name, const char *motto)
+{
+    struct proc *p = &procs[slot];
+    p->pid = (unsigned)slot;
+    p->name = name;
+    p->pd = pd_create();
+    for (unsigned i = 0; i < code_pages; i++)
+        map_page(p->pd, UCODE + i * 4096, code_frames[i], PTE_U);
+    uint32_t info = frame_alloc();
+    map_page(p->pd, UINFO, info, PTE_U | PTE_W | PTE_OWNED);
+    map_page(p->pd, UWORK, frame_alloc(), PTE_U | PTE_W | PTE_OWNED);
+    map_page(p->pd, UTMPL, tmpl_frame, PTE_U);
+    map_page(p->pd, USPARE, frame_alloc(), PTE_U | PTE_W | PTE_OWNED);
+    map_page(p->pd, USTACK_LO, frame_alloc(), PTE_U | PTE_W | PTE_OWNED);
+    map_page(p->pd, USTACK_LO + 4096, frame_alloc(), PTE_U | PTE_W | PTE_OWNED);
+
+    struct uinfo *ui = P2V(info);
+    ui->pid = p->pid;
+    ui->role = role;
+    ui->kernel_addr = KERNEL_VBASE + 0x100000;
+    memcpy(ui->name, name, kstrlen(name) + 1);
+    memcpy(ui->motto, motto, kstrlen(motto) + 1);
+
+    /* Kernel stack, top down: the user frame isr_return pops, then switch_to's frame. */
+    p->kstack = frame_alloc();
+    uint32_t *sp = (uint32_t *)kstack_top(p);
+    *--sp = SEL_UDATA;                  /* ss */
+    *--sp = USTACK_TOP - 16;            /* esp */
+    *--sp = EFL_IF | 0x2;               /* eflags */
+    *--sp = SEL_UCODE;                  /* cs */
+    *--sp = (uint32_t)user_main;        /* eip */
+    *--sp = 0;                          /* error code */
+    *--sp = 0;                          /* vector */
+    for (int i = 0; i < 8; i++)
+        *--sp = 0;                      /* pushad */
+    for (int i = 0; i < 4; i++)
+        *--sp = SEL_UDATA;              /* ds es fs gs */
+    *--sp = (uint32_t)isr_return;       /* switch_to returns here */
+    for (int i = 0; i < 4; i++)
+        *--sp = 0;                      /* ebp ebx esi edi */
+    *--sp = 0x2;                        /* flags: interrupts off until the IRET */
+    p->kesp = (uint32_t)sp;
+    p->state = RUNNABLE;
+    nlive++;
+}
+
+/* Give back every frame a dead process owned: owned user pages, tables, directory. */
+static void reap(struct proc *p)
+{
+    uint32_t *pd = P2V(p->pd);
+    frame_free(p->kstack);
+    for (int i = 0; i < 1024; i++) {
+        if (!(pd[i] & PTE_P) || (pd[i] & PTE_PS))
+            continue;
+        uint32_t *pt = P2V(pd[i] & ~0xfffu);
+        for (int j = 0; j < 1024; j++)
+            if ((pt[j] & PTE_P) && (pt[j] & PTE_OWNED))
+                frame_free(pt[j] & ~0xfffu);
+        frame_free(pd[i] & ~0xfffu);
+    }
+    frame_free(p->pd);
+    p->state = UNUSED;
+}
+
+/* What the CPU left in the accessed and dirty bits of cur's user pages. */
+static void report_ad(void)
+{
+    static const uint32_t va[] = { UCODE, UINFO, UWORK, UTMPL, USPARE, USTACK_LO, USTACK_LO + 4096 };
+    static const char *const nm[] = { "code", "info", "work", "tmpl", "spare", "stk0", "stk1" };
+    char line[120], *p = line;
+    for (unsigned i = 0; i < sizeof va / sizeof va[0]; i++) {
+        uint32_t e = *pd_walk(cur->pd, va[i], 0);
+        const char *s = nm[i];
+        while (*s)
+            *p++ = *s++;
+        *p++ = '=';
+        *p++ = (e & PTE_A) ? 'A' : '-';
+        *p++ = (e & PTE_D) ? 'D' : '-';
+        *p++ = (e & PTE_W) ? 'W' : '-';
+        *p++ = ' ';
+    }
+    p[-1] = 0;
+    kprintf("[kernel] pid %u page bits: %s\n", cur->pid, line);
+}
+
+static void __attribute__((noreturn)) do_exit(int code)
+{
+    wait_turn();
+    report_ad();
+    kprintf("[kernel] pid %u (%s) exits with code %d\n", cur->pid, cur->name, code);
+    irq_save();
+    cur->state = DEAD;
+    nlive--;
+    pass_turn();
+    schedule(0);
+    panic("a dead process ran", cur->pid, 0);
+}
+
+/* ---- traps ---- */
+
+struct frame {
+    uint32_t gs, fs, es, ds;
+    uint32_t edi, esi, ebp, kesp, ebx, edx, ecx, eax;
+    uint32_t vec, err;
+    uint32_t eip, cs, eflags;
+    uint32_t uesp, uss;                 /* only when the trap came from user mode */
+};
+
+static uint32_t probe_cr2, probe_err, probe_vec;
+extern char probe_insn[], probe_fixup[], ltr_insn[], ltr_fixup[];
+extern int probe_read(uint32_t addr, uint32_t *value);
+extern int try_ltr(uint32_t sel);
+
+/* A kernel instruction that is allowed to fault resumes at its fixup, with the vector,
+ * error code and CR2 noted. */
+static int kernel_fixup(struct frame *f)
+{
+    static const struct { const char *insn, *fix; } table[] = {
+        { probe_insn, probe_fixup }, { ltr_insn, ltr_fixup },
+    };
+    for (unsigned k = 0; k < sizeof table / sizeof table[0]; k++) {
+        if (f->eip != (uint32_t)table[k].insn)
+            continue;
+        probe_vec = f->vec;
+        probe_err = f->err;
+        probe_cr2 = read_cr2();
+        f->eip = (uint32_t)table[k].fix;
+        return 1;
+    }
+    return 0;
+}
+
+static int user_range(uint32_t p, uint32_t n)
+{
+    return p >= UCODE && p < USTACK_TOP && n <= USTACK_TOP - p;
+}
+
+/* Copy a freshly made private frame over a shared read-only page of cur, writable now. */
+static void cow_copy(uint32_t va)
+{
+    uint32_t *pte = pd_walk(cur->pd, va, 0);
+    uint32_t old = *pte & ~0xfffu, nf = frame_alloc();
+    memcpy(P2V(nf), P2V(old), 4096);
+    *pte = nf | PTE_P | PTE_W | PTE_U | PTE_OWNED;  /* A and D clear: the CPU sets them */
+    invlpg(va);
+}
+
+static void page_fault(struct frame *f)
+{
+    uint32_t cr2 = read_cr2();
+    int user = f->cs & 3;
+    if (!user && kernel_fixup(f))
+        return;
+    if (cur == &procs[0])
+        panic("kernel page fault in idle", cr2, f->err);
+    uint32_t *pte = pd_walk(cur->pd, cr2, 0);
+    int shared_ro = pte && (*pte & PTE_P) && !(*pte & PTE_W) && (cr2 & ~0xfffu) == UTMPL;
+    if (shared_ro && f->err == (user ? 7u : 3u)) {
+        wait_turn();
+        kprintf("[kernel] pid %u: %s write to read-only %x (err %04x): private copy\n",
+                cur->pid, user ? "user" : "kernel", cr2, f->err);
+        cow_copy(cr2);
+        return;
+    }
+    if (!user)
+        panic("kernel page fault", cr2, f->err);
+    wait_turn();
+    kprintf("[kernel] pid %u (%s): page fault at eip %x, cr2 %x, err %04x: killed\n",
+            cur->pid, cur->name, f->eip, cr2, f->err);
+    do_exit(-1);
+}
+
+/* #GP from user mode: CLI, STI, INT n and MOV to a segment register the process may not
+ * use, and far jumps to segments it may not enter, are skipped, with a note. */
+static void general_protection(struct frame *f)
+{
+    if (!(f->cs & 3)) {
+        if (!kernel_fixup(f))
+            panic("kernel #GP", f->eip, f->err);
+        return;
+    }
+    uint8_t op = *(uint8_t *)f->eip;
+    wait_turn();
+    kprintf("[kernel] pid %u: #GP err %04x at eip %x (opcode %02x), eflags IF=%u IOPL=%u: skipped\n",
+            cur->pid, f->err, f->eip, op, (f->eflags >> 9) & 1, (f->eflags >> 12) & 3);
+    if (op == 0xfa || op == 0xfb)
+        f->eip += 1;
+    else if (op == 0x8e || op == 0x0f)
+        f->eip += 2;                    /* mov sreg, r16 (register form); 0f: 0f 00 /r (reg) */
+    else if (op == 0xea)
+        f->eip += 7;                    /* jmp ptr16:32 */
+    else if (op == 0xcd)
+        f->eip += 2;
+    else
+        do_exit(-1);
+}
+
+/* #AC from user mode: tell, clear AC in the frame, and let the load run again. */
+static void alignment_check(struct frame *f)
+{
+    if (!(f->cs & 3))
+        panic("kernel #AC", f->eip, f->err);
+    wait_turn();
+    kprintf("[kernel] pid %u: #AC err %04x at eip %x, AC was %u: cleared\n",
+            cur->pid, f->err, f->eip, (f->eflags >> 18) & 1);
+    f->eflags &= ~EFL_AC;
+}
+
+static void timer(struct frame *f)
+{
+    ticks++;
+    outb(0x20, 0x20);
+    for (int i = 1; i < NPROC; i++)
+        if (procs[i].state == SLEEPING && (int32_t)(ticks - procs[i].wake) >= 0)
+            procs[i].state = RUNNABLE;
+    if (f->cs & 3) {
+        user_ticks++;
+        ((struct uinfo *)UINFO)->ticks_in_user++;
+        schedule(&timer_switches);
+    }
+}
+
+static uint32_t sys_write(uint32_t buf, uint32_t len)
+{
+    if (!user_range(buf, len))
+        return (uint32_t)-1;
+    wait_turn();
+    console_write((const char *)buf, len);
+    return len;
+}
+
+static uint32_t sys_sleep(uint32_t n)
+{
+    uint32_t f = irq_save();
+    cur->wake = ticks + n;
+    cur->state = SLEEPING;
+    while (cur->state == SLEEPING)
+        schedule(0);
+    int ok = (int32_t)(ticks - cur->wake) >= 0;
+    irq_restore(f);
+    check_restored(f);
+    return ok ? 0 : (uint32_t)-1;
+}
+
+/* Copy the system's name into a user buffer: a kernel write into user memory, which
+ * with CR0.WP faults on a read-only page like user writes do. */
+static uint32_t sys_ident(uint32_t buf, uint32_t len)
+{
+    static const char id[] = "hobbyos 0.1 (" HZ_TEXT " Hz, " VARIANT_TEXT ")";
+    if (len < sizeof id || !user_range(buf, sizeof id))
+        return (uint32_t)-1;
+    wait_turn();
+    memcpy((void *)buf, id, sizeof id);
+    return sizeof id - 1;
+}
+
+static void syscall(struct frame *f)
+{
+    uint32_t fl = read_eflags();
+    if (!cur->said_hello) {
+        cur->said_hello = 1;
+        wait_turn();
+        kprintf("[kernel] pid %u first system call: IF=%u inside (trap gate), from cs %04x ss %04x "
+                "ds %04x es %04x fs %04x gs %04x, user IF=%u IOPL=%u\n",
+                cur->pid, (fl >> 9) & 1, f->cs, f->uss, f->ds, f->es, f->fs, f->gs,
+                (f->eflags >> 9) & 1, (f->eflags >> 12) & 3);
+    }
+    check(fl & EFL_IF, "IF set in a system call");
+    switch (f->eax) {
+    case SYS_WRITE: f->eax = sys_write(f->ebx, f->ecx); break;
+    case SYS_YIELD: {
+        wait_turn();
+        uint32_t s = irq_save();
+        pass_turn();
+        schedule(&yield_switches);
+        irq_restore(s);
+        check_restored(s);
+        f->eax = 0;
+        break;
+    }
+    case SYS_GETPID: f->eax = cur->pid; break;
+    case SYS_EXIT: do_exit((int)f->ebx);
+    case SYS_SLEEP: f->eax = sys_sleep(f->ebx); break;
+    case SYS_IDENT: f->eax = sys_ident(f->ebx, f->ecx); break;
+    default: f->eax = (uint32_t)-1; break;
+    }
+}
+
+/* The C side of every interrupt and exception. */
+void isr_dispatch(struct frame *f)
+{
+    if (f->cs & 3) {
+        /* From user mode the CPU took TSS.ESP0: the frame must end at the stack's top. */
+        frame_checks++;
+        if ((uint32_t)(f + 1) != kstack_top(cur) || tss.esp0 != kstack_top(cur))
+            frame_bad++;
+    }
+    if (f->vec != 0x80 && (read_eflags() & EFL_IF))
+        panic("IF set in an interrupt gate", f->vec, read_eflags());
+    switch (f->vec) {
+    case 0x20: timer(f); break;
+    case 0x27: outb(0x20, 0x0b); if (inb(0x20) & 0x80) outb(0x20, 0x20); break;
+    case 0x80: syscall(f); break;
+    case 14: page_fault(f); break;
+    case 13: general_protection(f); break;
+    case 17: alignment_check(f); break;
+    default: panic("unexpected vector", f->vec, f->eip);
+    }
+}
+
+/* ---- start-up ---- */
+
+/* The PUSHF/CLI/POPF discipline, with interrupts on and off, nested. */
+static void flags_selftest(void)
+{
+    uint32_t a = read_eflags();
+    uint32_t f1 = irq_save();
+    uint32_t in1 = read_eflags();
+    uint32_t f2 = irq_save();
+    uint32_t in2 = read_eflags();
+    irq_restore(f2);
+    uint32_t out2 = read_eflags();
+    irq_restore(f1);
+    uint32_t out1 = read_eflags();
+    kprintf("[kernel] irq_save/restore: IF %u, saved %u -> %u, nested saved %u -> %u, "
+            "restored %u then %u\n", (a >> 9) & 1, (f1 >> 9) & 1, (in1 >> 9) & 1,
+            (f2 >> 9) & 1, (in2 >> 9) & 1, (out2 >> 9) & 1, (out1 >> 9) & 1);
+    check((a & EFL_IF) && !(in1 & EFL_IF) && !(in2 & EFL_IF) && !(out2 & EFL_IF) &&
+          (out1 & EFL_IF), "irq_save/irq_restore");
+
+    /* POPF clearing IF while it is set, then DF and AC through POPF: flags the kernel
+     * keeps, with CR0.AM set, where a misaligned load at CPL0 must not fault. */
+    uint32_t before = read_eflags();
+    irq_restore(before & ~EFL_IF);
+    uint32_t off = read_eflags();
+    irq_restore(before | EFL_DF | EFL_AC);
+    uint32_t set = read_eflags();
+    static volatile uint8_t bytes[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+    uint32_t mis = *(volatile uint32_t *)(bytes + 1);
+    irq_restore(before);
+    uint32_t back = read_eflags();
+    kprintf("[kernel] popf: IF 1 -> %u; DF %u AC %u; misaligned load at CPL0 with AC: %x; "
+            "back to IF %u DF %u AC %u\n", (off >> 9) & 1, (set >> 10) & 1, (set >> 18) & 1,
+            mis, (back >> 9) & 1, (back >> 10) & 1, (back >> 18) & 1);
+    check(!(off & EFL_IF) && (set & EFL_DF) && (set & EFL_AC) && mis == 0x05040302 &&
+          (back & EFL_IF) && !(back & (EFL_DF | EFL_AC)), "popf of IF, DF, AC");
+}
+
+static void paging_init(void)
+{
+    kernel_pd = pd_create();
+    write_cr4(read_cr4() | CR4_PSE | CR4_PGE);
+    write_cr3(kernel_pd);
+    write_cr0(read_cr0() | CR0_PG | CR0_WP | CR0_AM);
+    procs[0].pd = kernel_pd;
+    procs[0].name = "idle";
+}
+
+void kmain(uint32_t magic, uint32_t mbi_phys)
+{
+    serial_init();
+    kprintf("hobbyos: booting (%s Hz, %s)\n", HZ_TEXT, VARIANT_TEXT);
+    uint32_t *mbi = P2V(mbi_phys);
+    check(magic == 0x2badb002, "Multiboot magic");
+    check((mbi[0] & 1) && mbi[2] >= 15 * 1024, "Multiboot memory: at least 16 MiB");
+    kprintf("[kernel] multiboot: magic %s, memory %s\n", magic == 0x2badb002 ? "ok" : "BAD",
+            (mbi[0] & 1) && mbi[2] >= 15 * 1024 ? "enough" : "too little");
+
+    gdt_init();
+    idt_init();
+    uint16_t tr, cs, ss;
+    struct dtr g, i;
+    __asm__ volatile("str %0; mov %%cs, %1; mov %%ss, %2; sgdt %3; sidt %4"
+                     : "=r"(tr), "=r"(cs), "=r"(ss), "=m"(g), "=m"(i));
+    kprintf("[kernel] gdt limit %04x idt limit %04x, tr %04x cs %04x ss %04x\n",
+            g.limit, i.limit, tr, cs, ss);
+    check(tr == SEL_TSS && cs == SEL_KCODE && ss == SEL_KDATA && g.base == (uint32_t)gdt &&
+          i.base == (uint32_t)idt, "descriptor tables loaded");
+
+    report_gdt("after loading");
+
+    /* LTR of a busy TSS faults; with the busy bit cleared in memory it loads again. */
+    probe_vec = probe_err = 0xffffffff;
+    int busy = try_ltr(SEL_TSS);
+    uint32_t busy_vec = probe_vec, busy_err = probe_err;
+    gdt[SEL_TSS >> 3] &= ~(2ull << 40);
+    int again = try_ltr(SEL_TSS);
+    kprintf("[kernel] ltr of the busy tss: %s (vector %d err %04x); after clearing busy: %s\n",
+            busy ? "fault" : "no fault", busy_vec, busy_err, again ? "fault" : "loaded");
+    check(busy && busy_vec == 13 && busy_err == SEL_TSS && !again, "ltr busy");
+
+    paging_init();
+    kprintf("[kernel] paging: cr0 PG %u WP %u AM %u PE %u, cr4 PSE %u PGE %u\n",
+            !!(read_cr0() & CR0_PG), !!(read_cr0() & CR0_WP), !!(read_cr0() & CR0_AM),
+            !!(read_cr0() & CR0_PE), !!(read_cr4() & CR4_PSE), !!(read_cr4() & CR4_PGE));
+
+    /* What is not mapped faults in the kernel too. */
+    uint32_t v;
+    static const uint32_t probes[] = { UCODE, KERNEL_VBASE ? 0x00100000u : 0xc0100000u,
+                                       KERNEL_VBASE + KMAP_BYTES };
+    for (unsigned k = 0; k < 3; k++) {
+        probe_cr2 = probe_err = 0xffffffff;
+        int r = probe_read(probes[k], &v);
+        kprintf("[kernel] kernel read of %x: %s, cr2 %x err %04x\n", probes[k],
+                r ? "page fault" : "no fault", probe_cr2, probe_err);
+        check(r == -1 && probe_cr2 == probes[k] && probe_err == 0, "kernel probe faults");
+    }
+    int r = probe_read(KERNEL_VBASE + 0x100000, &v);
+    check(r == 0 && v == *(uint32_t *)P2V(0x100000), "kernel probe of its own image");
+
+    pic_init();
+    pit_init();
+    kprintf("[kernel] pic masks %02x %02x, pit at %s Hz\n", inb(0x21), inb(0xa1), HZ_TEXT);
+    __asm__ volatile("sti");
+    flags_selftest();
+
+    /* The idle loop: interrupts on and halt until the timer has ticked a few times. */
+    uint32_t f = irq_save();
+    uint32_t start = ticks;
+    while (ticks - start < 3) {
+        idle_halts++;
+        __asm__ volatile("sti; hlt; cli");
+    }
+    irq_restore(f);
+    check_restored(f);
+    kprintf("[kernel] idle: %s 3 ticks while halting\n", ticks - start >= 3 ? "at least" : "NOT");
+
+    /* The user image, copied once into frames every process maps read-only. */
+    uint32_t size = (uint32_t)__user_size;
+    code_pages = (size + 4095) / 4096;
+    if (code_pages > 4)
+        panic("user image too big", size, 0);
+    for (unsigned k = 0; k < code_pages; k++) {
+        code_frames[k] = frame_alloc();
+        uint32_t n = size - k * 4096 < 4096 ? size - k * 4096 : 4096;
+        memcpy(P2V(code_frames[k]), __user_lma + k * 4096, n);
+    }
+    tmpl_frame = frame_alloc();
+    memcpy(P2V(tmpl_frame), TEMPLATE_TEXT, sizeof TEMPLATE_TEXT);
+    unsigned base_frames = frames_used;
+
+    /* First generation: three processes; the kernel idles while they run. */
+    spawn(1, 0, "alpha", "first in line");
+    spawn(2, 1, "bravo", "writes where it should not");
+    spawn(3, 2, "charlie", "spins until the timer comes");
+    turn = 1;
+    for (int gen = 1; gen <= 2; gen++) {
+        f = irq_save();
+        while (nlive) {
+            int any = 0;
+            for (int k = 1; k < NPROC; k++)
+                any |= procs[k].state == RUNNABLE;
+            if (any)
+                schedule(0);
+            else {
+                idle_halts++;
+                __asm__ volatile("sti; hlt; cli");
+            }
+        }
+        irq_restore(f);
+        check_restored(f);
+        check(read_cr3() == kernel_pd, "idle runs on the kernel's page directory");
+        for (int k = 1; k < NPROC; k++)
+            if (procs[k].state == DEAD)
+                reap(&procs[k]);
+        kprintf("[kernel] generation %d done; frames in use %s\n", gen,
+                frames_used == base_frames ? "as before it" : "NOT as before it");
+        check(frames_used == base_frames, "every frame returned");
+        if (gen == 1) {
+            /* Second generation: the freed frames come back as directories, tables and
+             * pages of new processes (last freed, first reused). */
+            spawn(4, 3, "delta", "lives in recycled frames");
+            spawn(5, 4, "echo", "the last one");
+            turn = 4;
+        }
+    }
+
+    report_gdt("at the end");
+    kprintf("[kernel] timer: at least 3 ticks %s; timer interrupts in user mode: %s\n",
+            ticks >= 3 ? "yes" : "NO", user_ticks >= 6 ? "at least 6" : "FEWER than 6");
+    kprintf("[kernel] address-space switches: by the timer %s, by yield %s\n",
+            timer_switches >= 2 ? "at least 2" : "FEWER than 2",
+            yield_switches >= 8 ? "at least 8" : "FEWER than 8");
+    kprintf("[kernel] frames from user mode at TSS.ESP0: %s; IF restored by popf: %s\n",
+            frame_checks && !frame_bad ? "all" : "NOT all",
+            flag_checks && !flag_bad ? "always" : "NOT always");
+    check(user_ticks >= 6 && timer_switches >= 2 && yield_switches >= 8, "scheduling counts");
+    check(frame_checks && !frame_bad, "frames at TSS.ESP0");
+    check(flag_checks && !flag_bad, "IF after popf");
+    finish();
+}

@@ -1,0 +1,60 @@
+/* hobbyos: the memory layout, the selectors and the system call numbers, shared by the
+ * kernel and the user program. A variant folder defines HZ and KERNEL_VBASE before
+ * including the sources (100 Hz and an identity-mapped kernel by default). */
+#ifndef LAYOUT_H
+#define LAYOUT_H
+
+#ifndef HZ
+#define HZ 100
+#endif
+#ifndef KERNEL_VBASE
+#define KERNEL_VBASE 0x00000000u        /* 0xC0000000 for the higher-half build */
+#endif
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define HZ_TEXT STR(HZ)
+#if KERNEL_VBASE
+#define VARIANT_TEXT "higher half"
+#else
+#define VARIANT_TEXT "identity-mapped"
+#endif
+
+/* Selectors. The TSS sits first on purpose: the loader's CS (0x08) names it after LGDT. */
+#define SEL_TSS    0x08
+#define SEL_KCODE  0x10
+#define SEL_KDATA  0x18
+#define SEL_UDATA  0x23
+#define SEL_UCODE  0x2b
+
+/* Physical memory the kernel maps (4 MiB pages) and where it takes frames from. */
+#define KMAP_BYTES   (16u << 20)
+#define FRAMES_START (4u << 20)
+#define FRAMES_END   (8u << 20)
+
+/* User address space: the same in every process, different frames behind it. */
+#define UCODE      0x40000000u          /* the user image, shared read-only frames */
+#define UINFO      0x40100000u          /* per process: who am I, the timer's mailbox */
+#define UWORK      0x40101000u          /* per process: scratch the process fills */
+#define UTMPL      0x40102000u          /* one shared frame, read-only: copied on write */
+#define USPARE     0x40103000u          /* mapped writable, never touched */
+#define USTACK_LO  0x7fffe000u          /* two stack pages; only the top one is used */
+#define USTACK_TOP 0x80000000u
+#define UNMAPPED   0x50000000u
+
+enum { SYS_WRITE = 1, SYS_YIELD, SYS_GETPID, SYS_EXIT, SYS_SLEEP, SYS_IDENT };
+
+/* The info page, written by the kernel when it builds the process. */
+struct uinfo {
+    unsigned pid;
+    unsigned role;
+    volatile unsigned ticks_in_user;    /* bumped by the timer when it interrupts user mode */
+    unsigned started;                   /* the process writes 1 here first thing */
+    unsigned kernel_addr;               /* a kernel address the process may not read */
+    char name[16];
+    char motto[48];
+};
+
+#define TEMPLATE_TEXT "the shared template page"
+
+#endif
