@@ -105,3 +105,16 @@ ltr_insn:
 ltr_fixup:
     mov eax, -1
     ret
+
+; int probe_write(uint32_t addr, uint32_t value): 0, or -1 if the store faulted.
+global probe_write, pw_insn, pw_fixup
+probe_write:
+    mov ecx, [esp + 4]
+    mov eax, [esp + 8]
+pw_insn:
+    mov [ecx], eax
+    xor eax, eax
+    ret
+pw_fixup:
+    mov eax, -1
+    ret

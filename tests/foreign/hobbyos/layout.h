@@ -42,7 +42,11 @@
 #define USTACK_TOP 0x80000000u
 #define UNMAPPED   0x50000000u
 
-enum { SYS_WRITE = 1, SYS_YIELD, SYS_GETPID, SYS_EXIT, SYS_SLEEP, SYS_IDENT };
+enum { SYS_WRITE = 1, SYS_YIELD, SYS_GETPID, SYS_EXIT, SYS_SLEEP, SYS_IDENT, SYS_IOPL };
+
+/* The ports every process may use through the TSS's I/O bitmap: COM1's data and status. */
+#define UART_DATA 0x3f8
+#define UART_LSR  0x3fd
 
 /* The info page, written by the kernel when it builds the process. */
 struct uinfo {

@@ -102,6 +102,47 @@ static void spin_until(u32 n)
         WORK[0] = WORK[0];
 }
 
+static inline unsigned char inb(u32 port)
+{
+    unsigned char v;
+    __asm__ volatile("inb %w1, %0" : "=a"(v) : "Nd"(port));
+    return v;
+}
+
+static inline void outb(u32 port, unsigned char v)
+{
+    __asm__ volatile("outb %0, %w1" : : "a"(v), "Nd"(port));
+}
+
+/* Straight to COM1, through the ports the TSS's I/O bitmap lets every process use. */
+static void uart_direct(const char *s)
+{
+    for (; *s; s++) {
+        for (u32 spin = 0; !(inb(UART_LSR) & 0x20) && spin < 100000; spin++)
+            ;
+        outb(UART_DATA, (unsigned char)*s);
+    }
+}
+
+/* A number kept on the x87 stack across system calls and preemption (lazy FPU switching). */
+static void fpu_push(u32 v) { __asm__ volatile("fildl %0" : : "m"(v)); }
+
+static u32 fpu_pop_plus(u32 add)
+{
+    u32 r;
+    __asm__ volatile("fiaddl %1; fistpl %0" : "=m"(r) : "m"(add));
+    return r;
+}
+
+static void fpu_report(struct line *l)
+{
+    u32 v = fpu_pop_plus(7);
+    begin(l);
+    put(l, "the x87 kept my number across the switches: ");
+    dec(l, v);
+    emit(l);
+}
+
 static u32 eflags(void)
 {
     u32 f;
@@ -176,7 +217,7 @@ static void tables_from_user(struct line *l)
     put(l, " sldt ");
     hex(l, ldt, 8);
     put(l, " smsw ");
-    hex(l, msw & 0xffff, 4);
+    hex(l, msw & 0xfff7, 4);        /* without TS: who used the x87 last is the timer's doing */
     emit(l);
 }
 
@@ -216,13 +257,29 @@ static void alpha(struct line *l)
     put(l, "; after popf without IF: IF=");
     dec(l, (g >> 9) & 1);
     emit(l);
+    /* The I/O bitmap: COM1 yes, the 8259 no; HLT is never for user mode. */
+    uart_direct("alpha: straight to the UART through the I/O bitmap\n");
+    u32 pic = 0x5a;
+    __asm__ volatile("inb $0x21, %b0" : "+a"(pic));
+    __asm__ volatile("hlt");
+    begin(l);
+    put(l, "the 8259's mask port read as ");
+    hex(l, pic & 0xff, 2);
+    put(l, " (unchanged: it faulted)");
+    emit(l);
     yield();
 
+    fpu_report(l);
     __asm__ volatile("cli");
     __asm__ volatile("sti");
     __asm__ volatile("int $0x81");
     begin(l);
     put(l, "came back after CLI, STI and INT 0x81");
+    emit(l);
+    __asm__ volatile("int3\n\tnop\n\txchg %%ebx, %%ebx\n\tlea 0(%%esi), %%esi\n\tnop" : : : "memory");
+    __asm__ volatile("ud2");
+    begin(l);
+    put(l, "came back after INT3, three steps and UD2");
     emit(l);
     u32 n = sys(SYS_IDENT, UTMPL + 0x40, 64);
     begin(l);
@@ -282,6 +339,7 @@ static void bravo(struct line *l)
     hello(l);
     yield();
 
+    fpu_report(l);
     template_line(l, 0);
     char *t = (char *)(UTMPL + 0x20);
     const char *mine = "bravo was here";
@@ -293,6 +351,41 @@ static void bravo(struct line *l)
     yield();
 
     report_work(l, 2);
+#ifdef HOBBYOS_IOPL
+    /* With IOPL 3 (iopl(3)), user mode owns IF and every port: PUSHF shows IOPL 3, POPF and
+     * CLI/STI change IF, IN works on any port. */
+    sys(SYS_IOPL, 3, 0);
+    u32 a = eflags();
+    __asm__ volatile("cli");
+    u32 b = eflags();
+    __asm__ volatile("pushfl; orl $0x200, (%%esp); popfl" : : : "memory", "cc");
+    u32 c = eflags();
+    __asm__ volatile("pushfl; andl $~0x200, (%%esp); popfl" : : : "memory", "cc");
+    u32 d = eflags();
+    __asm__ volatile("sti");
+    u32 e = eflags();
+    u32 mask = inb(0x21);
+    sys(SYS_IOPL, 0, 0);
+    u32 z = eflags();
+    begin(l);
+    put(l, "iopl 3: IOPL ");
+    dec(l, (a >> 12) & 3);
+    put(l, " IF ");
+    dec(l, (a >> 9) & 1);
+    put(l, "; cli: IF ");
+    dec(l, (b >> 9) & 1);
+    put(l, "; popf with IF: ");
+    dec(l, (c >> 9) & 1);
+    put(l, "; popf without: ");
+    dec(l, (d >> 9) & 1);
+    put(l, "; sti: ");
+    dec(l, (e >> 9) & 1);
+    put(l, "; port 21 reads ");
+    hex(l, mask, 2);
+    put(l, "; back to IOPL ");
+    dec(l, (z >> 12) & 3);
+    emit(l);
+#endif
     yield();
 
     begin(l);
@@ -310,6 +403,7 @@ static void charlie(struct line *l)
     hello(l);
     yield();
 
+    fpu_report(l);
     template_line(l, 0);
     const char *t = (const char *)UTMPL;
     begin(l);
@@ -391,6 +485,7 @@ void user_main(void)
         /* The first three fill their work page and then let the timer preempt them. */
         fill_work(INFO->pid);
         spin_until(2);
+        fpu_push(INFO->pid * 1000);
     }
     switch (INFO->role) {
     case 0: alpha(&l); break;
