@@ -115,15 +115,33 @@ void set_guest_eflags(struct guest_frame *f, uint32_t fl, uint32_t mask)
 
 #define CR0_FPU_BITS (CR0_MP | CR0_EM | CR0_TS | CR0_NE)
 
+static bool real_tsd;    /* CR4.TSD as the monitor last set it in the real CR4 */
+
+/* The real CR4.TSD for the guest's mode: its own TSD in user mode (RDTSC then faults there as
+ * natively), clear in kernel mode (the guest kernel runs at real CPL3 but may use RDTSC). */
+static bool want_tsd(void) { return (vcpu.cr4 & CR4_TSD) && vcpu.cpl == 3; }
+
+void tsd_sync(void)
+{
+    if (want_tsd() == real_tsd) return;
+    uint32_t cr4;
+    __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+    real_tsd = want_tsd();
+    cr4 = real_tsd ? cr4 | CR4_TSD : cr4 & ~CR4_TSD;
+    __asm__ volatile("mov %0, %%cr4" :: "r"(cr4));
+}
+
 void fpu_sync_cr0(void)
 {
     uint32_t cr0, cr4;
     __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
     uint32_t want = (cr0 & ~CR0_FPU_BITS) | (vcpu.cr0 & CR0_FPU_BITS);
     if (want != cr0) __asm__ volatile("mov %0, %%cr0" :: "r"(want));
-    /* CR4.OSXSAVE decides whether XGETBV works at CPL3 and what CPUID shows: the guest's. */
+    /* CR4.OSXSAVE decides whether XGETBV works at CPL3 and what CPUID shows: the guest's.
+     * CR4.TSD as want_tsd says (the host or another VM may have left it either way). */
     __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-    want = (cr4 & ~CR4_OSXSAVE) | (vcpu.cr4 & CR4_OSXSAVE);
+    real_tsd = want_tsd();
+    want = (cr4 & ~(CR4_OSXSAVE | CR4_TSD)) | (vcpu.cr4 & CR4_OSXSAVE) | (real_tsd ? CR4_TSD : 0);
     if (want != cr4) __asm__ volatile("mov %0, %%cr4" :: "r"(want));
     if (want & CR4_OSXSAVE)
         __asm__ volatile("xsetbv" :: "c"(0), "a"((uint32_t)vcpu.xcr0), "d"((uint32_t)(vcpu.xcr0 >> 32)));

@@ -47,6 +47,8 @@ struct vcpu {
 void open_irq_shadow(const struct guest_frame *f);
 /* Make the real CR0's FPU bits (MP, EM, TS, NE), CR4.OSXSAVE and XCR0 the guest's. */
 void fpu_sync_cr0(void);
+/* The guest's mode or CR4 changed: real CR4.TSD follows (set only in guest user mode). */
+void tsd_sync(void);
 
 extern struct vcpu vcpu;
 #define shared ((struct vm_shared *)MON_OFF_SHARED)

@@ -33,6 +33,7 @@ void set_cpl(unsigned cpl)
     if (vcpu.cpl == cpl) return;
     vcpu.cpl = cpl;
     desc_mode_changed();
+    tsd_sync();
     pt_set_view();
 }
 
