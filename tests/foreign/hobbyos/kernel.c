@@ -28,6 +28,7 @@
 #define CR0_WP  0x10000u
 #define CR0_AM  0x40000u
 #define CR0_PG  0x80000000u
+#define CR4_TSD 0x4u
 #define CR4_PSE 0x10u
 #define CR4_PGE 0x80u
 
@@ -909,7 +910,7 @@ static void flags_selftest(void)
 static void paging_init(void)
 {
     kernel_pd = pd_create();
-    write_cr4(read_cr4() | CR4_PSE | CR4_PGE);
+    write_cr4(read_cr4() | CR4_PSE | CR4_PGE | CR4_TSD);    /* no RDTSC in user mode */
     write_cr3(kernel_pd);
     write_cr0((read_cr0() | CR0_PG | CR0_WP | CR0_AM | CR0_MP | CR0_NE) & ~(CR0_EM | CR0_TS));
     procs[0].pd = kernel_pd;
@@ -996,11 +997,13 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
     check(busy && busy_vec == 13 && busy_err == SEL_TSS && !again, "ltr busy");
 
     paging_init();
-    kprintf("[kernel] paging: cr0 PG %u WP %u AM %u NE %u TS %u EM %u MP %u PE %u, cr4 PSE %u PGE %u\n",
+    kprintf("[kernel] paging: cr0 PG %u WP %u AM %u NE %u TS %u EM %u MP %u PE %u, cr4 PSE %u PGE %u TSD %u\n",
             !!(read_cr0() & CR0_PG), !!(read_cr0() & CR0_WP), !!(read_cr0() & CR0_AM),
             !!(read_cr0() & CR0_NE), !!(read_cr0() & CR0_TS), !!(read_cr0() & CR0_EM),
             !!(read_cr0() & CR0_MP), !!(read_cr0() & CR0_PE), !!(read_cr4() & CR4_PSE),
-            !!(read_cr4() & CR4_PGE));
+            !!(read_cr4() & CR4_PGE), !!(read_cr4() & CR4_TSD));
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));   /* still fine at CPL0 */
     paging_selftest();
 
     /* What is not mapped faults in the kernel too. */

@@ -278,6 +278,15 @@ static void alpha(struct line *l)
     emit(l);
     __asm__ volatile("int3\n\tnop\n\txchg %%ebx, %%ebx\n\tlea 0(%%esi), %%esi\n\tnop" : : : "memory");
     __asm__ volatile("ud2");
+    /* CR4.TSD: RDTSC is the kernel's only. */
+    u32 lo = 0x11111111u, hi = 0x22222222u;
+    __asm__ volatile("rdtsc" : "+a"(lo), "+d"(hi));
+    begin(l);
+    put(l, "rdtsc left eax ");
+    hex(l, lo, 8);
+    put(l, " edx ");
+    hex(l, hi, 8);
+    emit(l);
     begin(l);
     put(l, "came back after INT3, three steps and UD2");
     emit(l);
