@@ -137,11 +137,14 @@ void fpu_sync_cr0(void)
     __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
     uint32_t want = (cr0 & ~CR0_FPU_BITS) | (vcpu.cr0 & CR0_FPU_BITS);
     if (want != cr0) __asm__ volatile("mov %0, %%cr0" :: "r"(want));
-    /* CR4.OSXSAVE decides whether XGETBV works at CPL3 and what CPUID shows: the guest's.
-     * CR4.TSD as want_tsd says (the host or another VM may have left it either way). */
+    /* CR4.OSXSAVE decides whether XGETBV works at CPL3 and what CPUID shows; OSFXSR whether
+     * SSE instructions run or raise #UD, OSXMMEXCPT whether SIMD exceptions are #XM or #UD:
+     * all the guest's. CR4.TSD as want_tsd says (the host or another VM may have left it
+     * either way). */
+    const uint32_t mirrored = CR4_OSXSAVE | CR4_OSFXSR | CR4_OSXMMEXCPT;
     __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
     real_tsd = want_tsd();
-    want = (cr4 & ~(CR4_OSXSAVE | CR4_TSD)) | (vcpu.cr4 & CR4_OSXSAVE) | (real_tsd ? CR4_TSD : 0);
+    want = (cr4 & ~(mirrored | CR4_TSD)) | (vcpu.cr4 & mirrored) | (real_tsd ? CR4_TSD : 0);
     if (want != cr4) __asm__ volatile("mov %0, %%cr4" :: "r"(want));
     if (want & CR4_OSXSAVE)
         __asm__ volatile("xsetbv" :: "c"(0), "a"((uint32_t)vcpu.xcr0), "d"((uint32_t)(vcpu.xcr0 >> 32)));

@@ -45,7 +45,8 @@ struct vcpu {
 
 /* STI or an SS load just completed: the next instruction runs before any interrupt. */
 void open_irq_shadow(const struct guest_frame *f);
-/* Make the real CR0's FPU bits (MP, EM, TS, NE), CR4.OSXSAVE and XCR0 the guest's. */
+/* Make the real CR0's FPU bits (MP, EM, TS, NE), CR4.OSXSAVE, OSFXSR, OSXMMEXCPT and XCR0
+ * the guest's, and CR4.TSD as tsd_sync says. */
 void fpu_sync_cr0(void);
 /* The guest's mode or CR4 changed: real CR4.TSD follows (set only in guest user mode). */
 void tsd_sync(void);

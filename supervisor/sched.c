@@ -248,14 +248,18 @@ static uint8_t fpu_initial[512] __attribute__((aligned(16)));
 static void fpu_switch(struct vm *vm)
 {
     if (fpu_owner == vm || !cpu.fxsr) return;
-    uint32_t cr0 = read_cr0();
+    /* The monitors leave CR0's FPU bits and CR4.OSFXSR as their guests have them; FXSAVE
+     * saves the SSE registers only with OSFXSR set. */
+    uint32_t cr0 = read_cr0(), cr4 = read_cr4();
     write_cr0(cr0 & ~(CR0_TS | CR0_EM));
+    write_cr4(cr4 | CR4_OSFXSR);
     if (!fpu_initial[24]) {        /* MXCSR is never 0 once saved: make the power-on state once */
         __asm__ volatile("fninit; fxsave %0" : "=m"(fpu_initial));
     }
     if (fpu_owner && fpu_owner->state != VM_ENDED) __asm__ volatile("fxsave %0" : "=m"(fpu_owner->fpu));
     __asm__ volatile("fxrstor %0" :: "m"(*(vm->fpu_valid ? vm->fpu : fpu_initial)));
     vm->fpu_valid = true;
+    write_cr4(cr4);
     write_cr0(cr0);
     fpu_owner = vm;
 }
