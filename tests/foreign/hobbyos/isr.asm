@@ -118,3 +118,14 @@ pw_insn:
 pw_fixup:
     mov eax, -1
     ret
+
+; int try_sse(void): 0 if an SSE instruction ran, -1 if it faulted (#UD with CR4.OSFXSR clear).
+global try_sse, sse_insn, sse_fixup
+try_sse:
+sse_insn:
+    xorps xmm0, xmm0
+    xor eax, eax
+    ret
+sse_fixup:
+    mov eax, -1
+    ret

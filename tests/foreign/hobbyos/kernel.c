@@ -595,6 +595,8 @@ struct frame {
 static uint32_t probe_cr2, probe_err, probe_vec;
 extern char probe_insn[], probe_fixup[], ltr_insn[], ltr_fixup[], pw_insn[], pw_fixup[];
 extern int probe_write(uint32_t addr, uint32_t value);
+extern char sse_insn[], sse_fixup[];
+extern int try_sse(void);
 extern int probe_read(uint32_t addr, uint32_t *value);
 extern int try_ltr(uint32_t sel);
 
@@ -603,7 +605,7 @@ extern int try_ltr(uint32_t sel);
 static int kernel_fixup(struct frame *f)
 {
     static const struct { const char *insn, *fix; } table[] = {
-        { probe_insn, probe_fixup }, { ltr_insn, ltr_fixup }, { pw_insn, pw_fixup },
+        { probe_insn, probe_fixup }, { ltr_insn, ltr_fixup }, { pw_insn, pw_fixup }, { sse_insn, sse_fixup },
     };
     for (unsigned k = 0; k < sizeof table / sizeof table[0]; k++) {
         if (f->eip != (uint32_t)table[k].insn)
@@ -730,16 +732,20 @@ static void debug_trap(struct frame *f)
             cur->pid, step_eip[0], step_eip[1], step_eip[2], step_dr6);
 }
 
-/* #UD from user mode: UD2 is skipped, with a note. */
+/* #UD from user mode: UD2 and XORPS xmm, xmm (SSE is off: CR4.OSFXSR clear) are skipped,
+ * with a note. */
 static void invalid_opcode(struct frame *f)
 {
-    if (!(f->cs & 3))
-        panic("kernel #UD", f->eip, 0);
+    if (!(f->cs & 3)) {
+        if (!kernel_fixup(f))
+            panic("kernel #UD", f->eip, 0);
+        return;
+    }
     const uint8_t *b = (const uint8_t *)f->eip;
     wait_turn();
     kprintf("[kernel] pid %u: invalid opcode %02x %02x at eip %x: skipped\n", cur->pid, b[0], b[1],
             f->eip);
-    f->eip += 2;
+    f->eip += b[1] == 0x57 ? 3 : 2;
 }
 
 /* #NM: the x87 belongs to someone else; save theirs, bring back (or start) cur's. */
@@ -1004,6 +1010,11 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
             !!(read_cr4() & CR4_PGE), !!(read_cr4() & CR4_TSD));
     uint32_t lo, hi;
     __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));   /* still fine at CPL0 */
+    probe_vec = 0xffffffff;
+    int sse = try_sse();
+    kprintf("[kernel] cr4.OSFXSR %u: an SSE instruction in the kernel %s (vector %d)\n",
+            !!(read_cr4() & 0x200), sse ? "faults" : "runs", probe_vec);
+    check(sse == -1 && probe_vec == 6, "SSE off");
     paging_selftest();
 
     /* What is not mapped faults in the kernel too. */

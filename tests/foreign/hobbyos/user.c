@@ -278,6 +278,7 @@ static void alpha(struct line *l)
     emit(l);
     __asm__ volatile("int3\n\tnop\n\txchg %%ebx, %%ebx\n\tlea 0(%%esi), %%esi\n\tnop" : : : "memory");
     __asm__ volatile("ud2");
+    __asm__ volatile("xorps %%xmm0, %%xmm0" : : : "memory");
     /* CR4.TSD: RDTSC is the kernel's only. */
     u32 lo = 0x11111111u, hi = 0x22222222u;
     __asm__ volatile("rdtsc" : "+a"(lo), "+d"(hi));
@@ -288,7 +289,7 @@ static void alpha(struct line *l)
     hex(l, hi, 8);
     emit(l);
     begin(l);
-    put(l, "came back after INT3, three steps and UD2");
+    put(l, "came back after INT3, three steps, UD2 and XORPS");
     emit(l);
     u32 n = sys(SYS_IDENT, UTMPL + 0x40, 64);
     begin(l);
