@@ -404,6 +404,33 @@ static enum fetched fetch_decode(struct guest_frame *f, struct emu_insn *in)
 
 static bool data_access(struct guest_frame *f, bool may_fail);
 
+/* Does the CPU have SMAP (and so STAC and CLAC)? The guest sees CPUID as it is. */
+static bool cpu_has_smap(void)
+{
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+    if (a < 7) return false;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+    return b & (1u << 20);
+}
+
+void ud_fault(struct guest_frame *f)
+{
+    struct emu_insn in;
+    if (vcpu.cpl == 0) {
+        enum fetched r = fetch_decode(f, &in);
+        if (r == FETCH_FAULTED) return;
+        /* STAC (0F 01 CB) and CLAC (0F 01 CA): #UD at CPL3, AC set or cleared at CPL 0. */
+        if (r == FETCH_OK && in.cls == K_GRP7 && !in.mem && in.reg == 1 && (in.rm == 3 || in.rm == 2) &&
+            cpu_has_smap()) {
+            f->eflags = in.rm == 3 ? f->eflags | EFL_AC : f->eflags & ~EFL_AC;
+            f->eip += in.len;
+            return;
+        }
+    }
+    deliver_exception(f, EXC_UD, 0);
+}
+
 /* Continuation of a device read: keep the value and run the instruction again. */
 static void mmio_read_done(struct guest_frame *f, const struct msg *a, uint32_t ctx)
 {

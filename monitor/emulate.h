@@ -7,6 +7,10 @@
 /* #GP from the guest: emulate the instruction if the guest's CPU would have run it, else
  * deliver the #GP (or the fault the guest's CPU would have raised instead). */
 void gp_fault(struct guest_frame *f);
+/* #UD from the guest: STAC and CLAC in the guest kernel (they #UD at the real CPL3) set and
+ * clear AC as the guest's CPU would; anything else is the guest's #UD. SMAP itself is not
+ * enforced (see docs/guests.md). */
+void ud_fault(struct guest_frame *f);
 /* #NP from the guest: an IRET or far RET from the guest kernel to user mode meets the user
  * code descriptor the monitor hides in kernel mode; emulate it. Any other #NP is the guest's. */
 void np_fault(struct guest_frame *f);
