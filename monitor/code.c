@@ -273,6 +273,9 @@ void code_fetch_fault(struct guest_frame *f, uint32_t va)
     struct gmode m = { vcpu.cr0, vcpu.cr3, vcpu.cr4 };
     struct gtrans t;
     uint32_t e = guest_walk(&m, lin, 0, &t);
+    /* SMEP: the guest kernel may not fetch from a user page (a protection fault on a
+     * present page, an instruction fetch by the supervisor). */
+    if (!e && (vcpu.cr0 & CR0_PG) && (vcpu.cr4 & CR4_SMEP) && t.user_ok) e = GWALK_FAULT | PFEC_P | PFEC_I;
     if (e) {
         shared->count.guest_page_faults++;
         deliver_pf(f, lin, e);

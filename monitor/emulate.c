@@ -227,7 +227,8 @@ static bool write_cr(struct guest_frame *f, unsigned cr, uint32_t v)
         if (v & (CR4_VME | CR4_PVI)) guest_stop(STOP_UNSUPPORTED, "CR4.VME/PVI (virtual-8086 extensions) not supported");
         uint32_t old = vcpu.cr4;
         vcpu.cr4 = v;
-        if ((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE)) pt_mode_changed();
+        /* SMEP too: the code window's entries were made under the old rule (code.c). */
+        if ((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE | CR4_SMEP)) pt_mode_changed();
         fpu_sync_cr0();
         break;
     }
