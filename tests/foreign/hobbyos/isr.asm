@@ -129,3 +129,16 @@ sse_insn:
 sse_fixup:
     mov eax, -1
     ret
+
+; int try_call(uint32_t addr): call addr (which returns at once); 0, or -1 if fetching there
+; faulted: the fault's EIP is addr, the return address still on the stack for call_fixup.
+global try_call, call_fixup
+try_call:
+    mov eax, [esp + 4]
+    call eax
+    xor eax, eax
+    ret
+call_fixup:
+    add esp, 4
+    mov eax, -1
+    ret

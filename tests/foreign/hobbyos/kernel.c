@@ -31,6 +31,8 @@
 #define CR4_TSD 0x4u
 #define CR4_PSE 0x10u
 #define CR4_PGE 0x80u
+#define CR4_SMEP 0x100000u
+#define CR4_SMAP 0x200000u
 
 #define PTE_P     0x001u
 #define PTE_W     0x002u
@@ -73,6 +75,11 @@ static inline void irq_restore(uint32_t f)
 {
     __asm__ volatile("pushl %0; popfl" : : "r"(f) : "memory", "cc");
 }
+
+/* With SMAP the kernel touches user memory only between STAC and CLAC. */
+static int smap_on;
+static inline void user_begin(void) { if (smap_on) __asm__ volatile("stac" : : : "memory", "cc"); }
+static inline void user_end(void) { if (smap_on) __asm__ volatile("clac" : : : "memory", "cc"); }
 
 /* ---- memory helpers (GCC may call these) ---- */
 
@@ -597,8 +604,12 @@ extern char probe_insn[], probe_fixup[], ltr_insn[], ltr_fixup[], pw_insn[], pw_
 extern int probe_write(uint32_t addr, uint32_t value);
 extern char sse_insn[], sse_fixup[];
 extern int try_sse(void);
+extern char call_fixup[];
+extern int try_call(uint32_t addr);
 extern int probe_read(uint32_t addr, uint32_t *value);
 extern int try_ltr(uint32_t sel);
+
+static uint32_t expect_target = 0xffffffff;   /* try_call's target while it runs */
 
 /* A kernel instruction that is allowed to fault resumes at its fixup, with the vector,
  * error code and CR2 noted. */
@@ -607,16 +618,20 @@ static int kernel_fixup(struct frame *f)
     static const struct { const char *insn, *fix; } table[] = {
         { probe_insn, probe_fixup }, { ltr_insn, ltr_fixup }, { pw_insn, pw_fixup }, { sse_insn, sse_fixup },
     };
-    for (unsigned k = 0; k < sizeof table / sizeof table[0]; k++) {
-        if (f->eip != (uint32_t)table[k].insn)
-            continue;
-        probe_vec = f->vec;
-        probe_err = f->err;
-        probe_cr2 = read_cr2();
-        f->eip = (uint32_t)table[k].fix;
-        return 1;
-    }
-    return 0;
+    uint32_t fix = 0;
+    for (unsigned k = 0; k < sizeof table / sizeof table[0]; k++)
+        if (f->eip == (uint32_t)table[k].insn)
+            fix = (uint32_t)table[k].fix;
+    /* try_call's target, which faulted on its first fetch: the return address is still pushed. */
+    if (f->eip == expect_target)
+        fix = (uint32_t)call_fixup;
+    if (!fix)
+        return 0;
+    probe_vec = f->vec;
+    probe_err = f->err;
+    probe_cr2 = read_cr2();
+    f->eip = fix;
+    return 1;
 }
 
 static int user_range(uint32_t p, uint32_t n)
@@ -668,7 +683,9 @@ static void general_protection(struct frame *f)
             panic("kernel #GP", f->eip, f->err);
         return;
     }
+    user_begin();
     uint8_t op = *(uint8_t *)f->eip;
+    user_end();
     wait_turn();
     kprintf("[kernel] pid %u: #GP err %04x at eip %x (opcode %02x), eflags IF=%u IOPL=%u: skipped\n",
             cur->pid, f->err, f->eip, op, (f->eflags >> 9) & 1, (f->eflags >> 12) & 3);
@@ -741,11 +758,12 @@ static void invalid_opcode(struct frame *f)
             panic("kernel #UD", f->eip, 0);
         return;
     }
-    const uint8_t *b = (const uint8_t *)f->eip;
+    user_begin();
+    uint8_t b0 = ((const uint8_t *)f->eip)[0], b1 = ((const uint8_t *)f->eip)[1];
+    user_end();
     wait_turn();
-    kprintf("[kernel] pid %u: invalid opcode %02x %02x at eip %x: skipped\n", cur->pid, b[0], b[1],
-            f->eip);
-    f->eip += b[1] == 0x57 ? 3 : 2;
+    kprintf("[kernel] pid %u: invalid opcode %02x %02x at eip %x: skipped\n", cur->pid, b0, b1, f->eip);
+    f->eip += b1 == 0x57 ? 3 : 2;
 }
 
 /* #NM: the x87 belongs to someone else; save theirs, bring back (or start) cur's. */
@@ -774,7 +792,9 @@ static void timer(struct frame *f)
             procs[i].state = RUNNABLE;
     if (f->cs & 3) {
         user_ticks++;
+        user_begin();
         ((struct uinfo *)UINFO)->ticks_in_user++;
+        user_end();
         schedule(&timer_switches);
     }
 }
@@ -784,7 +804,9 @@ static uint32_t sys_write(uint32_t buf, uint32_t len)
     if (!user_range(buf, len))
         return (uint32_t)-1;
     wait_turn();
+    user_begin();
     console_write((const char *)buf, len);
+    user_end();
     return len;
 }
 
@@ -809,7 +831,9 @@ static uint32_t sys_ident(uint32_t buf, uint32_t len)
     if (len < sizeof id || !user_range(buf, sizeof id))
         return (uint32_t)-1;
     wait_turn();
+    user_begin();
     memcpy((void *)buf, id, sizeof id);
+    user_end();
     return sizeof id - 1;
 }
 
@@ -917,6 +941,16 @@ static void paging_init(void)
 {
     kernel_pd = pd_create();
     write_cr4(read_cr4() | CR4_PSE | CR4_PGE | CR4_TSD);    /* no RDTSC in user mode */
+    /* SMEP and SMAP where the CPU has them: the kernel never runs user code, and touches
+     * user memory only between STAC and CLAC. */
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+    if (a >= 7) {
+        __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+        uint32_t more = (b & (1u << 7) ? CR4_SMEP : 0) | (b & (1u << 20) ? CR4_SMAP : 0);
+        write_cr4(read_cr4() | more);
+        smap_on = !!(more & CR4_SMAP);
+    }
     write_cr3(kernel_pd);
     write_cr0((read_cr0() | CR0_PG | CR0_WP | CR0_AM | CR0_MP | CR0_NE) & ~(CR0_EM | CR0_TS));
     procs[0].pd = kernel_pd;
@@ -969,6 +1003,46 @@ static void paging_selftest(void)
     check((c & 0xfff) == 0x18 && (c & ~0xfffu) == kernel_pd, "CR3 PWT/PCD");
 }
 
+/* SMEP and SMAP at work on a user page in the kernel's directory: the kernel may not run
+ * it, nor (with HOBBYOS_SMAP_PROBES: pending in umbra) read it without STAC. */
+static void smep_smap_probes(void)
+{
+    const uint32_t va = 0x80000000u;
+    uint32_t *pd = P2V(kernel_pd);
+    uint32_t pt = frame_alloc(), page = frame_alloc();
+    *(uint8_t *)P2V(page) = 0xc3;       /* ret */
+    pd[va >> 22] = pt | PTE_P | PTE_W | PTE_U;
+    *(uint32_t *)P2V(pt) = page | PTE_P | PTE_W | PTE_U;
+    invlpg(va);
+    if (read_cr4() & CR4_SMEP) {
+        probe_err = 0xffffffff;
+        expect_target = va;
+        int r = try_call(va);
+        expect_target = 0xffffffff;
+        kprintf("[kernel] SMEP: a kernel call into a user page %s (cr2 %x err %04x)\n",
+                r ? "faults" : "works", probe_cr2, probe_err);
+        check(r == -1 && probe_cr2 == va && probe_err == 0x11, "SMEP");
+    }
+#ifdef HOBBYOS_SMAP_PROBES
+    if (smap_on) {
+        uint32_t v = 0;
+        probe_err = 0xffffffff;
+        int r1 = probe_read(va, &v);
+        uint32_t e1 = probe_err;
+        user_begin();
+        int r2 = probe_read(va, &v);
+        user_end();
+        kprintf("[kernel] SMAP: a kernel read of a user page %s (err %04x), with STAC %s (%02x)\n",
+                r1 ? "faults" : "works", e1, r2 ? "faults" : "works", v & 0xff);
+        check(r1 == -1 && e1 == 1 && r2 == 0 && (v & 0xff) == 0xc3, "SMAP");
+    }
+#endif
+    pd[va >> 22] = 0;
+    invlpg(va);
+    frame_free(page);
+    frame_free(pt);
+}
+
 void kmain(uint32_t magic, uint32_t mbi_phys)
 {
     serial_init();
@@ -1016,6 +1090,15 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
             !!(read_cr4() & 0x200), sse ? "faults" : "runs", probe_vec);
     check(sse == -1 && probe_vec == 6, "SSE off");
     paging_selftest();
+    kprintf("[kernel] cr4 SMEP %u SMAP %u\n", !!(read_cr4() & CR4_SMEP), !!(read_cr4() & CR4_SMAP));
+    uint32_t ac0 = read_eflags();
+    user_begin();
+    uint32_t ac1 = read_eflags();
+    user_end();
+    uint32_t ac2 = read_eflags();
+    kprintf("[kernel] stac/clac: AC %u -> %u -> %u\n", (ac0 >> 18) & 1, (ac1 >> 18) & 1, (ac2 >> 18) & 1);
+    check(!smap_on || (!(ac0 & EFL_AC) && (ac1 & EFL_AC) && !(ac2 & EFL_AC)), "STAC/CLAC");
+    smep_smap_probes();
 
     /* What is not mapped faults in the kernel too. */
     uint32_t v;
