@@ -337,6 +337,10 @@ static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
         return;
     }
     if (privileged && vcpu.cpl != 0) { gp0(f); return; }
+    /* UMIP: SGDT, SIDT, SLDT, STR and SMSW are the guest kernel's alone once it sets CR4.UMIP
+     * (they trap here from user mode because the host sets the real UMIP). */
+    bool umip_class = grp7 ? (r <= 1 || r == 4) : r <= 1;
+    if (umip_class && vcpu.cpl != 0 && (vcpu.cr4 & CR4_UMIP)) { gp0(f); return; }
     uint32_t v;
     if (!grp7) {
         switch (r) {
