@@ -31,6 +31,7 @@
 #define CR4_TSD 0x4u
 #define CR4_PSE 0x10u
 #define CR4_PGE 0x80u
+#define CR4_UMIP 0x800u
 #define CR4_SMEP 0x100000u
 #define CR4_SMAP 0x200000u
 
@@ -674,6 +675,24 @@ static void page_fault(struct frame *f)
     do_exit(-1);
 }
 
+/* The length of a 32-bit instruction 0F op ModRM... (groups 6 and 7), else of 0F op. */
+static uint32_t len_0f(const uint8_t *b)
+{
+    if (b[1] != 0x00 && b[1] != 0x01)
+        return 2;
+    uint32_t mod = b[2] >> 6, rm = b[2] & 7, len = 3;
+    if (mod == 3)
+        return len;
+    if (rm == 4) {                      /* SIB */
+        len++;
+        if (mod == 0 && (b[3] & 7) == 5)
+            len += 4;
+    }
+    if (mod == 0 && rm == 5)
+        len += 4;
+    return len + (mod == 1 ? 1 : mod == 2 ? 4 : 0);
+}
+
 /* #GP from user mode: CLI, STI, INT n and MOV to a segment register the process may not
  * use, and far jumps to segments it may not enter, are skipped, with a note. */
 static void general_protection(struct frame *f)
@@ -683,9 +702,11 @@ static void general_protection(struct frame *f)
             panic("kernel #GP", f->eip, f->err);
         return;
     }
+    uint8_t code[8];
     user_begin();
-    uint8_t op = *(uint8_t *)f->eip;
+    memcpy(code, (const void *)f->eip, sizeof code);
     user_end();
+    uint8_t op = code[0];
     wait_turn();
     kprintf("[kernel] pid %u: #GP err %04x at eip %x (opcode %02x), eflags IF=%u IOPL=%u: skipped\n",
             cur->pid, f->err, f->eip, op, (f->eflags >> 9) & 1, (f->eflags >> 12) & 3);
@@ -693,8 +714,10 @@ static void general_protection(struct frame *f)
         f->eip += 1;                    /* cli, sti, hlt, in/out with dx */
     else if (op >= 0xe4 && op <= 0xe7)
         f->eip += 2;                    /* in/out with an immediate port */
-    else if (op == 0x8e || op == 0x0f)
-        f->eip += 2;                    /* mov sreg, r16 (register form); 0f: 0f 00 /r (reg) */
+    else if (op == 0x8e)
+        f->eip += 2;                    /* mov sreg, r16 (register form) */
+    else if (op == 0x0f)
+        f->eip += len_0f(code);
     else if (op == 0xea)
         f->eip += 7;                    /* jmp ptr16:32 */
     else if (op == 0xcd)
@@ -1175,6 +1198,12 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
         if (gen == 1) {
             /* Second generation: the freed frames come back as directories, tables and
              * pages of new processes (last freed, first reused). */
+            /* From now on the descriptor-table registers are the kernel's secret (UMIP). */
+            uint32_t a, b, c, d;
+            __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+            if (c & (1u << 2))
+                write_cr4(read_cr4() | CR4_UMIP);
+            kprintf("[kernel] cr4 UMIP %u for the second generation\n", !!(read_cr4() & CR4_UMIP));
             spawn(4, 3, "delta", "lives in recycled frames");
             spawn(5, 4, "echo", "the last one");
             turn = 4;

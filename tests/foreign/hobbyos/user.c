@@ -463,6 +463,22 @@ static void delta(struct line *l)
 {
     hello(l);
     fresh(l);
+    /* With CR4.UMIP, each of these is a #GP(0) the kernel skips (the operands keep 5a). */
+    struct __attribute__((packed)) { unsigned short limit; u32 base; } g = { 0x5a5a, 0x5a5a5a5a };
+    u32 msw = 0x5a5a5a5a, tr = 0x5a5a5a5a;
+    __asm__ volatile("sgdt %0" : "+m"(g));
+    __asm__ volatile("smsw %0" : "+r"(msw));
+    __asm__ volatile("str %0" : "+r"(tr));
+    begin(l);
+    put(l, "under UMIP: sgdt left ");
+    hex(l, g.base, 8);
+    put(l, "/");
+    hex(l, g.limit, 4);
+    put(l, ", smsw left ");
+    hex(l, msw, 8);
+    put(l, ", str left ");
+    hex(l, tr, 8);
+    emit(l);
     fill_work(4);
     yield();
 
