@@ -789,6 +789,19 @@ static void invalid_opcode(struct frame *f)
     f->eip += b1 == 0x57 ? 3 : 2;
 }
 
+/* #DE and #OF from user mode: told; a DIV by a register is skipped, INTO has trapped past
+ * itself already. */
+static void arithmetic(struct frame *f)
+{
+    if (!(f->cs & 3))
+        panic("kernel #DE/#OF", f->eip, f->vec);
+    wait_turn();
+    kprintf("[kernel] pid %u: %s at eip %x, eax %x\n", cur->pid, f->vec ? "overflow (INTO)" : "divide error",
+            f->eip, f->eax);
+    if (f->vec == 0)
+        f->eip += 2;                    /* div r32 */
+}
+
 /* #NM: the x87 belongs to someone else; save theirs, bring back (or start) cur's. */
 static void device_not_available(struct frame *f)
 {
@@ -917,6 +930,7 @@ void isr_dispatch(struct frame *f)
     case 1: debug_trap(f); break;
     case 3: breakpoint(f); break;
     case 6: invalid_opcode(f); break;
+    case 0: case 4: arithmetic(f); break;
     case 7: device_not_available(f); break;
     default: panic("unexpected vector", f->vec, f->eip);
     }

@@ -277,6 +277,9 @@ static void alpha(struct line *l)
     put(l, "came back after CLI, STI and INT 0x81");
     emit(l);
     __asm__ volatile("int3\n\tnop\n\txchg %%ebx, %%ebx\n\tlea 0(%%esi), %%esi\n\tnop" : : : "memory");
+    u32 q = 0x12345678;
+    __asm__ volatile("xor %%edx, %%edx; xor %%ecx, %%ecx; div %%ecx" : "+a"(q) : : "ecx", "edx", "cc");
+    __asm__ volatile("mov $0x7fffffff, %%eax; add $1, %%eax; into" : : : "eax", "cc");
     __asm__ volatile("ud2");
     __asm__ volatile("xorps %%xmm0, %%xmm0" : : : "memory");
     /* CR4.TSD: RDTSC is the kernel's only. */
@@ -289,7 +292,7 @@ static void alpha(struct line *l)
     hex(l, hi, 8);
     emit(l);
     begin(l);
-    put(l, "came back after INT3, three steps, UD2 and XORPS");
+    put(l, "came back after INT3, three steps, DIV by 0, INTO, UD2 and XORPS");
     emit(l);
     u32 n = sys(SYS_IDENT, UTMPL + 0x40, 64);
     begin(l);
