@@ -362,13 +362,15 @@ static void frame_free(uint32_t f)
 
 static uint32_t kernel_pd;              /* physical: the kernel's mappings only */
 
-/* A page directory with the kernel's 4 MiB pages (global, supervisor) and nothing else. */
+/* A page directory with the kernel's 4 MiB pages (global, supervisor) and itself in the
+ * recursive slot. */
 static uint32_t pd_create(void)
 {
     uint32_t pd = frame_alloc();
     uint32_t *e = P2V(pd);
     for (uint32_t a = 0; a < KMAP_BYTES; a += 4u << 20)
         e[(KERNEL_VBASE + a) >> 22] = a | PTE_P | PTE_W | PTE_PS | PTE_G;
+    e[RECURSIVE_SLOT] = pd | PTE_P | PTE_W;
     return pd;
 }
 
@@ -541,7 +543,7 @@ static void reap(struct proc *p)
 {
     uint32_t *pd = P2V(p->pd);
     frame_free(p->kstack);
-    for (int i = 0; i < 1024; i++) {
+    for (int i = 0; i < RECURSIVE_SLOT; i++) {
         if (!(pd[i] & PTE_P) || (pd[i] & PTE_PS))
             continue;
         uint32_t *pt = P2V(pd[i] & ~0xfffu);
@@ -556,14 +558,15 @@ static void reap(struct proc *p)
         fpu_owner = 0;
 }
 
-/* What the CPU left in the accessed and dirty bits of cur's user pages. */
+/* What the CPU left in the accessed and dirty bits of cur's user pages (cur's address space
+ * is the loaded one: read through the recursive slot). */
 static void report_ad(void)
 {
     static const uint32_t va[] = { UCODE, UINFO, UWORK, UTMPL, USPARE, USTACK_LO, USTACK_LO + 4096 };
     static const char *const nm[] = { "code", "info", "work", "tmpl", "spare", "stk0", "stk1" };
     char line[120], *p = line;
     for (unsigned i = 0; i < sizeof va / sizeof va[0]; i++) {
-        uint32_t e = *pd_walk(cur->pd, va[i], 0);
+        uint32_t e = PTES[va[i] >> 12];
         const char *s = nm[i];
         while (*s)
             *p++ = *s++;
@@ -640,13 +643,13 @@ static int user_range(uint32_t p, uint32_t n)
     return p >= UCODE && p < USTACK_TOP && n <= USTACK_TOP - p;
 }
 
-/* Copy a freshly made private frame over a shared read-only page of cur, writable now. */
+/* Copy a freshly made private frame over a shared read-only page of cur (the loaded address
+ * space: its PTE through the recursive slot), writable now. */
 static void cow_copy(uint32_t va)
 {
-    uint32_t *pte = pd_walk(cur->pd, va, 0);
-    uint32_t old = *pte & ~0xfffu, nf = frame_alloc();
+    uint32_t old = PTES[va >> 12] & ~0xfffu, nf = frame_alloc();
     memcpy(P2V(nf), P2V(old), 4096);
-    *pte = nf | PTE_P | PTE_W | PTE_U | PTE_OWNED;  /* A and D clear: the CPU sets them */
+    PTES[va >> 12] = nf | PTE_P | PTE_W | PTE_U | PTE_OWNED;   /* A, D clear: the CPU sets them */
     invlpg(va);
 }
 
@@ -1127,6 +1130,13 @@ void kmain(uint32_t magic, uint32_t mbi_phys)
             !!(read_cr4() & 0x200), sse ? "faults" : "runs", probe_vec);
     check(sse == -1 && probe_vec == 6, "SSE off");
     paging_selftest();
+    /* (The CPU sets A and D in these entries as it walks through them.) */
+    const uint32_t ad = PTE_A | PTE_D;
+    int self = (PDES[RECURSIVE_SLOT] & ~ad) == (kernel_pd | PTE_P | PTE_W);
+    int first = (PDES[KERNEL_VBASE >> 22] & ~ad) == (PTE_P | PTE_W | PTE_PS | PTE_G);
+    kprintf("[kernel] recursive slot: the directory reads itself at fffff000 %s, its first kernel "
+            "entry %s\n", self ? "yes" : "NO", first ? "as written" : "CHANGED");
+    check(self && first, "recursive slot");
     kprintf("[kernel] cr4 SMEP %u SMAP %u\n", !!(read_cr4() & CR4_SMEP), !!(read_cr4() & CR4_SMAP));
     uint32_t ac0 = read_eflags();
     user_begin();

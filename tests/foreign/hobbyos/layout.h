@@ -42,6 +42,12 @@
 #define USTACK_TOP 0x80000000u
 #define UNMAPPED   0x50000000u
 
+/* Every directory maps itself in its last entry: the current address space's page tables
+ * appear at 0xFFC00000 (entry n of all of them at PTES[n]), the directory at 0xFFFFF000. */
+#define RECURSIVE_SLOT 1023
+#define PTES ((volatile unsigned *)0xffc00000u)
+#define PDES ((volatile unsigned *)0xfffff000u)
+
 enum { SYS_WRITE = 1, SYS_YIELD, SYS_GETPID, SYS_EXIT, SYS_SLEEP, SYS_IDENT, SYS_IOPL };
 
 /* The ports every process may use through the TSS's I/O bitmap: COM1's data and status. */
