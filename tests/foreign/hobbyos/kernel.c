@@ -229,7 +229,7 @@ struct tss {
     uint8_t io[8192 + 1];               /* I/O permission bitmap, then the all-ones byte */
 } __attribute__((packed));
 
-static uint64_t gdt[6];
+static uint64_t gdt[7];
 static struct tss tss;
 static uint64_t idt[256];
 
@@ -406,6 +406,7 @@ struct proc {
     int said_hello;                     /* its first system call was reported */
     int fpu_used;                       /* fpu holds its x87 state (FNSAVE image) */
     uint8_t fpu[108];
+    uint64_t ldt[2];                    /* SEL_LDT_KDATA, SEL_LDT_TLS */
 };
 
 #define NPROC 6
@@ -452,6 +453,13 @@ static void schedule(unsigned *counter)
     cur = next;
     if (next != &procs[0])
         tss.esp0 = kstack_top(next);
+    /* Its LDT: the GDT's LDT entry is rewritten, then loaded (idle has none). */
+    uint16_t ldt_sel = 0;
+    if (next != &procs[0]) {
+        gdt[SEL_LDT >> 3] = seg_desc((uint32_t)next->ldt, sizeof next->ldt - 1, 0x82, 0x0);
+        ldt_sel = SEL_LDT;
+    }
+    __asm__ volatile("lldt %0" : : "r"(ldt_sel));
     /* Lazy FPU: the first x87 instruction of anyone but the owner traps (#NM). */
     uint32_t cr0 = read_cr0();
     uint32_t want = next == fpu_owner ? cr0 & ~CR0_TS : cr0 | CR0_TS;
@@ -497,6 +505,8 @@ static void spawn(int slot, unsigned role, const char *name, const char *motto)
     p->pid = (unsigned)slot;
     p->name = name;
     p->fpu_used = 0;
+    p->ldt[0] = seg_desc(0, 0xfffff, 0x92, 0xc);
+    p->ldt[1] = seg_desc(UINFO, 0xfff, 0xf2, 0x4);
     p->pd = pd_create();
     for (unsigned i = 0; i < code_pages; i++)
         map_page(p->pd, UCODE + i * 4096, code_frames[i], PTE_U);
@@ -577,7 +587,8 @@ static void report_ad(void)
         *p++ = ' ';
     }
     p[-1] = 0;
-    kprintf("[kernel] pid %u page bits: %s\n", cur->pid, line);
+    kprintf("[kernel] pid %u page bits: %s; ldt access bytes %02x %02x\n", cur->pid, line,
+            (uint32_t)(cur->ldt[0] >> 40) & 0xff, (uint32_t)(cur->ldt[1] >> 40) & 0xff);
 }
 
 static void __attribute__((noreturn)) do_exit(int code)

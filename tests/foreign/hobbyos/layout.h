@@ -26,6 +26,12 @@
 #define SEL_KDATA  0x18
 #define SEL_UDATA  0x23
 #define SEL_UCODE  0x2b
+#define SEL_LDT    0x30                 /* the running process's LDT (rewritten at each switch) */
+
+/* Each process's LDT: entry 0 a kernel-only data segment, entry 1 its "TLS" segment, a
+ * user data segment whose base is its info page. */
+#define SEL_LDT_KDATA 0x04
+#define SEL_LDT_TLS   0x0f
 
 /* Physical memory the kernel maps (4 MiB pages) and where it takes frames from. */
 #define KMAP_BYTES   (16u << 20)

@@ -226,7 +226,8 @@ static void alpha(struct line *l)
     hello(l);
     tables_from_user(l);
     static const unsigned short sels[] = { SEL_TSS, SEL_KCODE, SEL_KDATA, SEL_UDATA, SEL_UCODE,
-                                           SEL_KDATA | 3, 0x30, 0x0 };
+                                           SEL_KDATA | 3, SEL_LDT, SEL_LDT_TLS, SEL_LDT_KDATA | 3,
+                                           0x40, 0x0 };
     for (u32 k = 0; k < sizeof sels / sizeof sels[0]; k++)
         seg_probe(l, sels[k]);
     /* Kernel segments, from user mode: each load and the far jump is a #GP(selector). */
@@ -411,10 +412,30 @@ static void bravo(struct line *l)
     sys(SYS_EXIT, 1, 0);
 }
 
+/* FS on the TLS segment of this process's LDT: fs:0 is the info page's pid. */
+static u32 tls_pid(void)
+{
+    u32 v;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(v));
+    return v;
+}
+
 static void charlie(struct line *l)
 {
     hello(l);
+    __asm__ volatile("mov %0, %%eax; mov %%ax, %%fs" : : "i"(SEL_LDT_TLS) : "eax", "memory");
+    /* The LDT's kernel-only entry: a #GP(selector) the kernel skips. */
+    __asm__ volatile("mov %0, %%eax; mov %%ax, %%gs" : : "i"(SEL_LDT_KDATA | 3) : "eax", "memory");
+    begin(l);
+    put(l, "fs:0 through my LDT reads pid ");
+    dec(l, tls_pid());
+    emit(l);
     yield();
+
+    begin(l);
+    put(l, "after the others ran (each with its own LDT), fs:0 still reads pid ");
+    dec(l, tls_pid());
+    emit(l);
 
     fpu_report(l);
     template_line(l, 0);
