@@ -1,8 +1,11 @@
-/* hobbyos: a small teaching kernel. Its own GDT and TSS, 256 interrupt stubs, the 8259s
- * moved to 0x20/0x28, the PIT at HZ, paging with 4 MiB kernel pages and 4 KiB user
- * pages, processes in their own address spaces entered with IRET, INT 0x80 system calls,
- * a round-robin scheduler that switches CR3 on yield and on the timer tick, copy on write
- * of a shared page, and processes killed by their page faults.
+/* hobbyos: a small teaching kernel. Its own GDT (TSS first) and TSS with an I/O bitmap, 256
+ * interrupt stubs, the 8259s moved to 0x20/0x28, the PIT at HZ, paging with 4 MiB global
+ * kernel pages, 4 KiB user pages and a recursive directory slot, CR0.WP, SMEP/SMAP, UMIP
+ * and TSD where it can; processes in their own address spaces with their own LDTs, entered
+ * with IRET, INT 0x80 system calls through a trap gate, a round-robin scheduler that
+ * switches CR3 on yield and on the timer tick, lazy x87 switching, copy on write of a
+ * shared page (from user and kernel mode), single-stepping after INT3, and processes
+ * killed by their page faults. Faults the kernel provokes on purpose resume at fixups.
  *
  * The transcript does not depend on the timer: everything that prints (a system call, a
  * fault message) first waits for its process's turn, and turns pass in pid order only at
