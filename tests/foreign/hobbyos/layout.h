@@ -27,6 +27,14 @@
 #define SEL_UDATA  0x23
 #define SEL_UCODE  0x2b
 #define SEL_LDT    0x30                 /* the running process's LDT (rewritten at each switch) */
+/* A second set in the order SYSENTER/SYSEXIT need: code, data, user code, user data. */
+#define SEL_SYS_KCODE 0x38
+#define SEL_SYS_KDATA 0x40
+#define SEL_SYS_UCODE 0x4b
+#define SEL_SYS_UDATA 0x53
+/* The kernel's view of the running process's info page: a kernel-only segment at UINFO that
+ * the SYSENTER path loads into FS. */
+#define SEL_KINFO 0x58
 
 /* Each process's LDT: entry 0 a kernel-only data segment, entry 1 its "TLS" segment, a
  * user data segment whose base is its info page. */

@@ -348,9 +348,47 @@ static void alpha(struct line *l)
     sys(SYS_EXIT, 0, 0);
 }
 
+/* getpid through SYSENTER. The kernel's fast path comes back with its own DS and FS still
+ * loaded (FS based at the info page): one load goes through FS (interrupts are off until the
+ * next INT 0x80, so nothing can null it first), then DS, ES, FS, CS (far jump) and SS
+ * return to the usual selectors. */
+static void fast_getpid(struct line *l)
+{
+    u32 pid, through, fl = 0, cs = 0, ss = 0;
+    __asm__ volatile("mov %%esp, %%ecx\n\t"
+                     "lea 1f, %%edx\n\t"
+                     "sysenter\n"
+                     "1:\n\t"
+                     "mov %%fs:4, %1\n\t"
+                     "pushfl; popl %2\n\t"
+                     "movw %%cs, %3\n\t"
+                     "movw %%ss, %4\n\t"
+                     "mov %5, %%ecx; mov %%cx, %%ds; mov %%cx, %%es\n\t"
+                     "xor %%edx, %%edx; mov %%dx, %%fs\n\t"
+                     "ljmp %6, $2f\n"
+                     "2:\n\t"
+                     "mov %%cx, %%ss"
+                     : "=a"(pid), "=&D"(through), "+m"(fl), "+m"(cs), "+m"(ss)
+                     : "i"(SEL_UDATA), "i"(SEL_UCODE), "a"(SYS_GETPID)
+                     : "ecx", "edx", "ebx", "memory", "cc");
+    begin(l);
+    put(l, "sysenter getpid gave ");
+    dec(l, pid);
+    put(l, "; after sysexit cs ");
+    hex(l, cs & 0xffff, 4);
+    put(l, " ss ");
+    hex(l, ss & 0xffff, 4);
+    put(l, " IF ");
+    dec(l, (fl >> 9) & 1);
+    put(l, ", a load through the kernel's FS (my role) read ");
+    hex(l, through, 8);
+    emit(l);
+}
+
 static void bravo(struct line *l)
 {
     hello(l);
+    fast_getpid(l);
     yield();
 
     fpu_report(l);
