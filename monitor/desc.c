@@ -6,7 +6,11 @@
  * directly, so their shadows are left not present and the monitor emulates LTR and friends.
  * The guest's user code descriptors are present only while the guest is in user mode, so
  * that an IRET or far return from the guest kernel to user mode faults (it would otherwise
- * succeed at CPL3 without the monitor seeing the mode change).
+ * succeed at CPL3 without the monitor seeing the mode change). The other way round, the
+ * descriptors the guest gives DPL 0-2 have real DPL 0 while the guest is in user mode, so
+ * that guest user code meets the CPU's own privilege checks on them: a load or far transfer
+ * raises #GP(selector), LAR/LSL/VERR/VERW fail, as with the guest's DPL (at CPL3 every DPL
+ * below 3 is checked alike).
  * Every return to the guest reloads its segment registers from the real GDT, where the CPU
  * would keep the descriptors it cached when they were loaded. So when a shadow entry that a
  * live register names is about to change, the old descriptor moves to that register's stale
@@ -14,6 +18,10 @@
  * new entry, exactly as on hardware. (MOV from the register shows the stale slot's selector.)
  * Known gap: a descriptor the guest edits in memory without reloading GDTR is picked up at
  * the next LGDT, LTR, IRET or SS load (desc_sync), not at once.
+ * The accessed bit: the CPU sets it in the real entry when it loads a segment, where the guest
+ * cannot see it. Each sync copies it into the guest's own descriptor when that descriptor is
+ * still the one the real entry was built from (and before LGDT or LLDT leave a table), so the
+ * guest's table shows what the CPU did, at the next sync rather than at once.
  * With scan-before-execute, every code descriptor but the guest's user code has its base
  * moved by `code_bias` in the real tables, so that the guest kernel's instruction fetches land
  * in the code window (monitor/code.c); seg_base takes the bias off again.
@@ -35,6 +43,8 @@ static uint8_t user_code_ldt[MON_LDT_ENTRIES / 8];
 static uint16_t stale_sel[6];
 static struct seg_desc stale_guest[6];
 static uint8_t user_code[GUEST_GDT_MAX / 8];   /* which indices are guest user code */
+static uint8_t kernel_only[GUEST_GDT_MAX / 8]; /* which have guest DPL < 3 (not user code) */
+static uint8_t kernel_only_ldt[MON_LDT_ENTRIES / 8];
 static uint32_t code_bias;                /* added to the base of every biased code descriptor */
 
 /* Add delta to the base of d. */
@@ -84,31 +94,66 @@ bool guest_desc_own(uint16_t sel, struct seg_desc *d)
     return glin_read(vcpu.gdt_base + (sel & ~7u), d, sizeof *d, 0, &fva) == 0;
 }
 
-/* The real descriptor for guest descriptor g at index i of the table whose user-code bitmap is uc. */
-static struct seg_desc shadow_in(struct seg_desc g, uint32_t i, uint8_t *uc)
+/* The real descriptor for guest descriptor g at index i of the table whose user-code and
+ * kernel-only bitmaps are uc and ko. */
+static struct seg_desc shadow_in(struct seg_desc g, uint32_t i, uint8_t *uc, uint8_t *ko)
 {
+    uint8_t bit = (uint8_t)(1u << (i % 8));
+    uc[i / 8] &= (uint8_t)~bit;
+    ko[i / 8] &= (uint8_t)~bit;
     if (!(desc_access(g) & DESC_S)) return (struct seg_desc){ 0, 0 };
     /* User code: non-conforming code of DPL 3 (conforming code keeps the caller's CPL). */
     bool ucode = desc_is_code(g) && desc_dpl(g) == 3 && !(desc_access(g) & DESC_TYPE_CONFORMING);
-    if (ucode) uc[i / 8] |= (uint8_t)(1u << (i % 8));
-    else uc[i / 8] &= (uint8_t)~(1u << (i % 8));
-    desc_set_dpl(&g, 3);
+    bool konly = desc_dpl(g) < 3;
+    if (ucode) uc[i / 8] |= bit;
+    if (konly) ko[i / 8] |= bit;
+    desc_set_dpl(&g, konly && vcpu.cpl == 3 ? 0 : 3);
     if (ucode && vcpu.cpl != 3) g.hi &= ~((uint32_t)DESC_P << 8);
     if (desc_is_code(g) && !ucode) add_base(&g, code_bias);
     return g;
 }
 
-static struct seg_desc shadow_of(struct seg_desc g, uint32_t i) { return shadow_in(g, i, user_code); }
+static struct seg_desc shadow_of(struct seg_desc g, uint32_t i) { return shadow_in(g, i, user_code, kernel_only); }
 
-/* Copy the guest's LDT into the shadow LDT. */
-static void ldt_sync(void)
+#define ACCESSED ((uint32_t)DESC_TYPE_ACCESSED << 8)
+
+/* If the CPU set the accessed bit in real entry r, built at index i from the guest's
+ * descriptor *g (at guest-linear la), set it in the guest's table and in *g too, as the CPU
+ * would have. Not when *g has changed since r was built: that one was never loaded. */
+static void accessed_to_guest(struct seg_desc r, struct seg_desc *g, uint32_t i, uint8_t *uc,
+                              uint8_t *ko, uint32_t la)
+{
+    if (!(r.hi & ACCESSED) || (g->hi & ACCESSED) || !(desc_access(*g) & DESC_S)) return;
+    struct seg_desc a = { g->lo, g->hi | ACCESSED };
+    struct seg_desc s = shadow_in(a, i, uc, ko);
+    if (s.lo != r.lo || s.hi != r.hi) return;
+    uint8_t type = (uint8_t)(a.hi >> 8);
+    uint32_t fva;
+    if (glin_write(la + 5, &type, 1, 0, &fva) == 0) *g = a;
+}
+
+/* The same for every entry of a table about to be left (LGDT, LLDT). */
+static void accessed_to_old_table(const struct seg_desc *t, uint32_t first, uint32_t n, uint32_t ti,
+                                  uint8_t *uc, uint8_t *ko, uint32_t base)
+{
+    for (uint32_t i = first; i < n; i++) {
+        struct seg_desc g;
+        if (!(t[i].hi & ACCESSED) || !guest_desc_own((uint16_t)(i << 3 | ti), &g)) continue;
+        accessed_to_guest(t[i], &g, i, uc, ko, base + i * 8);
+    }
+}
+
+/* Copy the guest's LDT into the shadow LDT; same: it is the table the shadow came from. */
+static void ldt_sync(bool same)
 {
     uint32_t n = (vcpu.ldtr & ~3u) ? (vcpu.ldt_limit + 1) / 8 : 0;
     if (n > MON_LDT_ENTRIES) n = MON_LDT_ENTRIES;
     for (uint32_t i = 0; i < n; i++) {
         struct seg_desc g;
         guest_desc((uint16_t)(i << 3 | SEL_TI), &g);
-        mon_ldt[i] = shadow_in(g, i, user_code_ldt);
+        if (same && i < ldt_shadowed)
+            accessed_to_guest(mon_ldt[i], &g, i, user_code_ldt, kernel_only_ldt, vcpu.ldt_base + i * 8);
+        mon_ldt[i] = shadow_in(g, i, user_code_ldt, kernel_only_ldt);
     }
     for (uint32_t i = n; i < ldt_shadowed; i++) mon_ldt[i] = (struct seg_desc){ 0, 0 };
     ldt_shadowed = n;
@@ -125,9 +170,11 @@ void desc_ldt_install(uint32_t base)
 bool desc_load_ldt(struct guest_frame *f, uint16_t sel)
 {
     struct seg_desc d;
+    if (vcpu.ldtr)
+        accessed_to_old_table(mon_ldt, 0, ldt_shadowed, SEL_TI, user_code_ldt, kernel_only_ldt, vcpu.ldt_base);
     if (!(sel & ~3u)) {
         vcpu.ldtr = sel;       /* a null selector, kept as loaded (SLDT gives it back, RPL too) */
-        ldt_sync();
+        ldt_sync(false);
         desc_ldt_install(shared->region);
         return true;
     }
@@ -140,7 +187,7 @@ bool desc_load_ldt(struct guest_frame *f, uint16_t sel)
     vcpu.ldtr = sel;
     vcpu.ldt_base = desc_base(d);
     vcpu.ldt_limit = desc_limit(d);
-    ldt_sync();
+    ldt_sync(false);
     desc_ldt_install(shared->region);
     return true;
 }
@@ -170,7 +217,8 @@ static void keep_cached(struct guest_frame *f, uint32_t i, struct seg_desc nd)
     }
 }
 
-void desc_sync(struct guest_frame *f)
+/* desc_sync; same: the guest's GDT is the one the shadows were built from. */
+static void gdt_sync(struct guest_frame *f, bool same)
 {
     if (vcpu.gdt_base == 0 && vcpu.gdt_limit == 0xffff) return;
     uint32_t n = (vcpu.gdt_limit + 1) / 8;
@@ -178,6 +226,8 @@ void desc_sync(struct guest_frame *f)
     for (uint32_t i = 1; i < n; i++) {
         struct seg_desc g;
         guest_desc((uint16_t)(i << 3), &g);
+        if (same && i < shadowed)
+            accessed_to_guest(mon_gdt[i], &g, i, user_code, kernel_only, vcpu.gdt_base + i * 8);
         struct seg_desc nd = shadow_of(g, i);
         keep_cached(f, i, nd);
         mon_gdt[i] = nd;
@@ -187,13 +237,20 @@ void desc_sync(struct guest_frame *f)
         mon_gdt[i] = (struct seg_desc){ 0, 0 };
     }
     shadowed = n > 1 ? n : 1;
-    if (vcpu.ldtr & ~3u) ldt_sync();
+    if (vcpu.ldtr & ~3u) ldt_sync(same);
 }
+
+void desc_sync(struct guest_frame *f) { gdt_sync(f, true); }
 
 void desc_load_gdt(struct guest_frame *f, uint32_t base, uint32_t limit)
 {
     struct seg_desc boot[3] = { mon_gdt[0], mon_gdt[1], mon_gdt[2] };
     bool first = vcpu.gdt_base == 0 && vcpu.gdt_limit == 0xffff;
+    if (!first) {
+        accessed_to_old_table(mon_gdt, 1, shadowed, 0, user_code, kernel_only, vcpu.gdt_base);
+        if (vcpu.ldtr)
+            accessed_to_old_table(mon_ldt, 0, ldt_shadowed, SEL_TI, user_code_ldt, kernel_only_ldt, vcpu.ldt_base);
+    }
     vcpu.gdt_base = base;
     vcpu.gdt_limit = limit;
     if (vcpu.gdt_base == 0 && vcpu.gdt_limit == 0xffff) vcpu.gdt_limit = 0xfffe;  /* a real table */
@@ -211,7 +268,7 @@ void desc_load_gdt(struct guest_frame *f, uint32_t base, uint32_t limit)
             *sel = ((MON_STALE_FIRST + r) << 3) | SEL_RPL(*sel);
         }
     }
-    desc_sync(f);
+    gdt_sync(f, false);
 }
 
 uint32_t desc_guest_sel(uint32_t real)
@@ -222,20 +279,47 @@ uint32_t desc_guest_sel(uint32_t real)
     return real;
 }
 
-/* Present user code descriptors in user mode only, in one table. */
-static void hide_user_code(struct seg_desc *t, uint32_t first, uint32_t n, const uint8_t *uc)
+/* In one table: user code descriptors present in user mode only; kernel-only descriptors
+ * DPL 3 in kernel mode (the guest kernel runs at CPL3) and DPL 0 in user mode. */
+static void set_mode_rights(struct seg_desc *t, uint32_t first, uint32_t n, const uint8_t *uc,
+                            const uint8_t *ko)
 {
     for (uint32_t i = first; i < n; i++) {
-        if (!(uc[i / 8] & (1u << (i % 8)))) continue;
-        if (vcpu.cpl == 3) t[i].hi |= (uint32_t)DESC_P << 8;
-        else t[i].hi &= ~((uint32_t)DESC_P << 8);
+        uint32_t bit = 1u << (i % 8);
+        if (uc[i / 8] & bit) {
+            if (vcpu.cpl == 3) t[i].hi |= (uint32_t)DESC_P << 8;
+            else t[i].hi &= ~((uint32_t)DESC_P << 8);
+        }
+        if (ko[i / 8] & bit) desc_set_dpl(&t[i], vcpu.cpl == 3 ? 0 : 3);
     }
 }
 
 void desc_mode_changed(void)
 {
-    hide_user_code(mon_gdt, 1, shadowed, user_code);
-    hide_user_code(mon_ldt, 0, ldt_shadowed, user_code_ldt);
+    set_mode_rights(mon_gdt, 1, shadowed, user_code, kernel_only);
+    set_mode_rights(mon_ldt, 0, ldt_shadowed, user_code_ldt, kernel_only_ldt);
+}
+
+/* Is the real selector sel one of the guest's kernel-only descriptors? */
+static bool is_kernel_only(uint32_t sel)
+{
+    uint32_t i = SEL_INDEX(sel);
+    if (sel & SEL_TI) return i < ldt_shadowed && (kernel_only_ldt[i / 8] & (1u << (i % 8)));
+    return i && i < shadowed && (kernel_only[i / 8] & (1u << (i % 8)));
+}
+
+void desc_keep_data_segments(struct guest_frame *f)
+{
+    for (unsigned r = 0; r < 6; r++) {
+        if (r == 1 || r == 2) continue;            /* CS and SS are the new mode's own */
+        uint32_t *sel = seg_reg(f, r);
+        if (!is_kernel_only(*sel)) continue;
+        uint32_t slot = MON_STALE_FIRST + r;
+        stale_sel[r] = (uint16_t)*sel;
+        guest_desc((uint16_t)*sel, &stale_guest[r]);
+        mon_gdt[slot] = desc_shadow_of((uint16_t)*sel);
+        *sel = (slot << 3) | SEL_RPL(*sel);
+    }
 }
 
 bool desc_is_hidden_user_code(uint16_t sel)

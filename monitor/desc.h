@@ -31,8 +31,12 @@ uint32_t desc_guest_sel(uint32_t real);
 /* The guest's view of a real code selector that was in CS at some point: its own selector,
  * RPL 3 for its user code, 0 for its kernel's (which runs with RPL 3 in the real CS). */
 uint32_t desc_guest_code_sel(uint32_t real);
-/* The guest CPL changed: its user code descriptors are present only in user mode. */
+/* The guest CPL changed: its user code descriptors are present only in user mode, its
+ * kernel-only (DPL 0-2) descriptors have real DPL 0 in user mode and 3 in kernel mode. */
 void desc_mode_changed(void);
+/* Before a change to user mode that keeps DS, ES, FS and GS (SYSEXIT): those that name
+ * kernel-only descriptors keep them through their stale slots, as the CPU's cache would. */
+void desc_keep_data_segments(struct guest_frame *f);
 /* Is sel one of the guest's user code descriptors, hidden while the guest is in kernel mode? */
 bool desc_is_hidden_user_code(uint16_t sel);
 /* Read the guest's own descriptor for sel; false (with *d zero) past the table or for null/LDT. */

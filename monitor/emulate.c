@@ -136,12 +136,30 @@ static void io_done(struct guest_frame *f, const struct msg *a, uint32_t c)
     f->eip += IO_LEN(c);
 }
 
-/* IN, OUT, INS, OUTS: checked against the guest's IOPL, then sent to the device models. */
+/* May the guest use ports port..port+size-1 at its CPL? With CPL > IOPL only if each one's
+ * bit is clear in its TSS's I/O permission bitmap (SDM 19.5.2; both bytes the bits may span
+ * must lie within the TSS limit). False after delivering the #GP(0) or the #PF. */
+static bool io_allowed(struct guest_frame *f, uint32_t port, unsigned size)
+{
+    uint16_t base, bits;
+    uint32_t fva, e;
+    if (vcpu.cpl <= vcpu.iopl) return true;
+    if (vcpu.tr_limit < 103) { gp0(f); return false; }
+    if ((e = glin_read(vcpu.tr_base + 102, &base, 2, 0, &fva))) { deliver_pf(f, fva, e); return false; }
+    uint32_t at = (uint32_t)base + port / 8;
+    if (at + 1 > vcpu.tr_limit) { gp0(f); return false; }
+    if ((e = glin_read(vcpu.tr_base + at, &bits, 2, 0, &fva))) { deliver_pf(f, fva, e); return false; }
+    if ((bits >> (port % 8)) & ((1u << size) - 1)) { gp0(f); return false; }
+    return true;
+}
+
+/* IN, OUT, INS, OUTS: checked against the guest's IOPL and I/O bitmap, then sent to the
+ * device models. */
 static void emulate_io(struct guest_frame *f, const struct emu_insn *in)
 {
-    if (vcpu.cpl > vcpu.iopl) { gp0(f); return; }
     bool is_in = in->cls == K_IN || in->cls == K_INS, string = in->cls == K_INS || in->cls == K_OUTS;
     uint32_t port = in->has_imm ? in->imm : (f->edx & 0xffff), value = 0;
+    if (!io_allowed(f, port, in->size)) return;
     shared->count.emulated[in->cls == K_IN ? EMU_IN : in->cls == K_OUT ? EMU_OUT : is_in ? EMU_INS : EMU_OUTS]++;
     if (string && in->addrsize == 2) guest_stop(STOP_UNSUPPORTED, "string I/O with 16-bit addressing; not supported");
     if (string && in->rep && f->ecx == 0) { f->eip += in->len; return; }
@@ -254,6 +272,7 @@ static bool write_cr(struct guest_frame *f, unsigned cr, uint32_t v)
         if (v & (CR4_VME | CR4_PVI)) guest_stop(STOP_UNSUPPORTED, "CR4.VME/PVI (virtual-8086 extensions) not supported");
         uint32_t old = vcpu.cr4;
         vcpu.cr4 = v;
+        /* SMEP too: the code window's entries were made under the old rule (code.c). */
         if ((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE | CR4_SMEP)) pt_mode_changed();
         fpu_sync_cr0();
         break;
@@ -773,6 +792,7 @@ void gp_fault(struct guest_frame *f)
         f->ss = (((uint32_t)vcpu.sysenter_cs + 24) & 0xfffc) | 3;
         f->eip = f->edx;
         f->esp = f->ecx;
+        desc_keep_data_segments(f);
         set_cpl(3);
         return;
     default:

@@ -1,8 +1,18 @@
-/* The guest's own MMU in software: 32-bit paging with PSE, WP, SMEP, and exact #PF error codes. */
+/* The guest's own MMU in software: 32-bit paging with PSE, WP, SMEP, and exact #PF error codes
+ * (reserved bits of 4 MiB entries included). */
 #include "paging/gwalk.h"
 #include "monitor/gmem.h"
 #include "arch/x86/mmu.h"
 #include "arch/x86/regs.h"
+
+uint32_t gwalk_rsvd_4m = 1u << 21;
+
+uint32_t gwalk_rsvd_4m_for(unsigned m)
+{
+    if (m > 40) m = 40;
+    if (m < 32) m = 32;
+    return ((1u << 22) - 1) & ~((1u << (m - 19)) - 1);
+}
 
 /* The #PF error code for an access of kind acc; present: the fault is a protection one. In
  * 32-bit paging a fetch says so (I/D) only under CR4.SMEP (SDM 4.7). */
@@ -36,6 +46,7 @@ uint32_t guest_walk(const struct gmode *m, uint32_t va, unsigned acc, struct gtr
     if (!(pde & PTE_P)) return pf_error(m, acc, false);
     t->pde_gpa = pde_gpa;
     if ((pde & PTE_PS) && (m->cr4 & CR4_PSE)) {
+        if (pde & gwalk_rsvd_4m) return pf_error(m, acc, true) | PFEC_RSVD;
         bool w = pde & PTE_W, u = pde & PTE_U;
         if (!allowed(m, acc, w, u)) return pf_error(m, acc, true);
         uint32_t set = PTE_A | ((acc & ACC_WRITE) ? PTE_D : 0);

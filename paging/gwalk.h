@@ -18,6 +18,14 @@ struct gtrans {
     uint32_t pde_gpa, pte_gpa;   /* where the entries live (pte_gpa 0 for a large page) */
 };
 
+/* The reserved bits of a directory entry that maps a 4 MiB page: 21 down to M-19, where M
+ * is the physical-address width PSE-36 gives (MAXPHYADDR, at most 40; 32 without PSE-36).
+ * A walk through such an entry with one of them set faults with RSVD. The monitor sets it
+ * from CPUID, which the guest sees as it is; the default is M = 40 (bit 21 alone). */
+extern uint32_t gwalk_rsvd_4m;
+/* The mask for width m. */
+uint32_t gwalk_rsvd_4m_for(unsigned m);
+
 /* Guest-physical memory for the walker: provided by the monitor (and by the unit tests). */
 uint32_t gpa_read32(uint32_t gpa);
 void gpa_write32(uint32_t gpa, uint32_t v);

@@ -47,8 +47,22 @@ static void invlpg(uint32_t va) { __asm__ volatile("invlpg %%fs:(%0)" :: "r"(va)
 static struct gmode mode(void) { return (struct gmode){ vcpu.cr0, vcpu.cr3, vcpu.cr4 }; }
 static unsigned view(void) { return vcpu.cpl == 3 ? VIEW_USER : VIEW_KERNEL; }
 
+/* The physical-address width a 4 MiB page's entry can name (SDM 4.3): MAXPHYADDR up to 40
+ * with PSE-36, else 32. */
+static unsigned pse_width(void)
+{
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
+    if (!(d & (1u << 17))) return 32;                    /* no PSE-36 */
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000000u), "c"(0));
+    if (a < 0x80000008u) return 36;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000008u), "c"(0));
+    return a & 0xff;
+}
+
 void pt_init(void)
 {
+    gwalk_rsvd_4m = gwalk_rsvd_4m_for(pse_width());
     stlb_init(&shared->count.pt.stlb_hits, &shared->count.pt.stlb_misses);
     shadow_on = shared->pt.engine == PT_SHADOW;
     if (!shadow_on) { vtlb_init(); return; }

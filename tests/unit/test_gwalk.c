@@ -127,6 +127,34 @@ TEST(gwalk_large_pages_need_pse)
     CHECK(!t.large);
 }
 
+TEST(gwalk_large_page_reserved_bits)
+{
+    /* Bits 21:(M-19) of a 4 MiB entry are reserved: a fault with RSVD and P, A left alone;
+     * bits below them are physical-address bits 32 and up (PSE-36), not reserved. */
+    struct gtrans t;
+    uint32_t saved = gwalk_rsvd_4m;
+    CHECK_EQ(gwalk_rsvd_4m_for(40), 1u << 21);
+    CHECK_EQ(gwalk_rsvd_4m_for(36), 0x3e0000u);
+    CHECK_EQ(gwalk_rsvd_4m_for(32), 0x3fe000u);
+    CHECK_EQ(gwalk_rsvd_4m_for(52), 1u << 21);
+    memset(mem, 0, sizeof mem);
+    m = (struct gmode){ CR0_PE | CR0_PG, PD, CR4_PSE };
+    gwalk_rsvd_4m = gwalk_rsvd_4m_for(40);
+    mem[PD / 4 + 1] = 0x400000 | PTE_P | PTE_W | PTE_U | PTE_PS | (1u << 21);
+    CHECK_EQ(guest_walk(&m, 0x5abcde, 0, &t), GWALK_FAULT | PFEC_RSVD | PFEC_P);
+    CHECK_EQ(guest_walk(&m, 0x5abcde, ACC_WRITE | ACC_USER, &t),
+             GWALK_FAULT | PFEC_RSVD | PFEC_P | PFEC_W | PFEC_U);
+    CHECK(!(mem[PD / 4 + 1] & PTE_A));
+    /* Without PSE-36 (M = 32) bit 13 is reserved too. */
+    mem[PD / 4 + 1] = 0x400000 | PTE_P | PTE_PS | (1u << 13);
+    gwalk_rsvd_4m = gwalk_rsvd_4m_for(32);
+    CHECK_EQ(guest_walk(&m, 0x5abcde, 0, &t), GWALK_FAULT | PFEC_RSVD | PFEC_P);
+    /* Without CR4.PSE the entry names a page table and nothing is reserved. */
+    m.cr4 = 0;
+    CHECK_EQ(guest_walk(&m, 0x5abcde, 0, &t), GWALK_FAULT);
+    gwalk_rsvd_4m = saved;
+}
+
 TEST(gwalk_directory_maps_itself)
 {
     /* A page directory that maps itself: its entries read back as page tables. */

@@ -1,0 +1,2 @@
+; hobbyos boot stub, unchanged.
+%include "../../foreign/hobbyos/boot.asm"

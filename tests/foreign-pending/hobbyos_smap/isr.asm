@@ -1,0 +1,2 @@
+; hobbyos interrupt stubs and context switch, unchanged.
+%include "../../foreign/hobbyos/isr.asm"

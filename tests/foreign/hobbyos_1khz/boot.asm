@@ -1,0 +1,2 @@
+; hobbyos boot stub, unchanged.
+%include "../hobbyos/boot.asm"

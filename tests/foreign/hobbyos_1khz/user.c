@@ -1,0 +1,2 @@
+/* hobbyos's user program, unchanged. */
+#include "../hobbyos/user.c"
