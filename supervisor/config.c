@@ -105,6 +105,16 @@ static __attribute__((noreturn)) void reboot(void)
     cpu_halt_forever();
 }
 
+void umbra_exit_reset(void)
+{
+    __asm__ volatile("cli");
+    if (config.onexit == ONEXIT_QEMU && cpu_under_qemu()) {
+        kprintf("umbra: the guest reset the machine: resetting\n");
+        reboot();
+    }
+    umbra_exit(0);
+}
+
 void umbra_exit(uint8_t status)
 {
     __asm__ volatile("cli");

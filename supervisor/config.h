@@ -31,5 +31,9 @@ void config_parse(const char *cmdline);
 unsigned config_sinks(const char *cmdline);
 /* Do what onexit= says with `status`: halt, reboot, or exit QEMU. Never returns. */
 __attribute__((noreturn)) void umbra_exit(uint8_t status);
+/* The same when the guest that ended last reset the machine: under onexit=qemu the PC is
+ * reset, so that QEMU with -no-reboot stops as it does when that guest resets it natively
+ * (exit code 0, not an exit device's); otherwise umbra_exit(0). Never returns. */
+__attribute__((noreturn)) void umbra_exit_reset(void);
 
 #endif

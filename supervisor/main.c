@@ -85,5 +85,6 @@ void kmain(uint32_t magic, uint32_t mbi)
     memory_report(" at the end");
     if (memory_audit()) panic("frame audit failed");
     kprintf("umbra: nothing left to run\n");
+    if (vms_last_reset) umbra_exit_reset();
     umbra_exit(status);
 }

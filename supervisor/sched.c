@@ -331,10 +331,12 @@ static void run_once(struct vm *vm)
     while (vm->state != VM_ENDED && ring_get(&vm->ring->to_host, &m)) serve(vm, &m);
     if (vm->state != VM_ENDED) flush_monitor_log(vm);
     if (vm->state != VM_ENDED && vm->dev.exited) vm_end(vm, vm->dev.exit_status);
-    if (vm->state != VM_ENDED && vm->dev.kbd.reset) {
+    if (vm->state != VM_ENDED && (vm->dev.kbd.reset || vm->dev.fast_reset)) {
         /* A reboot would run the same guest again; a VM ends instead, as QEMU's -no-reboot. */
-        kprintf("umbra: vm %s reset itself through the keyboard controller; it ends\n", vm->set.name);
+        kprintf("umbra: vm %s reset itself through %s; it ends\n", vm->set.name,
+                vm->dev.kbd.reset ? "the keyboard controller" : "port 0x92");
         vm_end(vm, 0);
+        vm->reset = true;
     }
 }
 
@@ -348,6 +350,8 @@ static bool stop_when_due(struct vm *vm)
     return true;
 }
 
+bool vms_last_reset;
+
 uint8_t vms_run(void)
 {
     uint8_t last = 0;
@@ -356,7 +360,7 @@ uint8_t vms_run(void)
         unsigned live = 0, runnable = 0;
         console_input();
         for (unsigned i = 0; i < nvms; i++) {
-            if (stop_when_due(&vms[i])) last = vms[i].status;
+            if (stop_when_due(&vms[i])) { last = vms[i].status; vms_last_reset = false; }
             if (vms[i].state == VM_HALTED) devices_update(&vms[i]);
             live += vms[i].state != VM_ENDED;
             runnable += vms[i].state == VM_RUNNABLE;
@@ -377,7 +381,7 @@ uint8_t vms_run(void)
             }
         next = (pick->id + 1) % nvms;
         run_once(pick);
-        if (pick->state == VM_ENDED) last = pick->status;
+        if (pick->state == VM_ENDED) { last = pick->status; vms_last_reset = pick->reset; }
     }
     return last;
 }

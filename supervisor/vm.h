@@ -31,6 +31,7 @@ struct vm {
     struct vm_settings set;
     enum vm_state state;
     uint8_t status;                /* exit status, once ended */
+    bool reset;                    /* it ended by resetting the machine */
     uint32_t guest_pages;
     uint32_t region;               /* the monitor region's linear address */
     pae_entry_t *rpt[2];           /* the region's page tables (host view) */

@@ -21,6 +21,9 @@ struct vmdev {
     struct vpit pit;
     struct vcmos cmos;
     struct vuart uart;             /* COM1 */
+    struct vuart uart2;            /* COM2: its output goes nowhere */
+    uint8_t port92;                /* system control port A (bit 1 A20, bit 0 fast reset) */
+    bool fast_reset;               /* the guest reset itself through port 0x92 */
     struct vide ide;               /* the primary IDE channel */
     struct vkbd kbd;               /* the i8042; kbd.reset: the guest reset itself */
     struct vlapic lapic;
@@ -39,7 +42,8 @@ struct vmdev {
 void vmdev_init(struct vm *vm, uint8_t *disk, uint32_t sectors);
 /* The local APIC, the IOAPIC and the IRQ wiring in the state a BIOS leaves (vmdev_init). */
 void vmdev_apic_init(struct vm *vm);
-/* A guest port read of size 1, 2 or 4; unclaimed ports read all ones. */
+/* A guest port read of size 1, 2 or 4; unclaimed ports read all ones. An access wider than
+ * a device's 8-bit registers is made of byte accesses, lowest port first. */
 uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size);
 /* A guest port write. */
 void vmdev_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value);

@@ -13,6 +13,10 @@ void vkbd_init(struct vkbd *k)
     memset(k, 0, sizeof *k);
     k->cb = KBD_CB_IRQ1 | KBD_CB_SYS | KBD_CB_XLATE;
     k->outport = KBD_OP_RESET | KBD_OP_A20;
+    /* As SeaBIOS leaves it under QEMU: its last write was a command (status bit 3), the
+     * last byte it read the keyboard's acknowledgement, which an empty buffer reads again. */
+    k->status_cmd = KBD_ST_CMD;
+    k->last = 0xfa;
 }
 
 /* Queue a byte for the output buffer (dropped when 16 wait: the guest is not reading). */
