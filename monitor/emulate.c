@@ -168,6 +168,13 @@ static void emulate_io(struct guest_frame *f, const struct emu_insn *in)
     bool a16 = string && in->addrsize == 2;
     shared->count.emulated[in->cls == K_IN ? EMU_IN : in->cls == K_OUT ? EMU_OUT : is_in ? EMU_INS : EMU_OUTS]++;
     if (string && in->rep && io_reg(f->ecx, a16) == 0) { f->eip += in->len; return; }
+    if (is_in && string) {
+        /* The destination is checked before the port is read (as Bochs and QEMU do): an
+         * element that faults takes nothing from the device. */
+        uint32_t fva, e = glin_read(seg_base((uint16_t)f->es) + io_reg(f->edi, a16), &value, in->size,
+                                    glin_acc() | ACC_WRITE, &fva);
+        if (e) { deliver_pf(f, fva, e); return; }
+    }
     if (!is_in) {
         if (!string) value = f->eax;
         else {
