@@ -244,6 +244,77 @@ static void pic(void)
     pic_drain();
 }
 
+/* Priorities and rotation with three requests held at once: IRQ0 (the PIT's edge), IRQ3
+ * and IRQ4 (COM2 and COM1 with their transmitter-empty interrupt on). Then auto-EOI. */
+static uint8_t poll_master(void) { outb(0x20, 0x0c); return inb(0x20); }
+
+static volatile uint32_t aeoi_isr;
+static void irq0_aeoi(struct frame *f)
+{
+    (void)f;
+    aeoi_isr = isr(0x20);
+    ticks++;
+}
+
+static void priorities(void)
+{
+    section("8259 priorities");
+    pic_drain();
+    pit0_oneshot(100);
+    wait_irr0();
+    outb(0x2f9, 0x02);
+    outb(0x3f9, 0x02);
+    show("IRR with IRQ 0, 3, 4 requested", irr(0x20), 2, 0x19);
+    outb(0x21, 0xe6);
+    uint8_t p[6];
+    p[0] = poll_master(); outb(0x20, 0x20);
+    outb(0x20, 0xc3);                            /* set priority: IR3 lowest, IR4 highest */
+    p[1] = poll_master(); outb(0x20, 0x20);
+    p[2] = poll_master(); outb(0x20, 0x20);
+    p[3] = poll_master();
+    outb(0x20, 0xc7);                            /* back to IR7 lowest */
+    show("poll, fixed priority", p[0], 2, 0x80);
+    show("poll after set priority c3", p[1], 2, 0x84);
+    show("poll again", p[2], 2, 0x83);
+    show("poll with nothing left", p[3], 2, 0x00);
+    (void)inb(0x2fa);
+    (void)inb(0x3fa);
+    outb(0x2f9, 0x00);
+    outb(0x3f9, 0x00);
+    /* Rotate on non-specific EOI: the IR just served becomes the lowest. */
+    pit0_oneshot(100);
+    wait_irr0();
+    outb(0x2f9, 0x02);
+    outb(0x3f9, 0x02);
+    p[0] = poll_master(); outb(0x20, 0xa0);      /* IR0 served, now lowest: IR1 highest */
+    p[1] = poll_master(); outb(0x20, 0xa0);      /* IR3, now lowest: IR4 highest */
+    p[2] = poll_master(); outb(0x20, 0x20);
+    outb(0x20, 0xc7);
+    (void)inb(0x2fa);
+    (void)inb(0x3fa);
+    outb(0x2f9, 0x00);
+    outb(0x3f9, 0x00);
+    show("rotate: first", p[0], 2, 0x80);
+    show("rotate: second", p[1], 2, 0x83);
+    show("rotate: third", p[2], 2, 0x84);
+    outb(0x21, 0xff);
+    pic_drain();
+
+    /* Auto-EOI (ICW4 bit 1): nothing stays in service. */
+    outb(0x20, 0x11); outb(0x21, 0x20); outb(0x21, 0x04); outb(0x21, 0x03);
+    outb(0x21, 0xfe);
+    on_irq(0, irq0_aeoi);
+    ticks = 0;
+    pit0_oneshot(100);
+    wait_irr0();
+    sti();
+    while (!ticks) { }
+    cli();
+    show("auto-EOI: ISR in the handler", aeoi_isr, 2, 0x00);
+    pic_init(0xff, 0xff);
+    pic_drain();
+}
+
 /* 3. Where a waiting IRQ0 is taken. */
 static void one(const char *label, uint32_t (*seq)(void), bool arm, bool taken)
 {
@@ -473,6 +544,7 @@ int kmain(void)
     firmware_state();
     tables_init();
     pic();
+    priorities();
     interrupt_flag();
     ring3();
     pit();
