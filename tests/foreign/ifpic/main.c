@@ -123,6 +123,12 @@ static void firmware_state(void)
     show("PIT channel 0 status (mode 2, lo/hi)", inb(0x40) & 0x3f, 2, 0x34);
     show("KBC status", inb(0x64), 2, 0x1c);
     show("KBC data (the last byte)", inb(0x60), 2, 0xfa);
+    outb(0x64, 0x20);
+    show("KBC status with the command byte waiting", inb(0x64), 2, 0x1d);
+    show("KBC command byte", inb(0x60), 2, 0x61);
+    outb(0x64, 0xd0);
+    show("KBC output port", inb(0x60), 2, 0xcf);
+    show("KBC status", inb(0x64), 2, 0x1c);
     show("CMOS index port", inb(0x70), 2, 0xff);
     outb(0x70, 0x8a);
     show("CMOS A (without UIP)", inb(0x71) & 0x7f, 2, 0x26);
