@@ -9,6 +9,7 @@ void vpic_init(struct vpic *p)
         p->chip[i].imr = 0xff;
         p->chip[i].lowest = 7;
     }
+    p->chip[0].master = true;
 }
 
 /* Priority rank of IR n on chip c: 0 is the highest. */
@@ -23,12 +24,15 @@ static int highest(const struct vpic_chip *c, uint8_t bits)
     return best;
 }
 
-/* The IR chip c would raise its output for now, or -1 (fully nested mode). */
+/* The IR chip c would raise its output for now, or -1 (fully nested mode; in special fully
+ * nested mode the master lets the cascade through while it is in service, for a request of
+ * higher priority on the slave). */
 static int chip_request(const struct vpic_chip *c, uint8_t irr)
 {
     int req = highest(c, irr & ~c->imr);
     if (req < 0) return -1;
     uint8_t in_service = c->special_mask ? (uint8_t)(c->isr & ~c->imr) : c->isr;
+    if (c->master && c->sfnm) in_service &= (uint8_t)~(1u << VPIC_CASCADE);
     int cur = highest(c, in_service);
     if (cur >= 0 && rank(c, (unsigned)cur) <= rank(c, (unsigned)req)) return -1;
     return req;
@@ -122,7 +126,7 @@ static void write_cmd(struct vpic_chip *c, uint8_t v)
         c->single = v & 2;
         c->imr = 0; c->isr = 0; c->irr = 0;
         c->lowest = 7; c->read_isr = false; c->poll = false; c->special_mask = false;
-        c->auto_eoi = false; c->rotate_aeoi = false;
+        c->auto_eoi = false; c->rotate_aeoi = false; c->sfnm = false;
         return;
     }
     if (v & 0x08) {                          /* OCW3 */
@@ -141,7 +145,7 @@ static void write_data(struct vpic_chip *c, uint8_t v)
     switch (c->init_step) {
     case 2: c->base = v & 0xf8; c->init_step = c->single ? (c->icw4 ? 4 : 0) : 3; break;
     case 3: c->init_step = c->icw4 ? 4 : 0; break;
-    case 4: c->auto_eoi = v & 2; c->init_step = 0; break;
+    case 4: c->auto_eoi = v & 2; c->sfnm = v & 0x10; c->init_step = 0; break;
     default: c->imr = v; break;
     }
 }

@@ -321,6 +321,67 @@ static void priorities(void)
     pic_drain();
 }
 
+/* Special fully nested mode (master ICW4 bit 4): while IRQ12 is in service, IRQ8 (higher
+ * on the slave) comes through the cascade that is in service too; without it, it waits. */
+static volatile unsigned nested8;
+static volatile bool in_window;
+static volatile uint8_t nested_isr_m, nested_isr_s;
+static volatile uint8_t aux_byte;
+
+static void irq8_nested(struct frame *f)
+{
+    (void)f;
+    if (in_window) {
+        nested8++;
+        nested_isr_m = isr(0x20);
+        nested_isr_s = isr(0xa0);
+    }
+    outb(0x70, 0x0c);
+    (void)inb(0x71);
+    outb(0xa0, 0x60);                 /* the slave's IR0; the master's IR2 stays in service */
+}
+
+static void irq12_outer(struct frame *f)
+{
+    (void)f;
+    outb(0x70, 0x0b); outb(0x71, 0x42);          /* the RTC's periodic interrupt on */
+    while (!(irr(0xa0) & 1)) { }
+    in_window = true;
+    __asm__ volatile("sti; nop; nop; nop; nop; cli" ::: "memory");
+    in_window = false;
+    outb(0x70, 0x0b); outb(0x71, 0x02);
+    outb(0x70, 0x0c); (void)inb(0x71);
+    aux_byte = inb(0x60);
+    outb(0xa0, 0x64);
+    outb(0xa0, 0x0b);
+    if (!inb(0xa0)) outb(0x20, 0x62);
+    outb(0xa0, 0x0a);
+    ticks++;
+}
+
+static void fully_nested(bool sfnm)
+{
+    outb(0x20, 0x11); outb(0x21, 0x20); outb(0x21, 0x04); outb(0x21, sfnm ? 0x11 : 0x01);
+    outb(0xa0, 0x11); outb(0xa1, 0x28); outb(0xa1, 0x02); outb(0xa1, 0x01);
+    outb(0x21, 0xfb);
+    outb(0xa1, 0xee);                            /* IRQ8 and IRQ12 */
+    on_irq(8, irq8_nested);
+    on_irq(12, irq12_outer);
+    outb(0x64, 0x60); outb(0x60, 0x43);          /* command byte: IRQ1, IRQ12, translation */
+    outb(0x64, 0xd3); outb(0x60, 0x99);          /* a byte from the mouse port: IRQ12 */
+    ticks = nested8 = 0;
+    nested_isr_m = nested_isr_s = 0;
+    sti();
+    while (!ticks) { }
+    cli();
+    outb(0x64, 0x60); outb(0x60, 0x61);
+    show(sfnm ? "special fully nested: IRQ8 during IRQ12" : "fully nested: IRQ8 during IRQ12", nested8 != 0, 2, sfnm);
+    show("  the mouse byte", aux_byte, 2, 0x99);
+    if (sfnm) show("  ISR master, slave in the nested handler", (uint32_t)nested_isr_m << 8 | nested_isr_s, 4, 0x0411);
+    pic_init(0xff, 0xff);
+    pic_drain();
+}
+
 /* 3. Where a waiting IRQ0 is taken. */
 static void one(const char *label, uint32_t (*seq)(void), bool arm, bool taken)
 {
@@ -551,6 +612,9 @@ int kmain(void)
     tables_init();
     pic();
     priorities();
+    section("8259 nesting through the cascade");
+    fully_nested(false);
+    fully_nested(true);
     interrupt_flag();
     ring3();
     pit();
