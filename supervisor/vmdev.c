@@ -189,6 +189,7 @@ uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size)
         return v;
     }
     if (ide2_port(port)) return 0;
+    if (port >= EXIT_PORT && port < EXIT_PORT + 4) return 0;   /* the exit device reads 0 */
     if (size == 1) return byte_in(vm, port);
     if (split_access(port, size)) {
         uint32_t v = 0;
@@ -201,7 +202,7 @@ uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size)
 void vmdev_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
 {
     vm->dev.port_writes++;
-    if (port == EXIT_PORT) {
+    if (port >= EXIT_PORT && port < EXIT_PORT + 4) {        /* isa-debug-exit, iosize=4 */
         vm->dev.exited = true;
         vm->dev.exit_status = (uint8_t)value;
         return;

@@ -13,7 +13,7 @@
 #include "supervisor/dev/vioapic.h"
 #include "supervisor/dev/irqwire.h"
 
-#define EXIT_PORT 0xf4
+#define EXIT_PORT 0xf4          /* four ports, as QEMU's isa-debug-exit with iosize=4 */
 
 struct vm;
 struct vmdev {

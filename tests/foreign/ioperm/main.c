@@ -118,6 +118,8 @@ static void pc_ports(void)
     show("secondary IDE status (no drive)", inb(0x177), 2, 0x00);
     show("secondary IDE alternate status", inb(0x376), 2, 0x00);
     show("secondary IDE data", inl(0x170), 8, 0);
+    show("exit port read (inl f4)", inl(0xf4), 8, 0);
+    show("exit port read (inb f7)", inb(0xf7), 2, 0);
 }
 
 /* 4. */
