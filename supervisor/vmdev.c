@@ -14,7 +14,8 @@
 
 /* The state SeaBIOS leaves under QEMU: the 8259s at vectors 0x08 and 0x70 with IRQ 0, 1, 2
  * and 6 and IRQ 8, 12, 13 and 14 unmasked, IRQ 10 and 11 level-triggered in the ELCR (its PCI
- * lines), PIT channel 0 running at 18.2 Hz in mode 2, A20 on in port 0x92. */
+ * lines), IRQ 3 and 4 requested (masked: its probe of the serial ports raised them), PIT
+ * channel 0 running at 18.2 Hz in mode 2, A20 on in port 0x92. */
 void vmdev_init(struct vm *vm, uint8_t *disk, uint32_t sectors)
 {
     static const uint8_t pic_boot[][2] = {
@@ -33,6 +34,7 @@ void vmdev_init(struct vm *vm, uint8_t *disk, uint32_t sectors)
     vmdev_apic_init(vm);
     for (unsigned i = 0; i < sizeof pic_boot / sizeof pic_boot[0]; i++)
         vpic_write(&vm->dev.pic, pic_boot[i][0] == 0xd1 ? VPIC_ELCR1 : pic_boot[i][0], pic_boot[i][1]);
+    vm->dev.pic.chip[0].irr = 0x18;         /* the edges of SeaBIOS's serial probe on IRQ 3 and 4 */
     vcmos_init(&vm->dev.cmos, clock_epoch(), vm->guest_pages * 4096u);
     vpit_init(&vm->dev.pit);
     vpit_write(&vm->dev.pit, VPIT_CTRL, 0x34, now);

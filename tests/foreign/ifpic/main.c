@@ -119,6 +119,8 @@ static void firmware_state(void)
     show("IMR slave", inb(0xa1), 2, 0x8e);
     show("ELCR master", inb(0x4d0), 2, 0x00);
     show("ELCR slave", inb(0x4d1), 2, 0x0c);
+    outb(0x20, 0x0a);
+    show("IRR master (IRQ 3 and 4; IRQ0's tick masked out)", inb(0x20) & 0xfe, 2, 0x18);
     outb(0x43, 0xe2);
     show("PIT channel 0 status (mode 2, lo/hi)", inb(0x40) & 0x3f, 2, 0x34);
     show("KBC status", inb(0x64), 2, 0x1c);
