@@ -430,6 +430,12 @@ static void user_bitmap_edge(void)
     user_exit();
 }
 
+static void user_bitmap_absent(void)
+{
+    rec("in  8200", pin(0x8200, 1));
+    user_exit();
+}
+
 static void user_bitmap_one(void)
 {
     rec("in  3ff", pin(SCR, 1));
@@ -531,6 +537,24 @@ static void ring3(void)
     run_user(user_bitmap_one, 0);
     print_recs(wa);
     bitmap()[0x5f] = 0xff;
+    puts("the bitmap byte of port 8200 in a page that is not present\n");
+    tss_load(TSS_AT, 104 + 0x1100, 104);
+    fault_cr2 = 0;
+    run_user(user_bitmap_absent, 0);
+    puts("in  8200: ");
+    if (recs[0].hit) {
+        putc('#');
+        hex(recs[0].vec, 2);
+        putc('(');
+        hex(recs[0].err, 4);
+        puts(") cr2 ");
+        hex(fault_cr2 - WIN, 8);
+    } else {
+        puts("no fault");
+    }
+    putc('\n');
+    if (!recs[0].hit || recs[0].vec != 14 || recs[0].err != 0 || fault_cr2 != WIN + 0x2000) failures++;
+    nrec = 0;
     puts("IOPL 3 with the bitmap denying\n");
     allow(SCR, false);
     tss_load(TSS_AT, 104 + 0x80, 104);
