@@ -107,11 +107,21 @@ static bool load_ss(struct guest_frame *f, uint32_t sel)
 #define IO_IN      0x100u
 #define IO_STRING  0x200u
 #define IO_REP     0x400u
-#define IO_SEG(c)  (((c) >> 12) & 7)
+#define IO_A16     0x800u      /* 16-bit addressing: SI, DI and CX */
+
+/* Index or count register r as the string instruction's address size sees it. */
+static uint32_t io_reg(uint32_t r, bool a16) { return a16 ? r & 0xffff : r; }
+
+/* Add d to index or count register r in the address size (16 bits: the upper half stays). */
+static void io_add(uint32_t *r, uint32_t d, bool a16)
+{
+    *r = a16 ? (*r & 0xffff0000u) | ((*r + d) & 0xffff) : *r + d;
+}
 
 static void io_done(struct guest_frame *f, const struct msg *a, uint32_t c)
 {
     unsigned size = IO_SIZE(c);
+    bool a16 = c & IO_A16;
     uint32_t v = a ? a->a[0] : 0xffffffffu;
     if (!(c & IO_STRING)) {
         if (c & IO_IN) {
@@ -123,33 +133,34 @@ static void io_done(struct guest_frame *f, const struct msg *a, uint32_t c)
     }
     uint32_t step = (f->eflags & EFL_DF) ? (uint32_t)-size : size;
     if (c & IO_IN) {
-        uint32_t fva, e = glin_write(seg_base((uint16_t)f->es) + f->edi, &v, size, glin_acc(), &fva);
+        uint32_t fva, e = glin_write(seg_base((uint16_t)f->es) + io_reg(f->edi, a16), &v, size, glin_acc(), &fva);
         if (e) { deliver_pf(f, fva, e); return; }
-        f->edi += step;
+        io_add(&f->edi, step, a16);
     } else {
-        f->esi += step;
+        io_add(&f->esi, step, a16);
     }
     if (c & IO_REP) {
-        f->ecx--;
-        if (f->ecx) return;        /* the instruction runs again for the next element */
+        io_add(&f->ecx, (uint32_t)-1, a16);
+        if (io_reg(f->ecx, a16)) return;        /* the instruction runs again for the next element */
     }
     f->eip += IO_LEN(c);
 }
 
-/* May the guest use ports port..port+size-1 at its CPL? With CPL > IOPL only if each one's
- * bit is clear in its TSS's I/O permission bitmap (SDM 19.5.2; both bytes the bits may span
- * must lie within the TSS limit). False after delivering the #GP(0) or the #PF. */
-static bool io_allowed(struct guest_frame *f, uint32_t port, unsigned size)
+/* May the guest reach the size ports from port at its CPL? Its IOPL, else the I/O permission
+ * bitmap of its 32-bit TSS (SDM Vol. 1 19.5): every port's bit clear, the two bytes holding
+ * them read from the map and within the TSS limit. False after delivering #GP(0) (or the #PF
+ * of reading the TSS, an implicit supervisor access). */
+static bool io_permitted(struct guest_frame *f, uint32_t port, unsigned size)
 {
     uint16_t base, bits;
     uint32_t fva, e;
     if (vcpu.cpl <= vcpu.iopl) return true;
-    if (vcpu.tr_limit < 103) { gp0(f); return false; }
+    if (!vcpu.tr_tss32 || vcpu.tr_limit < 103) { gp0(f); return false; }
     if ((e = glin_read(vcpu.tr_base + 102, &base, 2, 0, &fva))) { deliver_pf(f, fva, e); return false; }
     uint32_t at = (uint32_t)base + port / 8;
     if (at + 1 > vcpu.tr_limit) { gp0(f); return false; }
     if ((e = glin_read(vcpu.tr_base + at, &bits, 2, 0, &fva))) { deliver_pf(f, fva, e); return false; }
-    if ((bits >> (port % 8)) & ((1u << size) - 1)) { gp0(f); return false; }
+    if ((bits >> (port & 7)) & ((1u << size) - 1)) { gp0(f); return false; }
     return true;
 }
 
@@ -157,21 +168,30 @@ static bool io_allowed(struct guest_frame *f, uint32_t port, unsigned size)
  * device models. */
 static void emulate_io(struct guest_frame *f, const struct emu_insn *in)
 {
-    bool is_in = in->cls == K_IN || in->cls == K_INS, string = in->cls == K_INS || in->cls == K_OUTS;
     uint32_t port = in->has_imm ? in->imm : (f->edx & 0xffff), value = 0;
-    if (!io_allowed(f, port, in->size)) return;
+    if (!io_permitted(f, port, in->size)) return;
+    bool is_in = in->cls == K_IN || in->cls == K_INS, string = in->cls == K_INS || in->cls == K_OUTS;
+    bool a16 = string && in->addrsize == 2;
     shared->count.emulated[in->cls == K_IN ? EMU_IN : in->cls == K_OUT ? EMU_OUT : is_in ? EMU_INS : EMU_OUTS]++;
-    if (string && in->addrsize == 2) guest_stop(STOP_UNSUPPORTED, "string I/O with 16-bit addressing; not supported");
-    if (string && in->rep && f->ecx == 0) { f->eip += in->len; return; }
+    if (string && in->rep && io_reg(f->ecx, a16) == 0) { f->eip += in->len; return; }
+    if (is_in && string) {
+        /* The destination is checked before the port is read (as Bochs and QEMU do): an
+         * element that faults takes nothing from the device. */
+        uint32_t fva, e = glin_read(seg_base((uint16_t)f->es) + io_reg(f->edi, a16), &value, in->size,
+                                    glin_acc() | ACC_WRITE, &fva);
+        if (e) { deliver_pf(f, fva, e); return; }
+    }
     if (!is_in) {
         if (!string) value = f->eax;
         else {
-            uint32_t fva, e = glin_read(seg_base(sreg(f, in->seg >= 0 ? in->seg : SEG_DS)) + f->esi, &value, in->size, glin_acc(), &fva);
+            uint32_t fva, e = glin_read(seg_base(sreg(f, in->seg >= 0 ? in->seg : SEG_DS)) + io_reg(f->esi, a16),
+                                        &value, in->size, glin_acc(), &fva);
             if (e) { deliver_pf(f, fva, e); return; }
         }
     }
     struct msg req = { .type = MSG_IO, .a = { port, in->size, !is_in, value } };
-    uint32_t ctx = in->len | in->size << 4 | (is_in ? IO_IN : 0) | (string ? IO_STRING : 0) | (in->rep ? IO_REP : 0);
+    uint32_t ctx = in->len | in->size << 4 | (is_in ? IO_IN : 0) | (string ? IO_STRING : 0) | (in->rep ? IO_REP : 0) |
+                   (a16 ? IO_A16 : 0);
     suspend(&req, io_done, ctx);
 }
 
@@ -448,6 +468,7 @@ static bool emulate_ltr(struct guest_frame *f, uint32_t sel)
     vcpu.tr = (uint16_t)sel;
     vcpu.tr_base = desc_base(d);
     vcpu.tr_limit = desc_limit(d);
+    vcpu.tr_tss32 = type == DESC_TYPE_TSS32;
     return true;
 }
 

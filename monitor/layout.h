@@ -205,7 +205,7 @@ struct vm_shared {
     uint32_t watchdog_nmis;        /* NMIs with the guest's IF clear before it is taken back; 0: off */
     uint32_t scan;                 /* scan-before-execute on (scan=, and the CPU has NX) */
     /* Kept current by the monitor. */
-    volatile uint32_t guest_if;    /* the guest's virtual IF */
+    volatile uint32_t guest_if;    /* the guest's virtual IF, and no interrupt shadow at its EIP */
     volatile uint32_t irq_pending; /* set by the supervisor: a virtual interrupt waits */
     volatile uint32_t vector_held; /* the monitor holds an acknowledged vector not yet delivered */
     uint32_t stop_reason;

@@ -40,10 +40,19 @@ static void boot(struct guest_frame *f)
     f->esp = GUEST_BOOT_ESP;
 }
 
+/* May the supervisor acknowledge an interrupt for the guest now (shared->guest_if)? Its IF is
+ * set and no STI or SS-load shadow covers the instruction at EIP: that instruction runs
+ * first and may be CLI, and an interrupt acknowledged before it would leave the 8259's IRR
+ * for its ISR although the guest never takes it. */
+static bool guest_takes_irq(const struct guest_frame *f)
+{
+    return (f->eflags & EFL_IF) && !(vcpu.irq_shadow && f->eip == vcpu.shadow_eip);
+}
+
 void suspend(const struct msg *req, cont_fn fn, uint32_t ctx)
 {
     shared->count.suspensions++;
-    shared->guest_if = (GUEST_FRAME->eflags & EFL_IF) != 0;
+    shared->guest_if = guest_takes_irq(GUEST_FRAME);
     shared->vector_held = vcpu.pending_vector >= 0;
     pool_maybe_ask();
     if (req && !ring_put(&ring->to_host, req)) {
@@ -178,7 +187,7 @@ void before_guest(struct guest_frame *f)
             suspend(&req, 0, 0);
         }
     }
-    shared->guest_if = (f->eflags & EFL_IF) != 0;
+    shared->guest_if = guest_takes_irq(f);
     pt_sync();
 }
 

@@ -31,6 +31,7 @@ struct vcpu {
     uint16_t ldtr, tr;
     uint32_t ldt_base, ldt_limit;
     uint32_t tr_base, tr_limit;
+    bool tr_tss32;               /* TR holds a 32-bit TSS (it has an I/O permission bitmap) */
     uint32_t dr[8];
     uint64_t sysenter_cs, sysenter_esp, sysenter_eip, pat;
     uint64_t xcr0;               /* the guest's XCR0 (XSETBV), real while it runs */

@@ -15,6 +15,7 @@
 #include "lib/string.h"
 
 #define COM1_BASE 0x3f8u
+#define COM2_BASE 0x2f8u
 /* The tables describe the models as they are: their version registers' values. */
 #define IOAPIC_VERSION VIOAPIC_VERSION
 #define LAPIC_VERSION_ID VLAPIC_VERSION
@@ -130,8 +131,9 @@ void firmware_write(struct vm *vm)
     memset(bda + 0x400, 0, 0x100);
     uint16_t words[][2] = {
         { BDA_COM_PORTS, COM1_BASE },
+        { BDA_COM_PORTS + 2, COM2_BASE },
         { BDA_EBDA_SEG, FW_EBDA_BASE >> 4 },
-        { BDA_EQUIPMENT, EQUIP_FPU | EQUIP_VIDEO_80 | EQUIP_SERIAL(1) },
+        { BDA_EQUIPMENT, EQUIP_FPU | EQUIP_VIDEO_80 | EQUIP_SERIAL(2) },
         { BDA_BASE_KIB, FW_BASE_KIB },
     };
     for (unsigned i = 0; i < sizeof words / sizeof words[0]; i++) memcpy(bda + words[i][0], &words[i][1], 2);

@@ -1,6 +1,7 @@
 /* Running the VMs: launching them from the boot modules, the world-switch loop, the ring. */
 #ifndef SUPERVISOR_SCHED_H
 #define SUPERVISOR_SCHED_H
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Make a VM of every guest module; report the ones that cannot start. Returns how many started. */

@@ -13,7 +13,7 @@
 #include "supervisor/dev/vioapic.h"
 #include "supervisor/dev/irqwire.h"
 
-#define EXIT_PORT 0xf4
+#define EXIT_PORT 0xf4          /* four ports, as QEMU's isa-debug-exit with iosize=4 */
 /* The reset ports of a PC's chipset: System Control Port A (bit 0 a fast reset, bit 1 the A20
  * gate, which reads back and nothing else: guest memory never wraps at 1 MiB) and the Reset
  * Control Register (bit 2 resets). */
@@ -26,6 +26,7 @@ struct vmdev {
     struct vpit pit;
     struct vcmos cmos;
     struct vuart uart;             /* COM1 */
+    struct vuart uart2;            /* COM2: its output goes nowhere */
     struct vide ide;               /* the primary IDE channel */
     struct vkbd kbd;               /* the i8042; kbd.reset: the guest reset itself */
     struct vlapic lapic;
@@ -46,7 +47,8 @@ struct vmdev {
 void vmdev_init(struct vm *vm, uint8_t *disk, uint32_t sectors);
 /* The local APIC, the IOAPIC and the IRQ wiring in the state a BIOS leaves (vmdev_init). */
 void vmdev_apic_init(struct vm *vm);
-/* A guest port read of size 1, 2 or 4; unclaimed ports read all ones. */
+/* A guest port read of size 1, 2 or 4; unclaimed ports read all ones. An access wider than
+ * a device's 8-bit registers is made of byte accesses, lowest port first. */
 uint32_t vmdev_in(struct vm *vm, uint16_t port, unsigned size);
 /* A guest port write. */
 void vmdev_out(struct vm *vm, uint16_t port, unsigned size, uint32_t value);

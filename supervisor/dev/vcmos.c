@@ -19,6 +19,7 @@ void vcmos_init(struct vcmos *c, uint64_t epoch, uint32_t mem_bytes)
     c->ram[CMOS_A] = 0x26;                  /* 32.768 kHz base, 1024 Hz rate */
     c->ram[CMOS_B] = CMOS_B_24H;            /* BCD, 24-hour, no interrupts */
     c->ram[CMOS_D] = 0x80;                  /* valid RAM and time */
+    c->ram[0x14] = 0x06;                    /* equipment: x87, and bit 2 as QEMU sets it */
     c->ram[0x15] = 0x80; c->ram[0x16] = 0x02;          /* 640 KiB base memory */
     uint32_t ext = mem_bytes > 0x100000 ? (mem_bytes - 0x100000) >> 10 : 0;
     if (ext > 0xffff) ext = 0xffff;

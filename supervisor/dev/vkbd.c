@@ -11,8 +11,16 @@
 void vkbd_init(struct vkbd *k)
 {
     memset(k, 0, sizeof *k);
-    k->cb = KBD_CB_IRQ1 | KBD_CB_SYS | KBD_CB_XLATE;
-    k->outport = KBD_OP_RESET | KBD_OP_A20;
+    /* As SeaBIOS leaves it under QEMU: the command byte it wrote (keyboard interrupt and
+     * translation on, the mouse port off), the system flag still set from the controller's
+     * self test although that byte's bit 2 is clear, its last write a command (status bit
+     * 3), the last byte it read the keyboard's acknowledgement (an empty buffer reads it
+     * again), and the output port with the keyboard's clock and data lines high. */
+    k->cb = KBD_CB_IRQ1 | KBD_CB_NO_AUX | KBD_CB_XLATE;
+    k->sys = true;
+    k->outport = KBD_OP_RESET | KBD_OP_A20 | 0xcc;
+    k->status_cmd = KBD_ST_CMD;
+    k->last = 0xfa;
 }
 
 /* Queue a byte for the output buffer (dropped when 16 wait: the guest is not reading). */
@@ -53,7 +61,7 @@ static void keyboard(struct vkbd *k, uint8_t v)
 static void command_data(struct vkbd *k, uint8_t cmd, uint8_t v)
 {
     switch (cmd) {
-    case KBD_CCMD_WRITE_CB: k->cb = v; break;
+    case KBD_CCMD_WRITE_CB: k->cb = v; k->sys = v & KBD_CB_SYS; break;    /* the 8042 copies bit 2 */
     case KBD_CCMD_WRITE_OUT:
         k->outport = v | KBD_OP_A20;               /* A20 stays on: umbra has no wrap-around */
         if (!(v & KBD_OP_RESET)) k->reset = true;
@@ -77,7 +85,7 @@ static void command(struct vkbd *k, uint8_t c)
     case KBD_CCMD_AUX_OFF: k->cb |= KBD_CB_NO_AUX; break;
     case KBD_CCMD_AUX_ON: k->cb &= (uint8_t)~KBD_CB_NO_AUX; break;
     case KBD_CCMD_AUX_TEST: put(k, 0x02, false); break;          /* no mouse: clock line stuck low */
-    case KBD_CCMD_SELF_TEST: put(k, 0x55, false); break;
+    case KBD_CCMD_SELF_TEST: put(k, 0x55, false); k->sys = true; break;
     case KBD_CCMD_KBD_TEST: put(k, 0x00, false); break;
     case KBD_CCMD_KBD_OFF: k->cb |= KBD_CB_NO_KBD; break;
     case KBD_CCMD_KBD_ON: k->cb &= (uint8_t)~KBD_CB_NO_KBD; break;
@@ -97,7 +105,7 @@ static void command(struct vkbd *k, uint8_t c)
 uint8_t vkbd_read(struct vkbd *k, uint16_t port)
 {
     if (port == VKBD_STATUS) {
-        uint8_t st = (uint8_t)(KBD_ST_UNLOCKED | k->status_cmd | ((k->cb & KBD_CB_SYS) ? KBD_ST_SYS : 0));
+        uint8_t st = (uint8_t)(KBD_ST_UNLOCKED | k->status_cmd | (k->sys ? KBD_ST_SYS : 0));
         if (k->q_count) st |= KBD_ST_OBF | (k->q_aux[k->q_head] ? KBD_ST_AUX : 0);
         return st;
     }

@@ -45,6 +45,7 @@ struct vkbd {
     bool q_aux[VKBD_QUEUE];      /* ...and whether each came from the mouse port */
     unsigned q_head, q_count;
     uint8_t last;                /* what port 0x60 read last (read again when empty) */
+    bool sys;                    /* the status register's system flag */
     bool reset;                  /* the guest pulsed the CPU's reset line */
 };
 

@@ -9,6 +9,7 @@ void vpic_init(struct vpic *p)
         p->chip[i].imr = 0xff;
         p->chip[i].lowest = 7;
     }
+    p->chip[0].master = true;
 }
 
 /* Priority rank of IR n on chip c: 0 is the highest. */
@@ -23,12 +24,15 @@ static int highest(const struct vpic_chip *c, uint8_t bits)
     return best;
 }
 
-/* The IR chip c would raise its output for now, or -1 (fully nested mode). */
+/* The IR chip c would raise its output for now, or -1 (fully nested mode; in special fully
+ * nested mode the master lets the cascade through while it is in service, for a request of
+ * higher priority on the slave). */
 static int chip_request(const struct vpic_chip *c, uint8_t irr)
 {
     int req = highest(c, irr & ~c->imr);
     if (req < 0) return -1;
     uint8_t in_service = c->special_mask ? (uint8_t)(c->isr & ~c->imr) : c->isr;
+    if (c->master && c->sfnm) in_service &= (uint8_t)~(1u << VPIC_CASCADE);
     int cur = highest(c, in_service);
     if (cur >= 0 && rank(c, (unsigned)cur) <= rank(c, (unsigned)req)) return -1;
     return req;
@@ -119,9 +123,10 @@ static void write_cmd(struct vpic_chip *c, uint8_t v)
     if (v & 0x10) {                          /* ICW1 */
         c->init_step = 2;
         c->icw4 = v & 1;
+        c->single = v & 2;
         c->imr = 0; c->isr = 0; c->irr = 0;
         c->lowest = 7; c->read_isr = false; c->poll = false; c->special_mask = false;
-        c->auto_eoi = false; c->rotate_aeoi = false;
+        c->auto_eoi = false; c->rotate_aeoi = false; c->sfnm = false;
         return;
     }
     if (v & 0x08) {                          /* OCW3 */
@@ -133,13 +138,14 @@ static void write_cmd(struct vpic_chip *c, uint8_t v)
     ocw2(c, v);
 }
 
-/* A data-port write: the next ICW during initialisation, else the mask (OCW1). */
+/* A data-port write: the next ICW during initialisation (ICW3 skipped in single mode), else
+ * the mask (OCW1). */
 static void write_data(struct vpic_chip *c, uint8_t v)
 {
     switch (c->init_step) {
-    case 2: c->base = v & 0xf8; c->init_step = 3; break;
+    case 2: c->base = v & 0xf8; c->init_step = c->single ? (c->icw4 ? 4 : 0) : 3; break;
     case 3: c->init_step = c->icw4 ? 4 : 0; break;
-    case 4: c->auto_eoi = v & 2; c->init_step = 0; break;
+    case 4: c->auto_eoi = v & 2; c->sfnm = v & 0x10; c->init_step = 0; break;
     default: c->imr = v; break;
     }
 }
@@ -151,8 +157,9 @@ uint8_t vpic_read(struct vpic *p, uint16_t port)
     case VPIC_ELCR1: return p->chip[1].elcr;
     }
     struct vpic_chip *c = &p->chip[port >= VPIC_SLAVE_CMD];
-    if (port & 1) return c->imr;
     if (c->poll) {
+        /* After a poll command the next read, at either port, is the poll (8259A datasheet:
+         * the next RD pulse is an interrupt acknowledge). */
         /* Poll: acknowledge the highest request as an INTA would, report it in the low bits. */
         c->poll = false;
         int n = chip_request(c, c == &p->chip[0] ? master_irr(p) : c->irr);
@@ -160,6 +167,7 @@ uint8_t vpic_read(struct vpic *p, uint16_t port)
         chip_ack(c, (unsigned)n);
         return (uint8_t)(0x80 | n);
     }
+    if (port & 1) return c->imr;
     return c->read_isr ? c->isr : (c == &p->chip[0] ? master_irr(p) : c->irr);
 }
 

@@ -16,7 +16,9 @@ struct vpic_chip {
     uint8_t irr, isr, imr;
     uint8_t base;            /* ICW2: vector of IR0 */
     uint8_t init_step;       /* 0: ready; 2, 3, 4: expecting that ICW */
-    bool icw4, auto_eoi, rotate_aeoi, read_isr, poll, special_mask;
+    bool icw4, single, auto_eoi, rotate_aeoi, read_isr, poll, special_mask;   /* single: ICW1 SNGL, no ICW3 */
+    bool sfnm;               /* ICW4 bit 4, special fully nested mode (used on the master) */
+    bool master;
     uint8_t lowest;          /* the IR with the lowest priority (7 unless rotated) */
     uint8_t elcr;            /* level-triggered lines */
     uint8_t lines;           /* current input levels */

@@ -1,7 +1,9 @@
 /* The virtual 16550A. Transmission is instant: THR is empty again as soon as it is written,
  * so the transmit FIFO never holds anything. The receive side is a 16-byte FIFO (one byte
- * deep with FCR bit 0 clear, as a 16450); a byte arriving at a full receiver is lost and
- * sets LSR.OE, except from the host, which keeps it until there is room. Interrupts in the
+ * deep with FCR bit 0 clear, as a 16450); a byte arriving at a full receiver sets LSR.OE and
+ * is lost in FIFO mode, while in 16450 mode it replaces the unread one (the 16450's RBR is
+ * overwritten; QEMU's too), except from the host, which keeps it until there is room. In
+ * 16450 mode RBR keeps the last byte received and reads it again when nothing new came. Interrupts in the
  * 16550's priority order: receiver line status (an overrun), received data (at the trigger
  * level; below it, data waiting gives the character timeout at once, since four character
  * times pass instantly here), transmitter empty, modem status. The interrupt output is not
@@ -27,10 +29,13 @@ static void modem_update(struct vuart *u)
     u->msr_lines = now;
 }
 
+/* The state of QEMU's 16550 after reset, which SeaBIOS leaves as it is: LCR 0, MCR OUT2,
+ * divisor 12 (9600 baud). */
 void vuart_init(struct vuart *u)
 {
     memset(u, 0, sizeof *u);
-    u->lcr = 0x03;
+    u->mcr = UART_MCR_OUT2;
+    u->dll = 0x0c;
     u->trigger = 1;
     u->msr_lines = modem_lines(u);
 }
@@ -54,13 +59,23 @@ bool vuart_receive(struct vuart *u, uint8_t byte)
 {
     if (!vuart_room(u)) return false;
     u->rx[(u->rx_head + u->rx_count++) % VUART_FIFO] = byte;
+    if (!u->fifo) u->rbr = byte;
     return true;
 }
 
-/* Take the oldest received byte (0 when there is none). */
+/* A byte from the loopback: at a full receiver, an overrun that drops it (FIFO mode) or
+ * overwrites the unread byte (16450 mode). */
+static void loop_receive(struct vuart *u, uint8_t byte)
+{
+    if (vuart_receive(u, byte)) return;
+    u->overrun = true;
+    if (!u->fifo) u->rx[u->rx_head] = u->rbr = byte;
+}
+
+/* Take the oldest received byte (with none: in 16450 mode the last one, else 0). */
 static uint8_t rx_take(struct vuart *u)
 {
-    if (!u->rx_count) return 0;
+    if (!u->rx_count) return u->fifo ? 0 : u->rbr;
     uint8_t b = u->rx[u->rx_head];
     u->rx_head = (u->rx_head + 1) % VUART_FIFO;
     u->rx_count--;
@@ -103,7 +118,7 @@ int vuart_write(struct vuart *u, unsigned reg, uint8_t v)
     case UART_RBR_THR:
         if (dlab) { u->dll = v; break; }
         if (u->mcr & UART_MCR_LOOP) {
-            if (!vuart_receive(u, v)) u->overrun = true;
+            loop_receive(u, v);
         } else {
             out = v;
         }

@@ -28,6 +28,7 @@ enum { UART_RBR_THR = 0, UART_IER = 1, UART_IIR_FCR = 2, UART_LCR = 3, UART_MCR 
 #define UART_FCR_CLEAR_TX 0x04
 
 #define UART_LCR_DLAB 0x80
+#define UART_MCR_OUT2 0x08
 #define UART_MCR_LOOP 0x10
 
 #define UART_LSR_DR   0x01
@@ -41,13 +42,14 @@ struct vuart {
     uint8_t trigger;               /* receive FIFO trigger level: 1, 4, 8 or 14 */
     uint8_t rx[VUART_FIFO];        /* received bytes waiting for the guest */
     unsigned rx_head, rx_count;
+    uint8_t rbr;                   /* 16450 mode: the last byte received (RBR keeps it) */
     bool overrun;                  /* LSR.OE until the guest reads LSR */
     bool thre_ip;                  /* a transmitter-empty interrupt is pending */
     uint8_t msr_lines;             /* MSR bits 4-7 as last read or changed */
     uint8_t msr_delta;             /* MSR bits 0-3: changes not yet read */
 };
 
-/* Power-on state (LCR 8N1 as a BIOS leaves it, FIFOs off). */
+/* Power-on state, as QEMU's 16550 after reset (LCR 0, MCR OUT2, divisor 12, FIFOs off). */
 void vuart_init(struct vuart *u);
 /* Register read; reading RBR, IIR, LSR or MSR has the side effects a 16550 has. */
 uint8_t vuart_read(struct vuart *u, unsigned reg);

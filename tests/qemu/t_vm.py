@@ -95,6 +95,18 @@ def keyboard_reset():
     assert "audit ok" in log, r.describe()
 
 
+def port92_reset():
+    # A reset through port 0x92 ends the VM like the i8042's; as the last VM its reset makes
+    # QEMU stop with the exit code a native reset gives (0), not the exit device's.
+    elf = fixtures.build("reset92", asm="reset92.asm")
+    native = qemu(kernel=elf, mem=64)
+    assert native.code == 0 and native.com1 == b"resetting through port 0x92\n", native.describe()
+    r = in_umbra([elf + " vm=r mem=8M"])
+    assert r.com1 == native.com1 and r.code == native.code, r.describe()
+    assert "umbra: vm r reset its machine through port 0x92 (fast reset); it ends" in r.text("com2"), r.describe()
+    assert "audit ok" in r.text("com2"), r.describe()
+
+
 def two_vms():
     a = fixtures.build("hello3", defines=["EXIT_STATUS=3"])
     b = fixtures.build("hello0", defines=["EXIT_STATUS=0"])
@@ -360,7 +372,7 @@ def nmi_storm():
 def cases():
     return [("same_as_native_0", same_as_native(0)), ("same_as_native_5", same_as_native(5)),
             ("bad_modules", bad_modules), ("bad_disks", bad_disks),
-            ("keyboard_reset", keyboard_reset), ("two_vms", two_vms), ("guest_words", guest_words),
+            ("keyboard_reset", keyboard_reset), ("port92_reset", port92_reset), ("two_vms", two_vms), ("guest_words", guest_words),
             ("triple_fault", triple_fault), ("paging", paging("")), ("pool_refills", pool_refills),
             ("pool_refills_shadow", pool_refills_shadow),
             ("timer", fixture_same_as_native("timer", "timer.asm")), ("relocation", relocation), ("relocation_window", relocation_window),

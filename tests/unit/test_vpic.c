@@ -113,3 +113,38 @@ TEST(vpic_rotation)
     vpic_set_irq(&p, 0, true);
     CHECK_EQ(vpic_ack(&p), 0x23);               /* IR3 beats IR0 now */
 }
+
+TEST(vpic_single_mode_and_poll_at_the_data_port)
+{
+    vpic_init(&p);
+    vpic_write(&p, 0xa0, 0x13);                 /* ICW1: edge, single, ICW4 */
+    vpic_write(&p, 0xa1, 0x28);                 /* ICW2 */
+    vpic_write(&p, 0xa1, 0x01);                 /* ICW4 (no ICW3 in single mode) */
+    vpic_write(&p, 0xa1, 0xab);                 /* OCW1 */
+    CHECK_EQ(vpic_read(&p, 0xa1), 0xab);
+    vpic_write(&p, 0x20, 0x11); vpic_write(&p, 0x21, 0x20); vpic_write(&p, 0x21, 0x04);
+    vpic_write(&p, 0x21, 0x01); vpic_write(&p, 0x21, 0xfe);
+    vpic_set_irq(&p, 0, true);
+    vpic_write(&p, 0x20, 0x0c);                 /* poll, then read the data port */
+    CHECK_EQ(vpic_read(&p, 0x21), 0x80);
+    vpic_write(&p, 0x20, 0x0b);
+    CHECK_EQ(vpic_read(&p, 0x20), 0x01);        /* IRQ0 in service */
+    CHECK_EQ(vpic_read(&p, 0x21), 0xfe);        /* and the data port is the mask again */
+}
+
+TEST(vpic_special_fully_nested)
+{
+    for (int sfnm = 0; sfnm < 2; sfnm++) {
+        vpic_init(&p);
+        vpic_write(&p, 0x20, 0x11); vpic_write(&p, 0x21, 0x20); vpic_write(&p, 0x21, 4);
+        vpic_write(&p, 0x21, sfnm ? 0x11 : 0x01);
+        vpic_write(&p, 0xa0, 0x11); vpic_write(&p, 0xa1, 0x28); vpic_write(&p, 0xa1, 2); vpic_write(&p, 0xa1, 1);
+        vpic_write(&p, 0x21, 0xfb);
+        vpic_write(&p, 0xa1, 0xee);
+        vpic_set_irq(&p, 12, true);
+        CHECK_EQ(vpic_ack(&p), 0x2c);               /* IRQ12: master IR2, slave IR4 in service */
+        vpic_set_irq(&p, 8, true);                  /* higher on the slave */
+        CHECK_EQ(vpic_pending(&p), sfnm != 0);      /* through the in-service cascade only in SFNM */
+        if (sfnm) CHECK_EQ(vpic_ack(&p), 0x28);
+    }
+}

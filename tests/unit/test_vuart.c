@@ -28,11 +28,26 @@ TEST(vuart_fifo_off_holds_one_byte)
     CHECK(!vuart_receive(&u, 2));                  /* the host keeps it */
     CHECK_EQ(vuart_room(&u), 0);
     vuart_write(&u, UART_MCR, UART_MCR_LOOP);
-    vuart_write(&u, UART_RBR_THR, 3);              /* loopback into a full receiver: lost */
+    vuart_write(&u, UART_RBR_THR, 3);              /* loopback into a full receiver: overwrites */
     CHECK_EQ(vuart_read(&u, UART_LSR) & (UART_LSR_OE | UART_LSR_DR), UART_LSR_OE | UART_LSR_DR);
     CHECK_EQ(vuart_read(&u, UART_LSR) & UART_LSR_OE, 0);   /* cleared by reading LSR */
-    CHECK_EQ(vuart_read(&u, UART_RBR_THR), 1);
+    CHECK_EQ(vuart_read(&u, UART_RBR_THR), 3);
     CHECK_EQ(vuart_read(&u, UART_LSR) & UART_LSR_DR, 0);
+    CHECK_EQ(vuart_read(&u, UART_RBR_THR), 3);     /* RBR keeps the last byte */
+    vuart_write(&u, UART_IIR_FCR, 0x07);
+    CHECK_EQ(vuart_read(&u, UART_RBR_THR), 0);     /* an empty FIFO reads 0 */
+}
+
+TEST(vuart_reset_state)
+{
+    struct vuart u;
+    vuart_init(&u);
+    CHECK_EQ(vuart_read(&u, UART_LCR), 0x00);
+    CHECK_EQ(vuart_read(&u, UART_MCR), 0x08);
+    CHECK_EQ(vuart_read(&u, UART_MSR), 0xb0);
+    vuart_write(&u, UART_LCR, 0x80);
+    CHECK_EQ(vuart_read(&u, UART_RBR_THR), 0x0c);
+    CHECK_EQ(vuart_read(&u, UART_IER), 0x00);
 }
 
 TEST(vuart_fifo_trigger_levels)
