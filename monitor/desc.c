@@ -14,6 +14,11 @@
  * new entry, exactly as on hardware. (MOV from the register shows the stale slot's selector.)
  * Known gap: a descriptor the guest edits in memory without reloading GDTR is picked up at
  * the next LGDT, LTR, IRET or SS load (desc_sync), not at once.
+ * In kernel mode every code and data shadow has DPL 3 (the guest kernel runs at CPL3); in user
+ * mode each has the guest's own DPL, so that what ring 3 may not load (kernel data, kernel code
+ * for a far JMP or CALL, LAR/LSL/VERR/VERW of them) it cannot load at the real CPL3 either. A
+ * data segment register that still holds a kernel descriptor as the guest enters user mode
+ * (SYSEXIT leaves DS alone) keeps it through its stale slot, as the CPU keeps its cache.
  * With scan-before-execute, every code descriptor but the guest's user code has its base
  * moved by `code_bias` in the real tables, so that the guest kernel's instruction fetches land
  * in the code window (monitor/code.c); seg_base takes the bias off again.
@@ -35,6 +40,8 @@ static uint8_t user_code_ldt[MON_LDT_ENTRIES / 8];
 static uint16_t stale_sel[6];
 static struct seg_desc stale_guest[6];
 static uint8_t user_code[GUEST_GDT_MAX / 8];   /* which indices are guest user code */
+static uint8_t gdt_dpl[GUEST_GDT_MAX];         /* the guest's DPL of each code/data shadow */
+static uint8_t ldt_dpl[MON_LDT_ENTRIES];
 static uint32_t code_bias;                /* added to the base of every biased code descriptor */
 
 /* Add delta to the base of d. */
@@ -84,21 +91,30 @@ bool guest_desc_own(uint16_t sel, struct seg_desc *d)
     return glin_read(vcpu.gdt_base + (sel & ~7u), d, sizeof *d, 0, &fva) == 0;
 }
 
-/* The real descriptor for guest descriptor g at index i of the table whose user-code bitmap is uc. */
-static struct seg_desc shadow_in(struct seg_desc g, uint32_t i, uint8_t *uc)
+/* Conforming code runs at its caller's CPL: from user mode it is user code, run unscanned
+ * (its base is the guest's), from kernel mode kernel code (biased, run from the code window). */
+static bool is_conforming(struct seg_desc d) { return desc_is_code(d) && (desc_access(d) & DESC_TYPE_CONFORMING); }
+
+/* The real DPL of a code or data shadow whose guest DPL is dpl, in the guest's present mode. */
+static unsigned real_dpl(unsigned dpl) { return vcpu.cpl == 3 ? dpl : 3; }
+
+/* The real descriptor for guest descriptor g at index i of the table whose user-code bitmap is
+ * uc and DPL record dpls. */
+static struct seg_desc shadow_in(struct seg_desc g, uint32_t i, uint8_t *uc, uint8_t *dpls)
 {
     if (!(desc_access(g) & DESC_S)) return (struct seg_desc){ 0, 0 };
     /* User code: non-conforming code of DPL 3 (conforming code keeps the caller's CPL). */
     bool ucode = desc_is_code(g) && desc_dpl(g) == 3 && !(desc_access(g) & DESC_TYPE_CONFORMING);
     if (ucode) uc[i / 8] |= (uint8_t)(1u << (i % 8));
     else uc[i / 8] &= (uint8_t)~(1u << (i % 8));
-    desc_set_dpl(&g, 3);
+    dpls[i] = (uint8_t)desc_dpl(g);
+    desc_set_dpl(&g, real_dpl(dpls[i]));
     if (ucode && vcpu.cpl != 3) g.hi &= ~((uint32_t)DESC_P << 8);
-    if (desc_is_code(g) && !ucode) add_base(&g, code_bias);
+    if (desc_is_code(g) && !ucode && !(is_conforming(g) && vcpu.cpl == 3)) add_base(&g, code_bias);
     return g;
 }
 
-static struct seg_desc shadow_of(struct seg_desc g, uint32_t i) { return shadow_in(g, i, user_code); }
+static struct seg_desc shadow_of(struct seg_desc g, uint32_t i) { return shadow_in(g, i, user_code, gdt_dpl); }
 
 /* Copy the guest's LDT into the shadow LDT. */
 static void ldt_sync(void)
@@ -108,7 +124,7 @@ static void ldt_sync(void)
     for (uint32_t i = 0; i < n; i++) {
         struct seg_desc g;
         guest_desc((uint16_t)(i << 3 | SEL_TI), &g);
-        mon_ldt[i] = shadow_in(g, i, user_code_ldt);
+        mon_ldt[i] = shadow_in(g, i, user_code_ldt, ldt_dpl);
     }
     for (uint32_t i = n; i < ldt_shadowed; i++) mon_ldt[i] = (struct seg_desc){ 0, 0 };
     ldt_shadowed = n;
@@ -131,7 +147,7 @@ bool desc_load_ldt(struct guest_frame *f, uint16_t sel)
         desc_ldt_install(shared->region);
         return true;
     }
-    if ((sel & SEL_TI) || !guest_desc(sel, &d) || (desc_access(d) & DESC_S) ||
+    if ((sel & SEL_TI) || !guest_desc_own(sel, &d) || (desc_access(d) & DESC_S) ||
         (desc_access(d) & DESC_TYPE_MASK) != DESC_TYPE_LDT) {
         deliver_exception(f, EXC_GP, sel & ~3u);
         return false;
@@ -232,8 +248,55 @@ static void hide_user_code(struct seg_desc *t, uint32_t first, uint32_t n, const
     }
 }
 
+/* Give the code and data shadows of one table the real DPL of the guest's present mode, and
+ * its conforming code the base of that mode. */
+static void set_mode_dpl(struct seg_desc *t, uint32_t first, uint32_t n, const uint8_t *dpls)
+{
+    for (uint32_t i = first; i < n; i++) {
+        if (!(desc_access(t[i]) & DESC_S)) continue;
+        desc_set_dpl(&t[i], real_dpl(dpls[i]));
+        if (is_conforming(t[i])) add_base(&t[i], vcpu.cpl == 3 ? 0u - code_bias : code_bias);
+    }
+}
+
+/* Does a segment register of f name stale slot r? */
+static bool stale_in_use(const struct guest_frame *f, unsigned r)
+{
+    for (unsigned k = 0; k < 6; k++) {
+        uint32_t sel = *seg_reg((struct guest_frame *)f, k);
+        if (!(sel & SEL_TI) && SEL_INDEX(sel) == MON_STALE_FIRST + r) return true;
+    }
+    return false;
+}
+
 void desc_mode_changed(void)
 {
+    struct guest_frame *f = GUEST_FRAME;
+    if (vcpu.cpl == 3) {
+        /* Data registers that still hold a descriptor of an inner level keep it, cached. */
+        const unsigned data_regs[4] = { 0, 3, 4, 5 };          /* ES DS FS GS */
+        for (unsigned k = 0; k < 4; k++) {
+            unsigned r = data_regs[k];
+            uint32_t *sel = seg_reg(f, r), i = SEL_INDEX(*sel);
+            bool inner = (*sel & SEL_TI) ? i < ldt_shadowed && ldt_dpl[i] < 3
+                                         : i && i < shadowed && gdt_dpl[i] < 3;
+            if (!inner) continue;
+            uint32_t slot = MON_STALE_FIRST + r;
+            stale_sel[r] = (uint16_t)*sel;
+            guest_desc((uint16_t)*sel, &stale_guest[r]);
+            mon_gdt[slot] = desc_shadow_of((uint16_t)*sel);
+            *sel = (slot << 3) | SEL_RPL(*sel);
+        }
+    }
+    set_mode_dpl(mon_gdt, 1, shadowed, gdt_dpl);
+    set_mode_dpl(mon_ldt, 0, ldt_shadowed, ldt_dpl);
+    /* A stale slot no register uses any more is, in user mode, as loadable as its descriptor. */
+    for (unsigned r = 0; r < 6; r++) {
+        struct seg_desc *d = &mon_gdt[MON_STALE_FIRST + r];
+        if (!(desc_access(*d) & DESC_S)) continue;
+        desc_set_dpl(d, stale_in_use(f, r) ? 3 : real_dpl(desc_dpl(stale_guest[r])));
+        if (is_conforming(*d)) add_base(d, vcpu.cpl == 3 ? 0u - code_bias : code_bias);
+    }
     hide_user_code(mon_gdt, 1, shadowed, user_code);
     hide_user_code(mon_ldt, 0, ldt_shadowed, user_code_ldt);
 }
@@ -253,10 +316,12 @@ struct seg_desc desc_shadow_of(uint16_t sel)
     return mon_gdt[SEL_INDEX(sel)];
 }
 
-/* Is the real selector sel one of the guest's user code segments (never biased)? */
+/* Is the real selector sel one of the guest's user code segments, or conforming code while
+ * the guest is in user mode (never biased)? */
 static bool is_user_code(uint16_t sel)
 {
     uint32_t i = SEL_INDEX(sel);
+    if (vcpu.cpl == 3 && is_conforming(desc_shadow_of(sel))) return true;
     if (sel & SEL_TI) return i < ldt_shadowed && (user_code_ldt[i / 8] & (1u << (i % 8)));
     if (i >= MON_STALE_FIRST && i < MON_STALE_FIRST + 6) {
         struct seg_desc g = stale_guest[i - MON_STALE_FIRST];

@@ -86,13 +86,40 @@ static bool load_ss(struct guest_frame *f, uint32_t sel)
     shared->count.emulated[EMU_LOAD_SS]++;
     desc_sync(f);
     if (!(sel & ~3u) || (sel & 3) != vcpu.cpl) { deliver_exception(f, EXC_GP, sel & ~3u); return false; }
-    if (!guest_desc((uint16_t)sel, &d) || !desc_is_wdata(d) || desc_dpl(d) != vcpu.cpl) {
+    if (!guest_desc_own((uint16_t)sel, &d) || !desc_is_wdata(d) || desc_dpl(d) != vcpu.cpl) {
         deliver_exception(f, EXC_GP, sel & ~3u);
         return false;
     }
     if (!desc_present(d)) { deliver_exception(f, EXC_SS, sel & ~3u); return false; }
     f->ss = (sel & ~3u) | 3;
     return true;
+}
+
+/* POP SS, MOV SS, LSS: the load with the guest CPU's checks, then the one instruction after
+ * it runs before any interrupt (or single-step trap). */
+static void emulate_ss_load(struct guest_frame *f, const struct emu_insn *in)
+{
+    uint32_t sel = 0, off = 0, fva, e;
+    if (in->cls == K_POP_SREG) {
+        if ((e = glin_read(seg_base((uint16_t)f->ss) + f->esp, &sel, 2, glin_acc(), &fva))) { deliver_pf(f, fva, e); return; }
+    } else if (in->cls == K_MOV_SREG) {
+        if (!load_rm16(f, in, &sel)) return;
+    } else {
+        if (!in->mem) { deliver_exception(f, EXC_UD, 0); return; }
+        if (!mem_read(f, in, 0, &off, in->opsize) || !mem_read(f, in, in->opsize, &sel, 2)) return;
+    }
+    if (!load_ss(f, sel)) return;
+    if (in->cls == K_POP_SREG) f->esp += in->opsize;
+    if (in->cls == K_LSEG) *reg(f, in->reg) = off;
+    f->eip += in->len;
+    open_irq_shadow(f);
+}
+
+/* The single-step #DB that follows an instruction the monitor performed under the guest's TF. */
+static void step_trap(struct guest_frame *f)
+{
+    vcpu.dr[6] = (vcpu.dr[6] & ~0xe00fu) | DR6_BS;
+    deliver_exception(f, EXC_DB, 0);
 }
 
 /* Continuation of IN/OUT/INS/OUTS: ctx packs the instruction length, size and kind. */
@@ -113,6 +140,7 @@ static void io_done(struct guest_frame *f, const struct msg *a, uint32_t c)
             f->eax = (f->eax & ~mask) | (v & mask);
         }
         f->eip += IO_LEN(c);
+        if (f->eflags & EFL_TF) step_trap(f);
         return;
     }
     uint32_t step = (f->eflags & EFL_DF) ? (uint32_t)-size : size;
@@ -125,9 +153,13 @@ static void io_done(struct guest_frame *f, const struct msg *a, uint32_t c)
     }
     if (c & IO_REP) {
         f->ecx--;
-        if (f->ecx) return;        /* the instruction runs again for the next element */
+        if (!f->ecx) f->eip += IO_LEN(c);
+    } else {
+        f->eip += IO_LEN(c);
     }
-    f->eip += IO_LEN(c);
+    /* Under the guest's single step: a trap after the instruction (after each element of a
+     * repeated one, whose EIP stays on it until the last). */
+    if (f->eflags & EFL_TF) step_trap(f);
 }
 
 /* IN, OUT, INS, OUTS: checked against the guest's IOPL, then sent to the device models. */
@@ -253,7 +285,7 @@ static void emulate_ltr(struct guest_frame *f, uint32_t sel)
     uint32_t fva;
     shared->count.emulated[EMU_LTR]++;
     unsigned type = 0;
-    if (!guest_desc((uint16_t)sel, &d) || (desc_access(d) & DESC_S) ||
+    if (!guest_desc_own((uint16_t)sel, &d) || (desc_access(d) & DESC_S) ||
         ((type = desc_access(d) & DESC_TYPE_MASK) != DESC_TYPE_TSS32 && type != 1)) {
         deliver_exception(f, EXC_GP, sel & ~3u);
         return;
@@ -316,6 +348,9 @@ static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
         return;
     }
     if (privileged && vcpu.cpl != 0) { gp0(f); return; }
+    /* CR4.UMIP: SGDT, SIDT, SLDT, STR and SMSW are for CPL 0 only. */
+    bool umip_store = grp7 ? (r == 0 || r == 1 || r == 4) : (r == 0 || r == 1);
+    if (umip_store && vcpu.cpl != 0 && (vcpu.cr4 & CR4_UMIP)) { gp0(f); return; }
     uint32_t v;
     if (!grp7) {
         switch (r) {
@@ -421,11 +456,7 @@ static bool data_access(struct guest_frame *f, bool may_fail)
     f->esp = c.gpr[R_ESP]; f->ebp = c.gpr[R_EBP]; f->esi = c.gpr[R_ESI]; f->edi = c.gpr[R_EDI];
     f->eip = c.eip;
     f->eflags = (f->eflags & ~0x8d5u) | (c.eflags & 0x8d5u);      /* the arithmetic flags */
-    if (f->eflags & EFL_TF) {
-        /* The guest single-steps: the instruction completed, so its #DB trap follows. */
-        vcpu.dr[6] = (vcpu.dr[6] & ~0xe00fu) | DR6_BS;
-        deliver_exception(f, EXC_DB, 0);
-    }
+    if (f->eflags & EFL_TF) step_trap(f);       /* the instruction completed: its #DB trap follows */
     /* Its device writes reach the models before the guest runs on. */
     if (mmio_take_writes(&req)) suspend(&req, 0, 0);
     return true;
@@ -455,13 +486,28 @@ void np_fault(struct guest_frame *f)
     deliver_exception(f, EXC_NP, f->error);
 }
 
+static void gp_dispatch(struct guest_frame *f, struct emu_insn in);
+
 void gp_fault(struct guest_frame *f)
 {
-    uint32_t fva;
     struct emu_insn in;
     enum fetched r = fetch_decode(f, &in);
     if (r == FETCH_FAULTED) return;
     if (r == FETCH_UNKNOWN) { deliver_exception(f, EXC_GP, f->error); return; }
+    /* Under the guest's single step, an instruction the monitor performs is followed by its
+     * #DB trap, as any other; not an SS load (the trap waits for the next instruction), nor
+     * INT n (it clears TF), nor HLT. Port I/O finishes in io_done, which does the same. */
+    bool ss_load = (in.cls == K_MOV_SREG && in.reg == SEG_SS) ||
+                   ((in.cls == K_POP_SREG || in.cls == K_LSEG) && in.sub == SEG_SS);
+    bool step = (f->eflags & EFL_TF) && !ss_load && in.cls != K_INT && in.cls != K_HLT;
+    uint32_t delivered = vcpu.delivered;
+    gp_dispatch(f, in);
+    if (step && vcpu.delivered == delivered) step_trap(f);
+}
+
+/* The instruction behind a #GP, decoded: perform it, or deliver what the guest's CPU raises. */
+static void gp_dispatch(struct guest_frame *f, struct emu_insn in)
+{
     switch (in.cls) {
     case K_CLI: case K_STI:
         if (vcpu.cpl > vcpu.iopl) { gp0(f); return; }
@@ -492,36 +538,14 @@ void gp_fault(struct guest_frame *f)
         return;
     case K_IRET: emulate_iret(f, in.opsize == 2); return;
     case K_RETF: emulate_retf(f, in.imm, in.opsize == 2); return;
-    case K_POP_SREG: {
+    case K_POP_SREG: case K_LSEG:
         if (in.sub != SEG_SS) break;
-        uint32_t sel = 0;
-        uint32_t err = glin_read(seg_base((uint16_t)f->ss) + f->esp, &sel, 2, glin_acc(), &fva);
-        if (err) { deliver_pf(f, fva, err); return; }
-        if (!load_ss(f, sel)) return;
-        f->esp += in.opsize;
-        f->eip += in.len;
-        open_irq_shadow(f);
+        emulate_ss_load(f, &in);
         return;
-    }
-    case K_MOV_SREG: {
-        uint32_t sel;
+    case K_MOV_SREG:
         if (in.reg != SEG_SS) { deliver_exception(f, EXC_GP, f->error); return; }   /* a genuine fault */
-        if (!load_rm16(f, &in, &sel) || !load_ss(f, sel)) return;
-        f->eip += in.len;
-        open_irq_shadow(f);
+        emulate_ss_load(f, &in);
         return;
-    }
-    case K_LSEG: {
-        uint32_t off = 0, sel = 0;
-        if (in.sub != SEG_SS) break;
-        if (!in.mem) { deliver_exception(f, EXC_UD, 0); return; }
-        if (!mem_read(f, &in, 0, &off, in.opsize) || !mem_read(f, &in, in.opsize, &sel, 2)) return;
-        if (!load_ss(f, sel)) return;
-        *reg(f, in.reg) = off;
-        f->eip += in.len;
-        open_irq_shadow(f);
-        return;
-    }
     case K_GRP6: case K_GRP7:
         emulate_group(f, &in);
         return;
@@ -622,13 +646,16 @@ static void emulate_seg_read(struct guest_frame *f, const struct emu_insn *in, i
     f->eip += in->len;
 }
 
-/* CALL FAR in the guest kernel to a code segment of its own privilege (it pushes the guest's
- * CS, where the real CPU would push RPL 3). Gates and privilege changes are not done here. */
-static void emulate_callf(struct guest_frame *f, const struct emu_insn *in)
+/* CALL FAR and JMP FAR in the guest kernel to a code segment of its own privilege (a call
+ * pushes the guest's CS, where the real CPU would push RPL 3; a jump with a selector of RPL 3
+ * to kernel code faults, where the real CPU would take it). Gates and task switches are not
+ * done here. */
+static void emulate_far(struct guest_frame *f, const struct emu_insn *in)
 {
+    bool call = in->cls == K_CALLF;
     uint32_t off = in->imm, sel = in->imm2, fva, e;
-    if (in->opsize == 2) guest_stop(STOP_UNSUPPORTED, "16-bit far call in the guest kernel; not supported");
-    if (in->opcode != 0x9a) {
+    if (in->opsize == 2) guest_stop(STOP_UNSUPPORTED, "16-bit far %s in the guest kernel; not supported", call ? "call" : "jump");
+    if (in->opcode != 0x9a && in->opcode != 0xea) {
         if (!in->mem) { deliver_exception(f, EXC_UD, 0); return; }
         sel = 0;
         if (!mem_read(f, in, 0, &off, 4) || !mem_read(f, in, 4, &sel, 2)) return;
@@ -636,9 +663,16 @@ static void emulate_callf(struct guest_frame *f, const struct emu_insn *in)
     struct seg_desc d;
     if (!(sel & ~3u)) { gp0(f); return; }
     if (!guest_desc_own((uint16_t)sel, &d)) { deliver_exception(f, EXC_GP, sel & ~3u); return; }
-    if (!(desc_access(d) & DESC_S))
-        guest_stop(STOP_UNSUPPORTED, "a far CALL in the guest kernel through system descriptor %04x (a call gate or "
-                   "a task): not supported", sel);
+    if (!(desc_access(d) & DESC_S)) {
+        /* A busy TSS refuses the task switch; an LDT or a reserved type is no target at all. */
+        unsigned type = desc_access(d) & DESC_TYPE_MASK;
+        if (type == 3 || type == 11 || !(type == 1 || type == 9 || type == 4 || type == 5 || type == 12)) {
+            deliver_exception(f, EXC_GP, sel & ~3u);
+            return;
+        }
+        guest_stop(STOP_UNSUPPORTED, "a far %s in the guest kernel through system descriptor %04x (a call gate or "
+                   "a task): not supported", call ? "CALL" : "JMP", sel);
+    }
     bool conforming = desc_access(d) & DESC_TYPE_CONFORMING;
     if (!desc_is_code(d) || (conforming ? desc_dpl(d) > vcpu.cpl : (desc_dpl(d) != vcpu.cpl || (sel & 3) > vcpu.cpl))) {
         deliver_exception(f, EXC_GP, sel & ~3u);
@@ -647,10 +681,12 @@ static void emulate_callf(struct guest_frame *f, const struct emu_insn *in)
     if (!desc_present(d)) { deliver_exception(f, EXC_NP, sel & ~3u); return; }
     if (off > desc_limit(d)) { gp0(f); return; }
     shared->count.emulated[EMU_SEGREAD]++;
-    uint32_t frame[2] = { f->eip + in->len, (desc_guest_sel(f->cs) & ~3u) | vcpu.cpl };
-    if ((e = glin_write(seg_base((uint16_t)f->ss) + f->esp - 8, frame, 8, glin_acc(), &fva))) { deliver_pf(f, fva, e); return; }
+    if (call) {
+        uint32_t frame[2] = { f->eip + in->len, (desc_guest_sel(f->cs) & ~3u) | vcpu.cpl };
+        if ((e = glin_write(seg_base((uint16_t)f->ss) + f->esp - 8, frame, 8, glin_acc(), &fva))) { deliver_pf(f, fva, e); return; }
+        f->esp -= 8;
+    }
     desc_sync(f);
-    f->esp -= 8;
     f->cs = (sel & ~3u) | 3;
     f->eip = off;
 }
@@ -659,8 +695,7 @@ void emulate_sensitive(struct guest_frame *f)
 {
     struct emu_insn in;
     bool tf = f->eflags & EFL_TF;
-    uint32_t delivered = 0;
-    for (unsigned v = 0; tf && v < 32; v++) delivered += shared->count.reflected[v];
+    uint32_t delivered = vcpu.delivered;
     enum fetched r = fetch_decode(f, &in);
     if (r == FETCH_FAULTED) return;
     if (r != FETCH_OK)
@@ -671,7 +706,14 @@ void emulate_sensitive(struct guest_frame *f)
     case K_PUSH_SREG: emulate_seg_read(f, &in, in.sub); break;
     case K_GRP6: case K_GRP7: emulate_group(f, &in); break;
     case K_LAR: case K_LSL: emulate_seg_check(f, &in); break;
-    case K_CALLF: emulate_callf(f, &in); break;
+    case K_CALLF: case K_JMPF: emulate_far(f, &in); break;
+    case K_IRET: emulate_iret(f, in.opsize == 2); break;
+    case K_RETF: emulate_retf(f, in.imm, in.opsize == 2); break;
+    case K_POP_SREG: case K_MOV_SREG: case K_LSEG:
+        if ((in.cls == K_MOV_SREG ? in.reg : in.sub) != SEG_SS) goto other;
+        emulate_ss_load(f, &in);
+        tf = false;          /* the step trap waits for the instruction after an SS load */
+        break;
     case K_PUSHF: {
         /* Patched while the guest's IOPL is not 0: the real flags say 0. */
         uint32_t v = guest_eflags(f) & ~(EFL_VM | EFL_RF), fva, e;
@@ -685,6 +727,7 @@ void emulate_sensitive(struct guest_frame *f)
         break;
     }
     default:
+    other:
         /* An instruction made to trap because it overlaps a patched one (scan.c): the
          * emulator performs it, its own #DB included. */
         if (emulate_memory_insn(f)) return;
@@ -693,9 +736,5 @@ void emulate_sensitive(struct guest_frame *f)
                    f->eip, in.opcode);
     }
     /* It completed under the guest's single step: its #DB trap follows, as after any instruction. */
-    for (unsigned v = 0; tf && v < 32; v++) delivered -= shared->count.reflected[v];
-    if (tf && delivered == 0) {
-        vcpu.dr[6] = (vcpu.dr[6] & ~0xe00fu) | DR6_BS;
-        deliver_exception(f, EXC_DB, 0);
-    }
+    if (tf && vcpu.delivered == delivered) step_trap(f);
 }

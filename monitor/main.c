@@ -121,9 +121,11 @@ void fpu_sync_cr0(void)
     __asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
     uint32_t want = (cr0 & ~CR0_FPU_BITS) | (vcpu.cr0 & CR0_FPU_BITS);
     if (want != cr0) __asm__ volatile("mov %0, %%cr0" :: "r"(want));
-    /* CR4.OSXSAVE decides whether XGETBV works at CPL3 and what CPUID shows: the guest's. */
+    /* CR4.OSXSAVE decides whether XGETBV works at CPL3 and what CPUID shows: the guest's.
+     * CR4.TSD makes RDTSC fault at CPL3: the guest's in its user mode, never in its kernel. */
     __asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-    want = (cr4 & ~CR4_OSXSAVE) | (vcpu.cr4 & CR4_OSXSAVE);
+    uint32_t tsd = vcpu.cpl == 3 ? (vcpu.cr4 & CR4_TSD) : 0;
+    want = (cr4 & ~(CR4_OSXSAVE | CR4_TSD)) | (vcpu.cr4 & CR4_OSXSAVE) | tsd;
     if (want != cr4) __asm__ volatile("mov %0, %%cr4" :: "r"(want));
     if (want & CR4_OSXSAVE)
         __asm__ volatile("xsetbv" :: "c"(0), "a"((uint32_t)vcpu.xcr0), "d"((uint32_t)(vcpu.xcr0 >> 32)));

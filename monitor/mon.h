@@ -41,11 +41,13 @@ struct vcpu {
     bool shadow_step;            /* the monitor set TF to get past that one instruction */
     bool guest_tf;               /* the guest's own TF while shadow_step is on */
     uint32_t trap_seq;           /* traps taken so far, of every vector but NMI */
+    uint32_t delivered;          /* exceptions and interrupts delivered to the guest so far */
 };
 
 /* STI or an SS load just completed: the next instruction runs before any interrupt. */
 void open_irq_shadow(const struct guest_frame *f);
-/* Make the real CR0's FPU bits (MP, EM, TS, NE), CR4.OSXSAVE and XCR0 the guest's. */
+/* Make the real CR0's FPU bits (MP, EM, TS, NE), CR4.OSXSAVE and XCR0 the guest's, and
+ * CR4.TSD the guest's while it is in user mode (clear in its kernel, which runs at CPL3). */
 void fpu_sync_cr0(void);
 
 extern struct vcpu vcpu;

@@ -33,6 +33,7 @@ void set_cpl(unsigned cpl)
     if (vcpu.cpl == cpl) return;
     vcpu.cpl = cpl;
     desc_mode_changed();
+    if (vcpu.cr4 & CR4_TSD) fpu_sync_cr0();      /* RDTSC faults in its user mode only */
     pt_set_view();
 }
 
@@ -87,7 +88,7 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
     /* The target code segment and privilege. */
     uint16_t sel = gate_selector(g);
     struct seg_desc cs;
-    if (!guest_desc(sel, &cs) || !desc_is_code(cs)) { nested_fault(f, v, EXC_GP, (sel & ~3u) + ext); return; }
+    if (!guest_desc_own(sel, &cs) || !desc_is_code(cs)) { nested_fault(f, v, EXC_GP, (sel & ~3u) + ext); return; }
     if (!desc_present(cs)) { nested_fault(f, v, EXC_NP, (sel & ~3u) + ext); return; }
     unsigned dpl = (desc_access(cs) & DESC_TYPE_CONFORMING) ? vcpu.cpl : desc_dpl(cs);
     if (dpl > vcpu.cpl) { nested_fault(f, v, EXC_GP, (sel & ~3u) + ext); return; }
@@ -104,7 +105,7 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
             vcpu.cr2 = fva; nested_fault(f, v, EXC_PF, e); return;
         }
         struct seg_desc sd;
-        if (!guest_desc((uint16_t)ss0, &sd) || !desc_is_wdata(sd) || (ss0 & 3) != dpl || desc_dpl(sd) != dpl) {
+        if (!guest_desc_own((uint16_t)ss0, &sd) || !desc_is_wdata(sd) || (ss0 & 3) != dpl || desc_dpl(sd) != dpl) {
             nested_fault(f, v, EXC_TS, (ss0 & ~3u) + ext); return;
         }
         frame[n++] = vsel(f->ss);
@@ -131,6 +132,7 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
     f->eflags &= ~(EFL_TF | EFL_NT | EFL_RF | EFL_VM);
     if (type == DESC_TYPE_INTGATE32) f->eflags &= ~EFL_IF;
     delivering = ~0u;
+    vcpu.delivered++;
     set_cpl(dpl);
 }
 
@@ -174,7 +176,7 @@ static bool return_cs_ok(struct guest_frame *f, uint32_t cs)
 {
     struct seg_desc d;
     unsigned rpl = cs & 3;
-    if (!guest_desc((uint16_t)cs, &d) || !desc_is_code(d) || rpl < vcpu.cpl ||
+    if (!guest_desc_own((uint16_t)cs, &d) || !desc_is_code(d) || rpl < vcpu.cpl ||
         ((desc_access(d) & DESC_TYPE_CONFORMING) ? desc_dpl(d) > rpl : desc_dpl(d) != rpl)) {
         deliver_exception(f, EXC_GP, cs & ~3u);
         return false;
@@ -205,7 +207,7 @@ static bool do_return(struct guest_frame *f, uint32_t eip, uint32_t cs, uint32_t
         uint32_t w[2];
         if (!pop_words(f, w, 2, op16, pop_bytes)) return false;
         struct seg_desc sd;
-        if (!guest_desc((uint16_t)w[1], &sd) || !desc_is_wdata(sd) || (w[1] & 3) != rpl || desc_dpl(sd) != rpl) {
+        if (!guest_desc_own((uint16_t)w[1], &sd) || !desc_is_wdata(sd) || (w[1] & 3) != rpl || desc_dpl(sd) != rpl) {
             deliver_exception(f, EXC_GP, w[1] & ~3u);
             return false;
         }

@@ -24,7 +24,9 @@ bool scan_pushf;
 bool scan_sensitive(const struct emu_insn *in)
 {
     switch (in->cls) {
-    case K_POPF: case K_CALLF: return true;
+    case K_POPF: case K_CALLF: case K_JMPF: case K_IRET: case K_RETF: return true;
+    case K_MOV_SREG: return in->reg == SEG_SS;
+    case K_POP_SREG: case K_LSEG: return in->sub == SEG_SS;
     case K_PUSHF: return scan_pushf;
     case K_MOV_FROM_SREG: return in->reg == SEG_CS || in->reg == SEG_SS;
     case K_PUSH_SREG: return in->sub == SEG_CS || in->sub == SEG_SS;
