@@ -215,6 +215,7 @@ _start:
     call ring0_far
     call ring0_gates
     call ring0_step
+    call probe_iret_step
     call ring0_nested
     call ring0_double
     call ring3_tests
@@ -1228,6 +1229,8 @@ ring3_tests:
     mov ecx, 0x202
     call run_user
     mov dword [tss + 8], KDATA
+    call probe_sysexit
+    SAY "back in ring 0 after sysexit"
     ret
 
 ; A far return to ring 3 (user_retf ends with SYS_EXIT).
@@ -1262,6 +1265,41 @@ ts_report:
     and ebx, IF_
     VAL "  handler IF", ebx, 0
     ret
+
+; Single-stepping an IRET in ring 0: TF was set before it, so its trap comes at its target.
+probe_iret_step:
+    SETT "step over iret", 1, NOERR, 0, 0
+    mov dword [T_steps], steps_iret
+    mov dword [T_stepi], 0
+    pushfd
+    push dword KCODE
+    push dword .it
+    pushfd
+    or dword [esp], TF
+    popfd
+    nop
+.i1: iretd
+.it:
+    nop
+    mov dword [T_vec], NONE
+    VAL "steps over iret", [T_stepi], 2
+    ret
+steps_iret: dd probe_iret_step.i1, probe_iret_step.it, 0
+
+; SYSEXIT leaves DS alone: ring 3 goes on with the kernel's DS (DPL 0) it has cached.
+probe_sysexit:
+    pushad
+    mov [k_saved_esp], esp
+    mov ecx, 0x174
+    xor edx, edx
+    mov eax, KCODE                  ; SYSEXIT: CS = KCODE + 16 = UCODE, SS = KCODE + 24 = UDATA
+    wrmsr
+    mov ax, KDATA
+    mov ds, ax
+    mov es, ax
+    mov edx, user_after_sysexit
+    mov ecx, ustack_top
+    sysexit
 
 ; ---------------------------------------------------------------- paging
 
