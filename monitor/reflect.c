@@ -88,10 +88,13 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
     /* The target code segment and privilege. */
     uint16_t sel = gate_selector(g);
     struct seg_desc cs;
-    if (!guest_desc_own(sel, &cs) || !desc_is_code(cs)) { nested_fault(f, v, EXC_GP, (sel & ~3u) + ext); return; }
+    /* Code, of a DPL not above the CPL (conforming code too, SDM INT), then present. */
+    if (!guest_desc_own(sel, &cs) || !desc_is_code(cs) || desc_dpl(cs) > vcpu.cpl) {
+        nested_fault(f, v, EXC_GP, (sel & ~3u) + ext);
+        return;
+    }
     if (!desc_present(cs)) { nested_fault(f, v, EXC_NP, (sel & ~3u) + ext); return; }
     unsigned dpl = (desc_access(cs) & DESC_TYPE_CONFORMING) ? vcpu.cpl : desc_dpl(cs);
-    if (dpl > vcpu.cpl) { nested_fault(f, v, EXC_GP, (sel & ~3u) + ext); return; }
     if (dpl != 0 && dpl != 3)
         guest_stop(STOP_UNSUPPORTED, "vector %u targets privilege level %u; only 0 and 3 are supported", v, dpl);
 
@@ -108,6 +111,8 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
         if (!guest_desc_own((uint16_t)ss0, &sd) || !desc_is_wdata(sd) || (ss0 & 3) != dpl || desc_dpl(sd) != dpl) {
             nested_fault(f, v, EXC_TS, (ss0 & ~3u) + ext); return;
         }
+        /* A stack segment not present is #SS (SDM INT; QEMU raises #TS). */
+        if (!desc_present(sd)) { nested_fault(f, v, EXC_SS, (ss0 & ~3u) + ext); return; }
         frame[n++] = vsel(f->ss);
         frame[n++] = f->esp;
         ss = (ss0 & ~3u) | 3;
@@ -211,6 +216,8 @@ static bool do_return(struct guest_frame *f, uint32_t eip, uint32_t cs, uint32_t
             deliver_exception(f, EXC_GP, w[1] & ~3u);
             return false;
         }
+        /* A stack segment not present is #SS (SDM IRET and RET; QEMU raises #NP). */
+        if (!desc_present(sd)) { deliver_exception(f, EXC_SS, w[1] & ~3u); return false; }
         f->esp = w[0];
         f->ss = (w[1] & ~3u) | 3;
         null_inner_segments(f, rpl);

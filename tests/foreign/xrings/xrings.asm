@@ -17,7 +17,7 @@ KCODE2  equ 0x18        ; kernel code, base CODE2_BASE, byte limit 0xfffff
 UCODE   equ 0x20        ; DPL3
 UDATA   equ 0x28        ; DPL3
 RODATA  equ 0x30        ; DPL0 read-only data
-SMALL   equ 0x38        ; DPL0 data, byte limit 0xff
+CONF3   equ 0x38        ; DPL3 conforming code
 NPDATA  equ 0x40        ; DPL0 data, not present
 XCODE   equ 0x48        ; DPL0 execute-only code
 CONF    equ 0x50        ; DPL0 conforming code
@@ -279,7 +279,7 @@ build_gdt:
     DESC UCODE, 0, 0xfffff, 0xfa, 0xc0
     DESC UDATA, 0, 0xfffff, 0xf2, 0xc0
     DESC RODATA, 0, 0xfffff, 0x90, 0xc0
-    DESC SMALL, small_area, 0xff, 0x92, 0x40
+    DESC CONF3, 0, 0xfffff, 0xfe, 0xc0
     DESC NPDATA, 0, 0xfffff, 0x12, 0xc0
     DESC XCODE, 0, 0xfffff, 0x98, 0xc0
     DESC CONF, 0, 0xfffff, 0x9e, 0xc0
@@ -1065,6 +1065,13 @@ ring0_gp:
     TRY "np gs", 11, NPDATA, mov gs, ax
     TRY "ss ss not present", 12, NPDATA, mov ss, ax
     TRY "np int 0x84 gate", 11, 0x84 * 8 + 2, int 0x84
+    ; a gate to conforming code of DPL 3: above CPL 0, so refused
+    mov eax, 0x86
+    mov ebx, stub134
+    mov cx, CONF3
+    mov dl, 0x8e
+    call set_gate
+    TRY "gp int to conforming code of dpl 3", 13, CONF3, int 0x86
     ret
 
 farptr_ffb8: dd 0
@@ -1446,7 +1453,6 @@ alignb 16
 gdt:    resb GDT_LIMIT + 1
 idt:    resb 256 * 8
 tss:    resb 104
-small_area: resb 256
 fenv:   resb 28
 alignb 16
         resb 8192
