@@ -219,6 +219,7 @@ _start:
     call ring0_nested
     call ring0_double
     call ring3_tests
+    call irq_tests
     call paging_tests
 
     ; the end
@@ -1307,6 +1308,81 @@ probe_sysexit:
     mov edx, user_after_sysexit
     mov ecx, ustack_top
     sysexit
+
+; ---------------------------------------------------------------- external interrupts
+
+; The end of interrupt, and IF clear where the interrupt returns (the PIT goes on ticking).
+irq_eoi_hook:
+    mov al, 0x20
+    out 0x20, al
+    and dword [ebp + F_EFL], ~IF_
+    ret
+
+; wait_irq0: with IF clear, until the 8259 holds IRQ0 in its request register.
+wait_irq0:
+    mov al, 0x0a
+    out 0x20, al
+.w: in al, 0x20
+    test al, 1
+    jz .w
+    ret
+
+irq_tests:
+    ; the 8259 at vectors 0x20 and 0x28, IRQ0 only; the PIT at about 1 kHz
+    mov al, 0x11
+    out 0x20, al
+    out 0xa0, al
+    mov al, 0x20
+    out 0x21, al
+    mov al, 0x28
+    out 0xa1, al
+    mov al, 4
+    out 0x21, al
+    mov al, 2
+    out 0xa1, al
+    mov al, 1
+    out 0x21, al
+    out 0xa1, al
+    mov al, 0xfe
+    out 0x21, al
+    mov al, 0xff
+    out 0xa1, al
+    mov al, 0x34
+    out 0x43, al
+    mov al, 0xa9
+    out 0x40, al
+    mov al, 0x04
+    out 0x40, al
+    ; pending before STI: taken after the instruction that follows it
+    call wait_irq0
+    SETT "irq0 after sti; nop", 0x20, NOERR, .x, 0
+    mov dword [T_hook], irq_eoi_hook
+    mov [T_pre], esp
+    sti
+    nop
+.x: nop
+    cli
+    MISSED
+    ; HLT in STI's shadow: the interrupt wakes it, EIP past the HLT
+    SETT "irq0 wakes hlt", 0x20, NOERR, .y, 0
+    mov dword [T_hook], irq_eoi_hook
+    mov [T_pre], esp
+    sti
+    hlt
+.y: cli
+    MISSED
+    ; pending as ring 3 is entered with IF set: taken before its first instruction
+    call wait_irq0
+    SETT "u irq0 on entering ring 3", 0x20, NOERR, user_irq, user_irq_after
+    mov dword [T_hook], irq_eoi_hook
+    mov dword [T_pre], ustack_top
+    mov eax, user_irq
+    mov ecx, 0x202
+    call run_user
+    mov al, 0xff
+    out 0x21, al
+    SAY "irq0 masked"
+    ret
 
 ; ---------------------------------------------------------------- paging
 
