@@ -682,8 +682,11 @@ static void emulate_far(struct guest_frame *f, const struct emu_insn *in)
     if (off > desc_limit(d)) { gp0(f); return; }
     shared->count.emulated[EMU_SEGREAD]++;
     if (call) {
-        uint32_t frame[2] = { f->eip + in->len, (desc_guest_sel(f->cs) & ~3u) | vcpu.cpl };
-        if ((e = glin_write(seg_base((uint16_t)f->ss) + f->esp - 8, frame, 8, glin_acc(), &fva))) { deliver_pf(f, fva, e); return; }
+        /* CS is pushed first, then EIP: a page fault names the first push that meets it. */
+        uint32_t ret_cs = (desc_guest_sel(f->cs) & ~3u) | vcpu.cpl, ret_eip = f->eip + in->len;
+        uint32_t top = seg_base((uint16_t)f->ss) + f->esp;
+        if ((e = glin_write(top - 4, &ret_cs, 4, glin_acc(), &fva)) ||
+            (e = glin_write(top - 8, &ret_eip, 4, glin_acc(), &fva))) { deliver_pf(f, fva, e); return; }
         f->esp -= 8;
     }
     desc_sync(f);

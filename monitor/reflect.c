@@ -122,12 +122,13 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
     frame[n++] = vsel(f->cs);
     frame[n++] = ret_eip;
     if (push_err) frame[n++] = err;
-    /* Push in the order the CPU does: the first word written is the highest. */
-    uint32_t words[6];
-    for (uint32_t i = 0; i < n; i++) words[i] = frame[n - 1 - i];
-    esp -= n * 4;
-    if ((e = glin_write(seg_base((uint16_t)ss) + esp, words, n * 4, dpl == 3 ? ACC_USER : 0, &fva))) {
-        vcpu.cr2 = fva; nested_fault(f, v, EXC_PF, (e & 0xffff) | (dpl == 3 ? PFEC_U : 0)); return;
+    /* Push in the order the CPU does, one word at a time from the highest: a page fault names
+     * the first push that meets it (the words before it are written). */
+    for (uint32_t i = 0; i < n; i++) {
+        esp -= 4;
+        if ((e = glin_write(seg_base((uint16_t)ss) + esp, &frame[i], 4, dpl == 3 ? ACC_USER : 0, &fva))) {
+            vcpu.cr2 = fva; nested_fault(f, v, EXC_PF, (e & 0xffff) | (dpl == 3 ? PFEC_U : 0)); return;
+        }
     }
 
     f->ss = ss;

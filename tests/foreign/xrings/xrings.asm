@@ -322,6 +322,12 @@ build_idt:
     je .np
     cmp esi, 10
     je .ts
+    cmp esi, 0x85
+    je .ring3
+    jmp .set
+.ring3: mov cx, UCODE               ; a handler that runs in ring 3
+    mov ebx, user_int85
+    mov dl, 0xee
     jmp .set
 .trap3: mov dl, 0xef
     jmp .set
@@ -1384,6 +1390,11 @@ irq_tests:
     SAY "irq0 masked"
     ret
 
+; The whole IDT again (after a test with a part of it not present).
+idt_back_hook:
+    lidt [idtr]
+    ret
+
 ; ---------------------------------------------------------------- paging
 
 PTE_P equ 1
@@ -1459,6 +1470,25 @@ paging_tests:
     mov eax, user_paging
     mov ecx, 0x202
     call run_user
+    ; an IDT whose upper half lies on a page that is not present: reading a gate faults,
+    ; as a supervisor read whatever the CPL
+    mov esi, idt
+    lea edi, [idt2 + 4096 - 0x400]
+    mov ecx, 512
+    rep movsd
+    mov eax, idt2 + 4096
+    shr eax, 12
+    mov dword [ptab + eax * 4], 0
+    mov eax, idt2 + 4096
+    invlpg [eax]
+    mov word [idtr_short], 0x7ff
+    mov dword [idtr_short + 2], idt2 + 4096 - 0x400
+    lidt [idtr_short]
+    TRY "pf reading gate 0x81", 14, 0, int 0x81
+    mov eax, user_idt_np
+    mov ecx, 0x202
+    call run_user
+    lidt [idtr]
     ; a #PF whose gate is not present: double fault, CR2 set
     and byte [idt + 14 * 8 + 5], 0x7f
     mov dword [T_showcr2], 1
@@ -1525,6 +1555,7 @@ pg_np:  resb 4096
 pg_ro:  resb 4096
 pg_sup: resb 4096
 pg_ksro: resb 4096
+idt2:   resb 8192
 alignb 16
 gdt:    resb GDT_LIMIT + 1
 idt:    resb 256 * 8
