@@ -40,6 +40,7 @@ SYS_GATE  equ 4
 SYS_CR    equ 5
 SYS_TSREP equ 6
 SYS_MISSED equ 7
+SYS_ESP0  equ 8
 
 TF equ 0x100
 IF_ equ 0x200
@@ -560,6 +561,8 @@ trap_common:
     je .tsrep
     cmp eax, SYS_MISSED
     je .missed
+    cmp eax, SYS_ESP0
+    je .esp0
     jmp .not_sys
 .val:
     mov ecx, [ebp + F_ECX]
@@ -601,6 +604,10 @@ trap_common:
     jmp .out
 .missed:
     call missed
+    jmp .out
+.esp0:      ; TSS.ESP0 moves by EBX
+    mov eax, [ebp + F_EBX]
+    add [tss + 4], eax
     jmp .out
 .not_sys:
     cmp dword [T_steps], 0
