@@ -474,6 +474,33 @@ bool emulate_memory_insn(struct guest_frame *f)
     return data_access(f, true);
 }
 
+/* Does the CPU have SMAP (STAC and CLAC exist at CPL 0)? CPUID is the guest's too. */
+static bool cpu_has_smap(void)
+{
+    uint32_t a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+    return (b >> 20) & 1;
+}
+
+void ud_fault(struct guest_frame *f)
+{
+    struct emu_insn in;
+    if (vcpu.cpl == 0 && cpu_has_smap()) {
+        enum fetched r = fetch_decode(f, &in);
+        if (r == FETCH_FAULTED) return;
+        /* STAC (0F 01 CB) and CLAC (0F 01 CA): #UD at CPL3, the guest kernel's at its CPL 0. */
+        if (r == FETCH_OK && in.cls == K_GRP7 && !in.mem && in.reg == 1 && (in.rm == 2 || in.rm == 3) && !in.lock) {
+            bool tf = f->eflags & EFL_TF;
+            if (in.rm == 3) f->eflags |= EFL_AC;
+            else f->eflags &= ~EFL_AC;
+            f->eip += in.len;
+            if (tf) step_trap(f);
+            return;
+        }
+    }
+    deliver_exception(f, EXC_UD, 0);
+}
+
 void np_fault(struct guest_frame *f)
 {
     struct emu_insn in;

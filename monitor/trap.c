@@ -72,6 +72,7 @@ void monitor_trap(struct guest_frame *f)
     case EXC_PF: pt_page_fault(f); break;
     case EXC_GP: gp_fault(f); break;
     case EXC_NP: np_fault(f); break;
+    case EXC_UD: ud_fault(f); break;
     case EXC_DB: {
         /* The guest's own single step or breakpoint: its DR6 tells it why. */
         uint32_t dr6, zero = 0;

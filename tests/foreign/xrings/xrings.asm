@@ -898,6 +898,26 @@ ring0_faults:
     mov eax, 3
     NOTRAP "br bound inside", bound eax, [bounds]
     TRY "ud ud2", 6, NOERR, ud2
+    ; STAC and CLAC are ring 0's where the CPU has SMAP
+    mov eax, 7
+    xor ecx, ecx
+    cpuid
+    test ebx, 1 << 20
+    jz .no_smap
+    NOTRAP "stac", stac
+    pushfd
+    pop ebx
+    and ebx, 0x40000
+    VAL "AC after stac", ebx, 0x40000
+    NOTRAP "clac", clac
+    pushfd
+    pop ebx
+    and ebx, 0x40000
+    VAL "AC after clac", ebx, 0
+    jmp .smap_done
+.no_smap:
+    TRY "ud stac without smap", 6, NOERR, stac
+.smap_done:
     TRY "ud lock nop", 6, NOERR, db 0xf0, 0x90
     TRY "ud mov cs", 6, NOERR, db 0x8e, 0xc8
     TRAP "bp int3", 3, int3
