@@ -474,31 +474,40 @@ bool emulate_memory_insn(struct guest_frame *f)
     return data_access(f, true);
 }
 
-/* Does the CPU have SMAP (STAC and CLAC exist at CPL 0)? CPUID is the guest's too. */
-static bool cpu_has_smap(void)
+/* CPUID leaf `leaf` (subleaf 0), register r (0 EAX .. 3 EDX): the guest's CPUID too. */
+static uint32_t cpuid_reg(uint32_t leaf, unsigned r)
 {
-    uint32_t a, b, c, d;
-    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
-    return (b >> 20) & 1;
+    uint32_t v[4];
+    __asm__ volatile("cpuid" : "=a"(v[0]), "=b"(v[1]), "=c"(v[2]), "=d"(v[3]) : "a"(leaf), "c"(0));
+    return v[r];
 }
 
 void ud_fault(struct guest_frame *f)
 {
     struct emu_insn in;
-    if (vcpu.cpl == 0 && cpu_has_smap()) {
-        enum fetched r = fetch_decode(f, &in);
-        if (r == FETCH_FAULTED) return;
-        /* STAC (0F 01 CB) and CLAC (0F 01 CA): #UD at CPL3, the guest kernel's at its CPL 0. */
-        if (r == FETCH_OK && in.cls == K_GRP7 && !in.mem && in.reg == 1 && (in.rm == 2 || in.rm == 3) && !in.lock) {
-            bool tf = f->eflags & EFL_TF;
-            if (in.rm == 3) f->eflags |= EFL_AC;
-            else f->eflags &= ~EFL_AC;
-            f->eip += in.len;
-            if (tf) step_trap(f);
-            return;
-        }
+    enum fetched r = vcpu.cpl == 0 ? fetch_decode(f, &in) : FETCH_UNKNOWN;
+    if (r == FETCH_FAULTED) return;
+    /* Group 7 with a register operand, reg 1: MONITOR (C8), MWAIT (C9), CLAC (CA), STAC (CB):
+     * #UD at CPL3, the guest kernel's at its CPL 0 where the CPU has them. */
+    unsigned op = r == FETCH_OK && in.cls == K_GRP7 && !in.mem && in.reg == 1 && !in.lock ? in.rm : 8;
+    bool smap = (op == 2 || op == 3) && (cpuid_reg(7, 1) >> 20 & 1);
+    bool mon = (op == 0 || op == 1) && (cpuid_reg(1, 2) >> 3 & 1);
+    if (!smap && !mon) { deliver_exception(f, EXC_UD, 0); return; }
+    bool tf = f->eflags & EFL_TF;
+    if (op == 0 && f->ecx != 0) { gp0(f); return; }          /* no MONITOR extensions */
+    /* MWAIT: ECX bit 0 (interrupts break it) where CPUID leaf 5 offers it, nothing else. */
+    if (op == 1 && (f->ecx & ~((cpuid_reg(5, 2) >> 1) & 1u))) { gp0(f); return; }
+    if (op == 2) f->eflags &= ~EFL_AC;
+    if (op == 3) f->eflags |= EFL_AC;
+    f->eip += in.len;
+    if (op == 1 && (f->eflags & EFL_IF) && vcpu.pending_vector < 0 && !shared->irq_pending) {
+        /* MWAIT with interrupts open waits for one, as HLT does (no other CPU stores to the
+         * monitored line); with IF clear it returns at once, as it may. */
+        shared->count.emulated[EMU_HLT]++;
+        struct msg req = { .type = MSG_HALT };
+        suspend(&req, 0, 0);
     }
-    deliver_exception(f, EXC_UD, 0);
+    if (tf) step_trap(f);
 }
 
 void np_fault(struct guest_frame *f)

@@ -7,8 +7,8 @@
 /* #GP from the guest: emulate the instruction if the guest's CPU would have run it, else
  * deliver the #GP (or the fault the guest's CPU would have raised instead). */
 void gp_fault(struct guest_frame *f);
-/* #UD from the guest: STAC and CLAC in the guest kernel (on a CPU with SMAP) set and clear
- * AC, as at CPL 0; any other #UD is the guest's. */
+/* #UD from the guest: STAC, CLAC, MONITOR and MWAIT in the guest kernel (where the CPU has
+ * them) are performed as at CPL 0 (MWAIT waits as HLT does); any other #UD is the guest's. */
 void ud_fault(struct guest_frame *f);
 /* #NP from the guest: an IRET or far RET from the guest kernel to user mode meets the user
  * code descriptor the monitor hides in kernel mode; emulate it. Any other #NP is the guest's. */

@@ -1404,6 +1404,40 @@ irq_tests:
     hlt
 .y: cli
     MISSED
+    ; MONITOR and MWAIT, where the CPU has them: MWAIT in STI's shadow is woken as HLT is
+    mov eax, 1
+    cpuid
+    test ecx, 1 << 3
+    jz .no_mwait
+    mov eax, scratch
+    xor ecx, ecx
+    xor edx, edx
+    NOTRAP "monitor", monitor
+    mov ecx, 1
+    TRY "gp monitor with ecx 1", 13, 0, monitor
+    call wait_irq0
+    SETT "irq0 wakes mwait", 0x20, NOERR, .z, 0
+    mov dword [T_hook], irq_eoi_hook
+    xor eax, eax
+    xor ecx, ecx
+    mov [T_pre], esp
+    sti
+    mwait
+.z: cli
+    MISSED
+    SETT "irq0 wakes mwait, not pending yet", 0x20, NOERR, .z2, 0
+    mov dword [T_hook], irq_eoi_hook
+    xor eax, eax
+    xor ecx, ecx
+    mov [T_pre], esp
+    sti
+    mwait
+.z2: cli
+    MISSED
+    jmp .mwait_done
+.no_mwait:
+    TRY "ud monitor without it", 6, NOERR, monitor
+.mwait_done:
     ; pending as ring 3 is entered with IF set: taken before its first instruction
     call wait_irq0
     SETT "u irq0 on entering ring 3", 0x20, NOERR, user_irq, user_irq_after
