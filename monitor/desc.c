@@ -230,6 +230,24 @@ void desc_load_gdt(struct guest_frame *f, uint32_t base, uint32_t limit)
     desc_sync(f);
 }
 
+void desc_fixed_flat(struct guest_frame *f, unsigned r, uint16_t sel, unsigned dpl)
+{
+    bool code = r == 1;                         /* CS, in encoding order */
+    uint8_t type = code ? DESC_TYPE_CODE_R : DESC_TYPE_DATA_RW;
+    struct seg_desc want = desc_make(0, 0xffffffff, (uint8_t)(DESC_P | (dpl << DESC_DPL_SHIFT) | DESC_S | type |
+                                     DESC_TYPE_ACCESSED), DESC_FLAG_DB), g;
+    uint32_t acc = (uint32_t)DESC_TYPE_ACCESSED << 8;
+    if (guest_desc_own(sel, &g) && g.lo == want.lo && (g.hi | acc) == want.hi) return;
+    uint32_t slot = MON_STALE_FIRST + r;
+    struct seg_desc real = want;
+    desc_set_dpl(&real, 3);
+    if (code && dpl != 3) add_base(&real, code_bias);
+    stale_sel[r] = sel;
+    stale_guest[r] = want;
+    mon_gdt[slot] = real;
+    *seg_reg(f, r) = (slot << 3) | 3;
+}
+
 uint32_t desc_guest_sel(uint32_t real)
 {
     uint32_t i = SEL_INDEX(real);

@@ -26,6 +26,11 @@ void desc_sync(struct guest_frame *f);
 bool desc_load_ldt(struct guest_frame *f, uint16_t sel);
 /* Point the real GDT's LDT descriptor at the shadow LDT in the region at base; load LDTR. */
 void desc_ldt_install(uint32_t base);
+/* SYSENTER and SYSEXIT load CS and SS with fixed flat descriptors (DPL dpl), whatever the GDT
+ * holds at their selectors: where the guest's entry at sel is not that descriptor, register r
+ * (1 CS or 2 SS, in encoding order; already sel with RPL 3) keeps the fixed one through its stale slot, as
+ * the CPU's descriptor cache would. Call after the CPL change. */
+void desc_fixed_flat(struct guest_frame *f, unsigned r, uint16_t sel, unsigned dpl);
 /* The selector the guest believes a segment register holds (stale slots map back). */
 uint32_t desc_guest_sel(uint32_t real);
 /* The guest CPL changed: its user code descriptors are present only in user mode. */

@@ -636,6 +636,8 @@ static void gp_dispatch(struct guest_frame *f, struct emu_insn in)
         f->esp = (uint32_t)vcpu.sysenter_esp;
         f->eflags &= ~(EFL_VM | EFL_IF | EFL_RF);
         set_cpl(0);
+        desc_fixed_flat(f, SEG_CS, (uint16_t)(vcpu.sysenter_cs & 0xfffc), 0);
+        desc_fixed_flat(f, SEG_SS, (uint16_t)((vcpu.sysenter_cs + 8) & 0xfffc), 0);
         return;
     case K_SYSEXIT:
         shared->count.emulated[EMU_SYSEXIT]++;
@@ -645,6 +647,8 @@ static void gp_dispatch(struct guest_frame *f, struct emu_insn in)
         f->eip = f->edx;
         f->esp = f->ecx;
         set_cpl(3);
+        desc_fixed_flat(f, SEG_CS, (uint16_t)(((vcpu.sysenter_cs + 16) & 0xfffc) | 3), 3);
+        desc_fixed_flat(f, SEG_SS, (uint16_t)(((vcpu.sysenter_cs + 24) & 0xfffc) | 3), 3);
         return;
     default:
         break;

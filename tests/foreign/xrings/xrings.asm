@@ -1272,6 +1272,8 @@ ring3_tests:
     mov dword [tss + 8], KDATA
     call probe_sysexit
     SAY "back in ring 0 after sysexit"
+    call probe_sysenter
+    SAY "back in ring 0 after sysenter"
     ret
 
 ; A far return to ring 3 (user_retf ends with SYS_EXIT).
@@ -1340,6 +1342,37 @@ probe_sysexit:
     mov es, ax
     mov edx, user_after_sysexit
     mov ecx, ustack_top
+    sysexit
+
+; SYSENTER with this GDT: CS = KCODE, and SS = KCODE + 8 = KCODE2, a code segment; the CPU
+; loads a flat stack segment whatever the GDT holds there.
+probe_sysenter:
+    mov ecx, 0x175
+    xor edx, edx
+    mov eax, k0stack_top
+    wrmsr
+    mov ecx, 0x176
+    mov eax, sysenter_entry
+    wrmsr
+    mov eax, user_sysenter
+    mov ecx, 0x202
+    call run_user
+    ret
+
+sysenter_entry:
+    mov eax, ss
+    mov [scratch], eax
+    push dword 0x600d
+    pop ebx
+    VAL "sysenter: the stack works", ebx, 0x600d
+    VAL "sysenter: ss", [scratch], KCODE2
+    mov eax, cs
+    VAL "sysenter: cs", eax, KCODE
+    mov esi, esp
+    VAL "sysenter: esp", esi, k0stack_top
+    TRAP "bp in the sysenter path", 3, int3
+    mov edx, user_after_sysenter
+    mov ecx, ustack_top - 16
     sysexit
 
 ; ---------------------------------------------------------------- external interrupts
