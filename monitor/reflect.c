@@ -94,6 +94,7 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
         return;
     }
     if (!desc_present(cs)) { nested_fault(f, v, EXC_NP, (sel & ~3u) + ext); return; }
+    if (gate_offset(g) > desc_limit(cs)) { nested_fault(f, v, EXC_GP, ext); return; }
     unsigned dpl = (desc_access(cs) & DESC_TYPE_CONFORMING) ? vcpu.cpl : desc_dpl(cs);
     if (dpl != 0 && dpl != 3)
         guest_stop(STOP_UNSUPPORTED, "vector %u targets privilege level %u; only 0 and 3 are supported", v, dpl);
@@ -209,6 +210,9 @@ static void null_inner_segments(struct guest_frame *f, unsigned cpl)
 static bool do_return(struct guest_frame *f, uint32_t eip, uint32_t cs, uint32_t pop_bytes, bool op16)
 {
     unsigned rpl = cs & 3;
+    struct seg_desc cd;
+    /* The return address must lie inside the code segment (SDM IRET, RET: #GP(0)). */
+    if (guest_desc_own((uint16_t)cs, &cd) && eip > desc_limit(cd)) { deliver_exception(f, EXC_GP, 0); return false; }
     if (rpl > vcpu.cpl) {
         uint32_t w[2];
         if (!pop_words(f, w, 2, op16, pop_bytes)) return false;
