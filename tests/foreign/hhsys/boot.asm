@@ -66,6 +66,25 @@ syscall_entry:
     pop ds
     iretd
 
+; Page faults: the C handler gets the registers and the frame with its error code.
+global pf_entry
+extern pf_c
+pf_entry:
+    push ds
+    push es
+    pushad
+    mov ax, 0x10
+    mov ds, ax
+    mov es, ax
+    push esp
+    call pf_c
+    add esp, 4
+    popad
+    pop es
+    pop ds
+    add esp, 4                          ; the error code
+    iretd
+
 ; Other traps: the vector and a stop.
 global trap_entry
 extern trap_c

@@ -4,6 +4,7 @@
  * the registers the calls return, and ends with status 0 if everything was as expected. */
 #include <stdint.h>
 #include <stddef.h>
+#include <stdbool.h>
 
 struct regs {
     uint32_t edi, esi, ebp, esp_unused, ebx, edx, ecx, eax;
@@ -26,7 +27,7 @@ struct tss {
 
 extern uint32_t boot_pd[1024];
 extern char boot_stack_top[], user_load[], user_size[], kernel_end[];
-extern void syscall_entry(void), trap_entry(void);
+extern void syscall_entry(void), trap_entry(void), pf_entry(void);
 extern void enter_user(uint32_t eip, uint32_t esp);
 extern void leave_user(void) __attribute__((noreturn));
 extern char user_start[], user_stack_top[];
@@ -107,6 +108,29 @@ void trap_c(uint32_t *frame)
     putc_('\n');
     failures++;
     finish();
+}
+
+struct pf_regs {
+    uint32_t edi, esi, ebp, esp_unused, ebx, edx, ecx, eax;
+    uint32_t es, ds;
+    uint32_t error, eip, cs, eflags, uesp, uss;
+};
+extern char user_pf_read[], user_pf_write[], user_pf_after[];
+void pf_c(struct pf_regs *r);
+
+void pf_c(struct pf_regs *r)
+{
+    uint32_t cr2;
+    __asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+    bool write = r->eip == (uint32_t)user_pf_write;
+    puts_(write ? "page fault, user write:\n" : "page fault, user read:\n");
+    show("error code", r->error, write ? 7 : 5);
+    show("cr2", cr2, write ? 0xC0100004 : 0xC0100000);
+    show("eip is the instruction", r->eip == (uint32_t)(write ? user_pf_write : user_pf_read), 1);
+    show("cs", r->cs, 0x1b);
+    show("bytes below esp0", tss.esp0 - (uint32_t)r, sizeof *r);
+    if (!write) r->eip += 5;            /* past the 5-byte load; EAX keeps its value */
+    else r->eip = (uint32_t)user_pf_after;
 }
 
 void syscall_c(struct regs *r)
@@ -193,6 +217,7 @@ void kmain(uint32_t magic, uint32_t mbi)
                      "movw %%ax, %%gs" :: "m"(gdtr) : "eax", "memory");
     for (unsigned v = 0; v < 256; v++) gate(v, trap_entry, 0x8e);
     gate(0x80, syscall_entry, 0xef);
+    gate(14, pf_entry, 0x8e);
     __asm__ volatile("lidt %0" :: "m"(idtr));
     __asm__ volatile("ltr %w0" :: "r"(0x28));
 
