@@ -210,11 +210,9 @@ static void null_inner_segments(struct guest_frame *f, unsigned cpl)
 static bool do_return(struct guest_frame *f, uint32_t eip, uint32_t cs, uint32_t pop_bytes, bool op16)
 {
     unsigned rpl = cs & 3;
-    struct seg_desc cd;
-    /* The return address must lie inside the code segment (SDM IRET, RET: #GP(0)). */
-    if (guest_desc_own((uint16_t)cs, &cd) && eip > desc_limit(cd)) { deliver_exception(f, EXC_GP, 0); return false; }
-    if (rpl > vcpu.cpl) {
-        uint32_t w[2];
+    bool outward = rpl > vcpu.cpl;
+    uint32_t w[2];
+    if (outward) {
         if (!pop_words(f, w, 2, op16, pop_bytes)) return false;
         struct seg_desc sd;
         if (!guest_desc_own((uint16_t)w[1], &sd) || !desc_is_wdata(sd) || (w[1] & 3) != rpl || desc_dpl(sd) != rpl) {
@@ -223,6 +221,11 @@ static bool do_return(struct guest_frame *f, uint32_t eip, uint32_t cs, uint32_t
         }
         /* A stack segment not present is #SS (SDM IRET and RET; QEMU raises #NP). */
         if (!desc_present(sd)) { deliver_exception(f, EXC_SS, w[1] & ~3u); return false; }
+    }
+    /* The return address must lie inside the code segment (SDM IRET, RET: #GP(0)). */
+    struct seg_desc cd;
+    if (guest_desc_own((uint16_t)cs, &cd) && eip > desc_limit(cd)) { deliver_exception(f, EXC_GP, 0); return false; }
+    if (outward) {
         f->esp = w[0];
         f->ss = (w[1] & ~3u) | 3;
         null_inner_segments(f, rpl);
