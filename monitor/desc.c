@@ -6,11 +6,7 @@
  * directly, so their shadows are left not present and the monitor emulates LTR and friends.
  * The guest's user code descriptors are present only while the guest is in user mode, so
  * that an IRET or far return from the guest kernel to user mode faults (it would otherwise
- * succeed at CPL3 without the monitor seeing the mode change). The other way round, the
- * descriptors the guest gives DPL 0-2 have real DPL 0 while the guest is in user mode, so
- * that guest user code meets the CPU's own privilege checks on them: a load or far transfer
- * raises #GP(selector), LAR/LSL/VERR/VERW fail, as with the guest's DPL (at CPL3 every DPL
- * below 3 is checked alike).
+ * succeed at CPL3 without the monitor seeing the mode change).
  * Every return to the guest reloads its segment registers from the real GDT, where the CPU
  * would keep the descriptors it cached when they were loaded. So when a shadow entry that a
  * live register names is about to change, the old descriptor moves to that register's stale
@@ -18,6 +14,11 @@
  * new entry, exactly as on hardware. (MOV from the register shows the stale slot's selector.)
  * Known gap: a descriptor the guest edits in memory without reloading GDTR is picked up at
  * the next LGDT, LTR, IRET or SS load (desc_sync), not at once.
+ * In kernel mode every code and data shadow has DPL 3 (the guest kernel runs at CPL3); in user
+ * mode each has the guest's own DPL, so that what ring 3 may not load (kernel data, kernel code
+ * for a far JMP or CALL, LAR/LSL/VERR/VERW of them) it cannot load at the real CPL3 either. A
+ * data segment register that still holds a kernel descriptor as the guest enters user mode
+ * (SYSEXIT leaves DS alone) keeps it through its stale slot, as the CPU keeps its cache.
  * The accessed bit: the CPU sets it in the real entry when it loads a segment, where the guest
  * cannot see it. Each sync copies it into the guest's own descriptor when that descriptor is
  * still the one the real entry was built from (and before LGDT or LLDT leave a table), so the
@@ -43,8 +44,8 @@ static uint8_t user_code_ldt[MON_LDT_ENTRIES / 8];
 static uint16_t stale_sel[6];
 static struct seg_desc stale_guest[6];
 static uint8_t user_code[GUEST_GDT_MAX / 8];   /* which indices are guest user code */
-static uint8_t kernel_only[GUEST_GDT_MAX / 8]; /* which have guest DPL < 3 (not user code) */
-static uint8_t kernel_only_ldt[MON_LDT_ENTRIES / 8];
+static uint8_t gdt_dpl[GUEST_GDT_MAX];         /* the guest's DPL of each code/data shadow */
+static uint8_t ldt_dpl[MON_LDT_ENTRIES];
 static uint32_t code_bias;                /* added to the base of every biased code descriptor */
 
 /* Add delta to the base of d. */
@@ -94,26 +95,30 @@ bool guest_desc_own(uint16_t sel, struct seg_desc *d)
     return glin_read(vcpu.gdt_base + (sel & ~7u), d, sizeof *d, 0, &fva) == 0;
 }
 
-/* The real descriptor for guest descriptor g at index i of the table whose user-code and
- * kernel-only bitmaps are uc and ko. */
-static struct seg_desc shadow_in(struct seg_desc g, uint32_t i, uint8_t *uc, uint8_t *ko)
+/* Conforming code runs at its caller's CPL: from user mode it is user code, run unscanned
+ * (its base is the guest's), from kernel mode kernel code (biased, run from the code window). */
+static bool is_conforming(struct seg_desc d) { return desc_is_code(d) && (desc_access(d) & DESC_TYPE_CONFORMING); }
+
+/* The real DPL of a code or data shadow whose guest DPL is dpl, in the guest's present mode. */
+static unsigned real_dpl(unsigned dpl) { return vcpu.cpl == 3 ? dpl : 3; }
+
+/* The real descriptor for guest descriptor g at index i of the table whose user-code bitmap is
+ * uc and DPL record dpls. */
+static struct seg_desc shadow_in(struct seg_desc g, uint32_t i, uint8_t *uc, uint8_t *dpls)
 {
-    uint8_t bit = (uint8_t)(1u << (i % 8));
-    uc[i / 8] &= (uint8_t)~bit;
-    ko[i / 8] &= (uint8_t)~bit;
     if (!(desc_access(g) & DESC_S)) return (struct seg_desc){ 0, 0 };
     /* User code: non-conforming code of DPL 3 (conforming code keeps the caller's CPL). */
     bool ucode = desc_is_code(g) && desc_dpl(g) == 3 && !(desc_access(g) & DESC_TYPE_CONFORMING);
-    bool konly = desc_dpl(g) < 3;
-    if (ucode) uc[i / 8] |= bit;
-    if (konly) ko[i / 8] |= bit;
-    desc_set_dpl(&g, konly && vcpu.cpl == 3 ? 0 : 3);
+    if (ucode) uc[i / 8] |= (uint8_t)(1u << (i % 8));
+    else uc[i / 8] &= (uint8_t)~(1u << (i % 8));
+    dpls[i] = (uint8_t)desc_dpl(g);
+    desc_set_dpl(&g, real_dpl(dpls[i]));
     if (ucode && vcpu.cpl != 3) g.hi &= ~((uint32_t)DESC_P << 8);
-    if (desc_is_code(g) && !ucode) add_base(&g, code_bias);
+    if (desc_is_code(g) && !ucode && !(is_conforming(g) && vcpu.cpl == 3)) add_base(&g, code_bias);
     return g;
 }
 
-static struct seg_desc shadow_of(struct seg_desc g, uint32_t i) { return shadow_in(g, i, user_code, kernel_only); }
+static struct seg_desc shadow_of(struct seg_desc g, uint32_t i) { return shadow_in(g, i, user_code, gdt_dpl); }
 
 #define ACCESSED ((uint32_t)DESC_TYPE_ACCESSED << 8)
 
@@ -121,11 +126,11 @@ static struct seg_desc shadow_of(struct seg_desc g, uint32_t i) { return shadow_
  * descriptor *g (at guest-linear la), set it in the guest's table and in *g too, as the CPU
  * would have. Not when *g has changed since r was built: that one was never loaded. */
 static void accessed_to_guest(struct seg_desc r, struct seg_desc *g, uint32_t i, uint8_t *uc,
-                              uint8_t *ko, uint32_t la)
+                              uint8_t *dpls, uint32_t la)
 {
     if (!(r.hi & ACCESSED) || (g->hi & ACCESSED) || !(desc_access(*g) & DESC_S)) return;
     struct seg_desc a = { g->lo, g->hi | ACCESSED };
-    struct seg_desc s = shadow_in(a, i, uc, ko);
+    struct seg_desc s = shadow_in(a, i, uc, dpls);
     if (s.lo != r.lo || s.hi != r.hi) return;
     uint8_t type = (uint8_t)(a.hi >> 8);
     uint32_t fva;
@@ -134,12 +139,12 @@ static void accessed_to_guest(struct seg_desc r, struct seg_desc *g, uint32_t i,
 
 /* The same for every entry of a table about to be left (LGDT, LLDT). */
 static void accessed_to_old_table(const struct seg_desc *t, uint32_t first, uint32_t n, uint32_t ti,
-                                  uint8_t *uc, uint8_t *ko, uint32_t base)
+                                  uint8_t *uc, uint8_t *dpls, uint32_t base)
 {
     for (uint32_t i = first; i < n; i++) {
         struct seg_desc g;
         if (!(t[i].hi & ACCESSED) || !guest_desc_own((uint16_t)(i << 3 | ti), &g)) continue;
-        accessed_to_guest(t[i], &g, i, uc, ko, base + i * 8);
+        accessed_to_guest(t[i], &g, i, uc, dpls, base + i * 8);
     }
 }
 
@@ -152,8 +157,8 @@ static void ldt_sync(bool same)
         struct seg_desc g;
         guest_desc((uint16_t)(i << 3 | SEL_TI), &g);
         if (same && i < ldt_shadowed)
-            accessed_to_guest(mon_ldt[i], &g, i, user_code_ldt, kernel_only_ldt, vcpu.ldt_base + i * 8);
-        mon_ldt[i] = shadow_in(g, i, user_code_ldt, kernel_only_ldt);
+            accessed_to_guest(mon_ldt[i], &g, i, user_code_ldt, ldt_dpl, vcpu.ldt_base + i * 8);
+        mon_ldt[i] = shadow_in(g, i, user_code_ldt, ldt_dpl);
     }
     for (uint32_t i = n; i < ldt_shadowed; i++) mon_ldt[i] = (struct seg_desc){ 0, 0 };
     ldt_shadowed = n;
@@ -170,15 +175,15 @@ void desc_ldt_install(uint32_t base)
 bool desc_load_ldt(struct guest_frame *f, uint16_t sel)
 {
     struct seg_desc d;
-    if (vcpu.ldtr)
-        accessed_to_old_table(mon_ldt, 0, ldt_shadowed, SEL_TI, user_code_ldt, kernel_only_ldt, vcpu.ldt_base);
+    if (vcpu.ldtr & ~3u)
+        accessed_to_old_table(mon_ldt, 0, ldt_shadowed, SEL_TI, user_code_ldt, ldt_dpl, vcpu.ldt_base);
     if (!(sel & ~3u)) {
         vcpu.ldtr = sel;       /* a null selector, kept as loaded (SLDT gives it back, RPL too) */
         ldt_sync(false);
         desc_ldt_install(shared->region);
         return true;
     }
-    if ((sel & SEL_TI) || !guest_desc(sel, &d) || (desc_access(d) & DESC_S) ||
+    if ((sel & SEL_TI) || !guest_desc_own(sel, &d) || (desc_access(d) & DESC_S) ||
         (desc_access(d) & DESC_TYPE_MASK) != DESC_TYPE_LDT) {
         deliver_exception(f, EXC_GP, sel & ~3u);
         return false;
@@ -227,7 +232,7 @@ static void gdt_sync(struct guest_frame *f, bool same)
         struct seg_desc g;
         guest_desc((uint16_t)(i << 3), &g);
         if (same && i < shadowed)
-            accessed_to_guest(mon_gdt[i], &g, i, user_code, kernel_only, vcpu.gdt_base + i * 8);
+            accessed_to_guest(mon_gdt[i], &g, i, user_code, gdt_dpl, vcpu.gdt_base + i * 8);
         struct seg_desc nd = shadow_of(g, i);
         keep_cached(f, i, nd);
         mon_gdt[i] = nd;
@@ -247,9 +252,9 @@ void desc_load_gdt(struct guest_frame *f, uint32_t base, uint32_t limit)
     struct seg_desc boot[3] = { mon_gdt[0], mon_gdt[1], mon_gdt[2] };
     bool first = vcpu.gdt_base == 0 && vcpu.gdt_limit == 0xffff;
     if (!first) {
-        accessed_to_old_table(mon_gdt, 1, shadowed, 0, user_code, kernel_only, vcpu.gdt_base);
-        if (vcpu.ldtr)
-            accessed_to_old_table(mon_ldt, 0, ldt_shadowed, SEL_TI, user_code_ldt, kernel_only_ldt, vcpu.ldt_base);
+        accessed_to_old_table(mon_gdt, 1, shadowed, 0, user_code, gdt_dpl, vcpu.gdt_base);
+        if (vcpu.ldtr & ~3u)
+            accessed_to_old_table(mon_ldt, 0, ldt_shadowed, SEL_TI, user_code_ldt, ldt_dpl, vcpu.ldt_base);
     }
     vcpu.gdt_base = base;
     vcpu.gdt_limit = limit;
@@ -271,6 +276,24 @@ void desc_load_gdt(struct guest_frame *f, uint32_t base, uint32_t limit)
     gdt_sync(f, false);
 }
 
+void desc_fixed_flat(struct guest_frame *f, unsigned r, uint16_t sel, unsigned dpl)
+{
+    bool code = r == 1;                         /* CS, in encoding order */
+    uint8_t type = code ? DESC_TYPE_CODE_R : DESC_TYPE_DATA_RW;
+    struct seg_desc want = desc_make(0, 0xffffffff, (uint8_t)(DESC_P | (dpl << DESC_DPL_SHIFT) | DESC_S | type |
+                                     DESC_TYPE_ACCESSED), DESC_FLAG_DB), g;
+    uint32_t acc = (uint32_t)DESC_TYPE_ACCESSED << 8;
+    if (guest_desc_own(sel, &g) && g.lo == want.lo && (g.hi | acc) == want.hi) return;
+    uint32_t slot = MON_STALE_FIRST + r;
+    struct seg_desc real = want;
+    desc_set_dpl(&real, 3);
+    if (code && dpl != 3) add_base(&real, code_bias);
+    stale_sel[r] = sel;
+    stale_guest[r] = want;
+    mon_gdt[slot] = real;
+    *seg_reg(f, r) = (slot << 3) | 3;
+}
+
 uint32_t desc_guest_sel(uint32_t real)
 {
     uint32_t i = SEL_INDEX(real);
@@ -279,47 +302,67 @@ uint32_t desc_guest_sel(uint32_t real)
     return real;
 }
 
-/* In one table: user code descriptors present in user mode only; kernel-only descriptors
- * DPL 3 in kernel mode (the guest kernel runs at CPL3) and DPL 0 in user mode. */
-static void set_mode_rights(struct seg_desc *t, uint32_t first, uint32_t n, const uint8_t *uc,
-                            const uint8_t *ko)
+/* Present user code descriptors in user mode only, in one table. */
+static void hide_user_code(struct seg_desc *t, uint32_t first, uint32_t n, const uint8_t *uc)
 {
     for (uint32_t i = first; i < n; i++) {
-        uint32_t bit = 1u << (i % 8);
-        if (uc[i / 8] & bit) {
-            if (vcpu.cpl == 3) t[i].hi |= (uint32_t)DESC_P << 8;
-            else t[i].hi &= ~((uint32_t)DESC_P << 8);
-        }
-        if (ko[i / 8] & bit) desc_set_dpl(&t[i], vcpu.cpl == 3 ? 0 : 3);
+        if (!(uc[i / 8] & (1u << (i % 8)))) continue;
+        if (vcpu.cpl == 3) t[i].hi |= (uint32_t)DESC_P << 8;
+        else t[i].hi &= ~((uint32_t)DESC_P << 8);
     }
+}
+
+/* Give the code and data shadows of one table the real DPL of the guest's present mode, and
+ * its conforming code the base of that mode. */
+static void set_mode_dpl(struct seg_desc *t, uint32_t first, uint32_t n, const uint8_t *dpls)
+{
+    for (uint32_t i = first; i < n; i++) {
+        if (!(desc_access(t[i]) & DESC_S)) continue;
+        desc_set_dpl(&t[i], real_dpl(dpls[i]));
+        if (is_conforming(t[i])) add_base(&t[i], vcpu.cpl == 3 ? 0u - code_bias : code_bias);
+    }
+}
+
+/* Does a segment register of f name stale slot r? */
+static bool stale_in_use(const struct guest_frame *f, unsigned r)
+{
+    for (unsigned k = 0; k < 6; k++) {
+        uint32_t sel = *seg_reg((struct guest_frame *)f, k);
+        if (!(sel & SEL_TI) && SEL_INDEX(sel) == MON_STALE_FIRST + r) return true;
+    }
+    return false;
 }
 
 void desc_mode_changed(void)
 {
-    set_mode_rights(mon_gdt, 1, shadowed, user_code, kernel_only);
-    set_mode_rights(mon_ldt, 0, ldt_shadowed, user_code_ldt, kernel_only_ldt);
-}
-
-/* Is the real selector sel one of the guest's kernel-only descriptors? */
-static bool is_kernel_only(uint32_t sel)
-{
-    uint32_t i = SEL_INDEX(sel);
-    if (sel & SEL_TI) return i < ldt_shadowed && (kernel_only_ldt[i / 8] & (1u << (i % 8)));
-    return i && i < shadowed && (kernel_only[i / 8] & (1u << (i % 8)));
-}
-
-void desc_keep_data_segments(struct guest_frame *f)
-{
-    for (unsigned r = 0; r < 6; r++) {
-        if (r == 1 || r == 2) continue;            /* CS and SS are the new mode's own */
-        uint32_t *sel = seg_reg(f, r);
-        if (!is_kernel_only(*sel)) continue;
-        uint32_t slot = MON_STALE_FIRST + r;
-        stale_sel[r] = (uint16_t)*sel;
-        guest_desc((uint16_t)*sel, &stale_guest[r]);
-        mon_gdt[slot] = desc_shadow_of((uint16_t)*sel);
-        *sel = (slot << 3) | SEL_RPL(*sel);
+    struct guest_frame *f = GUEST_FRAME;
+    if (vcpu.cpl == 3) {
+        /* Data registers that still hold a descriptor of an inner level keep it, cached. */
+        const unsigned data_regs[4] = { 0, 3, 4, 5 };          /* ES DS FS GS */
+        for (unsigned k = 0; k < 4; k++) {
+            unsigned r = data_regs[k];
+            uint32_t *sel = seg_reg(f, r), i = SEL_INDEX(*sel);
+            bool inner = (*sel & SEL_TI) ? i < ldt_shadowed && ldt_dpl[i] < 3
+                                         : i && i < shadowed && gdt_dpl[i] < 3;
+            if (!inner) continue;
+            uint32_t slot = MON_STALE_FIRST + r;
+            stale_sel[r] = (uint16_t)*sel;
+            guest_desc((uint16_t)*sel, &stale_guest[r]);
+            mon_gdt[slot] = desc_shadow_of((uint16_t)*sel);
+            *sel = (slot << 3) | SEL_RPL(*sel);
+        }
     }
+    set_mode_dpl(mon_gdt, 1, shadowed, gdt_dpl);
+    set_mode_dpl(mon_ldt, 0, ldt_shadowed, ldt_dpl);
+    /* A stale slot no register uses any more is, in user mode, as loadable as its descriptor. */
+    for (unsigned r = 0; r < 6; r++) {
+        struct seg_desc *d = &mon_gdt[MON_STALE_FIRST + r];
+        if (!(desc_access(*d) & DESC_S)) continue;
+        desc_set_dpl(d, stale_in_use(f, r) ? 3 : real_dpl(desc_dpl(stale_guest[r])));
+        if (is_conforming(*d)) add_base(d, vcpu.cpl == 3 ? 0u - code_bias : code_bias);
+    }
+    hide_user_code(mon_gdt, 1, shadowed, user_code);
+    hide_user_code(mon_ldt, 0, ldt_shadowed, user_code_ldt);
 }
 
 bool desc_is_hidden_user_code(uint16_t sel)
@@ -337,10 +380,12 @@ struct seg_desc desc_shadow_of(uint16_t sel)
     return mon_gdt[SEL_INDEX(sel)];
 }
 
-/* Is the real selector sel one of the guest's user code segments (never biased)? */
+/* Is the real selector sel one of the guest's user code segments, or conforming code while
+ * the guest is in user mode (never biased)? */
 static bool is_user_code(uint16_t sel)
 {
     uint32_t i = SEL_INDEX(sel);
+    if (vcpu.cpl == 3 && is_conforming(desc_shadow_of(sel))) return true;
     if (sel & SEL_TI) return i < ldt_shadowed && (user_code_ldt[i / 8] & (1u << (i % 8)));
     if (i >= MON_STALE_FIRST && i < MON_STALE_FIRST + 6) {
         struct seg_desc g = stale_guest[i - MON_STALE_FIRST];

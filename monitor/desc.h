@@ -26,17 +26,20 @@ void desc_sync(struct guest_frame *f);
 bool desc_load_ldt(struct guest_frame *f, uint16_t sel);
 /* Point the real GDT's LDT descriptor at the shadow LDT in the region at base; load LDTR. */
 void desc_ldt_install(uint32_t base);
+/* SYSENTER and SYSEXIT load CS and SS with fixed flat descriptors (DPL dpl), whatever the GDT
+ * holds at their selectors: where the guest's entry at sel is not that descriptor, register r
+ * (1 CS or 2 SS, in encoding order; already sel with RPL 3) keeps the fixed one through its stale slot, as
+ * the CPU's descriptor cache would. Call after the CPL change. */
+void desc_fixed_flat(struct guest_frame *f, unsigned r, uint16_t sel, unsigned dpl);
 /* The selector the guest believes a segment register holds (stale slots map back). */
 uint32_t desc_guest_sel(uint32_t real);
 /* The guest's view of a real code selector that was in CS at some point: its own selector,
  * RPL 3 for its user code, 0 for its kernel's (which runs with RPL 3 in the real CS). */
 uint32_t desc_guest_code_sel(uint32_t real);
-/* The guest CPL changed: its user code descriptors are present only in user mode, its
- * kernel-only (DPL 0-2) descriptors have real DPL 0 in user mode and 3 in kernel mode. */
+/* The guest CPL changed: its user code descriptors are present only in user mode; code and
+ * data shadows carry the guest's DPL in user mode and DPL 3 in kernel mode (data registers
+ * that still hold an inner level's descriptor keep it through their stale slots). */
 void desc_mode_changed(void);
-/* Before a change to user mode that keeps DS, ES, FS and GS (SYSEXIT): those that name
- * kernel-only descriptors keep them through their stale slots, as the CPU's cache would. */
-void desc_keep_data_segments(struct guest_frame *f);
 /* Is sel one of the guest's user code descriptors, hidden while the guest is in kernel mode? */
 bool desc_is_hidden_user_code(uint16_t sel);
 /* Read the guest's own descriptor for sel; false (with *d zero) past the table or for null/LDT. */

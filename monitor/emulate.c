@@ -92,13 +92,40 @@ static bool load_ss(struct guest_frame *f, uint32_t sel)
     shared->count.emulated[EMU_LOAD_SS]++;
     desc_sync(f);
     if (!(sel & ~3u) || (sel & 3) != vcpu.cpl) { deliver_exception(f, EXC_GP, sel & ~3u); return false; }
-    if (!guest_desc((uint16_t)sel, &d) || !desc_is_wdata(d) || desc_dpl(d) != vcpu.cpl) {
+    if (!guest_desc_own((uint16_t)sel, &d) || !desc_is_wdata(d) || desc_dpl(d) != vcpu.cpl) {
         deliver_exception(f, EXC_GP, sel & ~3u);
         return false;
     }
     if (!desc_present(d)) { deliver_exception(f, EXC_SS, sel & ~3u); return false; }
     f->ss = (sel & ~3u) | 3;
     return true;
+}
+
+/* POP SS, MOV SS, LSS: the load with the guest CPU's checks, then the one instruction after
+ * it runs before any interrupt (or single-step trap). */
+static void emulate_ss_load(struct guest_frame *f, const struct emu_insn *in)
+{
+    uint32_t sel = 0, off = 0, fva, e;
+    if (in->cls == K_POP_SREG) {
+        if ((e = glin_read(seg_base((uint16_t)f->ss) + f->esp, &sel, 2, glin_acc(), &fva))) { deliver_pf(f, fva, e); return; }
+    } else if (in->cls == K_MOV_SREG) {
+        if (!load_rm16(f, in, &sel)) return;
+    } else {
+        if (!in->mem) { deliver_exception(f, EXC_UD, 0); return; }
+        if (!mem_read(f, in, 0, &off, in->opsize) || !mem_read(f, in, in->opsize, &sel, 2)) return;
+    }
+    if (!load_ss(f, sel)) return;
+    if (in->cls == K_POP_SREG) f->esp += in->opsize;
+    if (in->cls == K_LSEG) *reg(f, in->reg) = off;
+    f->eip += in->len;
+    open_irq_shadow(f);
+}
+
+/* The single-step #DB that follows an instruction the monitor performed under the guest's TF. */
+static void step_trap(struct guest_frame *f)
+{
+    vcpu.dr[6] = (vcpu.dr[6] & ~0xe00fu) | DR6_BS;
+    deliver_exception(f, EXC_DB, 0);
 }
 
 /* Continuation of IN/OUT/INS/OUTS: ctx packs the instruction length, size and kind. */
@@ -129,6 +156,7 @@ static void io_done(struct guest_frame *f, const struct msg *a, uint32_t c)
             f->eax = (f->eax & ~mask) | (v & mask);
         }
         f->eip += IO_LEN(c);
+        if (f->eflags & EFL_TF) step_trap(f);
         return;
     }
     uint32_t step = (f->eflags & EFL_DF) ? (uint32_t)-size : size;
@@ -141,9 +169,13 @@ static void io_done(struct guest_frame *f, const struct msg *a, uint32_t c)
     }
     if (c & IO_REP) {
         io_add(&f->ecx, (uint32_t)-1, a16);
-        if (io_reg(f->ecx, a16)) return;        /* the instruction runs again for the next element */
+        if (!io_reg(f->ecx, a16)) f->eip += IO_LEN(c);   /* else it runs again for the next element */
+    } else {
+        f->eip += IO_LEN(c);
     }
-    f->eip += IO_LEN(c);
+    /* Under the guest's single step: a trap after the instruction (after each element of a
+     * repeated one, whose EIP stays on it until the last). */
+    if (f->eflags & EFL_TF) step_trap(f);
 }
 
 /* May the guest reach the size ports from port at its CPL? Its IOPL, else the I/O permission
@@ -408,23 +440,6 @@ static void emulate_rdpmc(struct guest_frame *f, const struct emu_insn *in)
     f->eip += in->len;
 }
 
-/* MONITOR and MWAIT in the guest kernel (at CPL3 they are #UD). MONITOR arms nothing; MWAIT
- * waits for an interrupt as HLT does when the guest's IF is set, and returns at once
- * otherwise (MWAIT may always end early: a guest loops around it). */
-static void emulate_monitor_mwait(struct guest_frame *f, const struct emu_insn *in)
-{
-    uint32_t c[4];
-    cpuid_leaf(1, c);
-    if (vcpu.cpl || !(c[2] & (1u << 3))) { deliver_exception(f, EXC_UD, 0); return; }
-    if (in->rm == 0 ? f->ecx != 0 : (f->ecx & ~1u) != 0) { gp0(f); return; }
-    f->eip += in->len;
-    if (in->rm == 1 && (f->eflags & EFL_IF) && vcpu.pending_vector < 0 && !shared->irq_pending) {
-        shared->count.emulated[EMU_HLT]++;
-        struct msg req = { .type = MSG_HALT };
-        suspend(&req, 0, 0);
-    }
-}
-
 /* Continuation of a CR8 read: the local APIC's TPR (ctx: register | length << 8). */
 static void cr8_read_done(struct guest_frame *f, const struct msg *a, uint32_t ctx)
 {
@@ -457,7 +472,7 @@ static bool emulate_ltr(struct guest_frame *f, uint32_t sel)
     uint32_t fva;
     shared->count.emulated[EMU_LTR]++;
     unsigned type = 0;
-    if ((sel & SEL_TI) || !guest_desc((uint16_t)sel, &d) || (desc_access(d) & DESC_S) ||
+    if ((sel & SEL_TI) || !guest_desc_own((uint16_t)sel, &d) || (desc_access(d) & DESC_S) ||
         ((type = desc_access(d) & DESC_TYPE_MASK) != DESC_TYPE_TSS32 && type != 1)) {
         deliver_exception(f, EXC_GP, sel & ~3u);
         return false;
@@ -520,7 +535,6 @@ static void emulate_group(struct guest_frame *f, const struct emu_insn *in)
         cpuid_leaf(0x80000001u, c);
         if (c[3] & (1u << 27)) { emulate_rdtsc(f, in, true); return; }      /* RDTSCP */
     }
-    if (grp7 && !in->mem && r == 1 && (in->rm == 0 || in->rm == 1)) { emulate_monitor_mwait(f, in); return; }
     bool privileged = grp7 ? (r == 2 || r == 3 || r == 6 || r == 7) : (r == 2 || r == 3);
     if (!grp7 && (r == 4 || r == 5)) { emulate_seg_check(f, in); return; }
     if ((grp7 && (r == 5 || (r == 7 && !in->mem) || ((r < 4) && !in->mem))) || (!grp7 && r > 3)) {
@@ -636,11 +650,7 @@ static bool data_access(struct guest_frame *f, bool may_fail)
     f->esp = c.gpr[R_ESP]; f->ebp = c.gpr[R_EBP]; f->esi = c.gpr[R_ESI]; f->edi = c.gpr[R_EDI];
     f->eip = c.eip;
     f->eflags = (f->eflags & ~0x8d5u) | (c.eflags & 0x8d5u);      /* the arithmetic flags */
-    if (f->eflags & EFL_TF) {
-        /* The guest single-steps: the instruction completed, so its #DB trap follows. */
-        vcpu.dr[6] = (vcpu.dr[6] & ~0xe00fu) | DR6_BS;
-        deliver_exception(f, EXC_DB, 0);
-    }
+    if (f->eflags & EFL_TF) step_trap(f);       /* the instruction completed: its #DB trap follows */
     /* Its device writes reach the models before the guest runs on. */
     if (mmio_take_writes(&req)) suspend(&req, 0, 0);
     return true;
@@ -658,6 +668,47 @@ bool emulate_memory_insn(struct guest_frame *f)
     return data_access(f, true);
 }
 
+/* CPUID leaf `leaf` (subleaf 0), register r (0 EAX .. 3 EDX): the guest's CPUID too. */
+static uint32_t cpuid_reg(uint32_t leaf, unsigned r)
+{
+    uint32_t v[4];
+    __asm__ volatile("cpuid" : "=a"(v[0]), "=b"(v[1]), "=c"(v[2]), "=d"(v[3]) : "a"(leaf), "c"(0));
+    return v[r];
+}
+
+void ud_fault(struct guest_frame *f)
+{
+    struct emu_insn in;
+    enum fetched r = vcpu.cpl == 0 ? fetch_decode(f, &in) : FETCH_UNKNOWN;
+    if (r == FETCH_FAULTED) return;
+    if (r == FETCH_OK && in.lock && (in.cls == K_MOV_FROM_CR || in.cls == K_MOV_TO_CR)) {
+        shared->count.emulated[EMU_MOV_CR]++;
+        emulate_cr8(f, &in);             /* LOCK MOV CR0: CR8 where the CPU has AltMovCr8 */
+        return;
+    }
+    /* Group 7 with a register operand, reg 1: MONITOR (C8), MWAIT (C9), CLAC (CA), STAC (CB):
+     * #UD at CPL3, the guest kernel's at its CPL 0 where the CPU has them. */
+    unsigned op = r == FETCH_OK && in.cls == K_GRP7 && !in.mem && in.reg == 1 && !in.lock ? in.rm : 8;
+    bool smap = (op == 2 || op == 3) && (cpuid_reg(7, 1) >> 20 & 1);
+    bool mon = (op == 0 || op == 1) && (cpuid_reg(1, 2) >> 3 & 1);
+    if (!smap && !mon) { deliver_exception(f, EXC_UD, 0); return; }
+    bool tf = f->eflags & EFL_TF;
+    if (op == 0 && f->ecx != 0) { gp0(f); return; }          /* no MONITOR extensions */
+    /* MWAIT: ECX bit 0 (interrupts break it) where CPUID leaf 5 offers it, nothing else. */
+    if (op == 1 && (f->ecx & ~((cpuid_reg(5, 2) >> 1) & 1u))) { gp0(f); return; }
+    if (op == 2) f->eflags &= ~EFL_AC;
+    if (op == 3) f->eflags |= EFL_AC;
+    f->eip += in.len;
+    if (op == 1 && (f->eflags & EFL_IF) && vcpu.pending_vector < 0 && !shared->irq_pending) {
+        /* MWAIT with interrupts open waits for one, as HLT does (no other CPU stores to the
+         * monitored line); with IF clear it returns at once, as it may. */
+        shared->count.emulated[EMU_HLT]++;
+        struct msg req = { .type = MSG_HALT };
+        suspend(&req, 0, 0);
+    }
+    if (tf) step_trap(f);
+}
+
 void np_fault(struct guest_frame *f)
 {
     struct emu_insn in;
@@ -670,38 +721,7 @@ void np_fault(struct guest_frame *f)
     deliver_exception(f, EXC_NP, f->error);
 }
 
-/* POP SS, MOV SS and LSS, checked against the guest's CPL and descriptors; false when the
- * instruction loads another segment register (nothing done). */
-static bool emulate_ss_load(struct guest_frame *f, const struct emu_insn *in)
-{
-    uint32_t sel = 0, off = 0, fva;
-    switch (in->cls) {
-    case K_POP_SREG: {
-        if (in->sub != SEG_SS) return false;
-        uint32_t err = glin_read(seg_base((uint16_t)f->ss) + f->esp, &sel, 2, glin_acc(), &fva);
-        if (err) { deliver_pf(f, fva, err); return true; }
-        if (!load_ss(f, sel)) return true;
-        f->esp += in->opsize;
-        break;
-    }
-    case K_MOV_SREG:
-        if (in->reg != SEG_SS) return false;
-        if (!load_rm16(f, in, &sel) || !load_ss(f, sel)) return true;
-        break;
-    case K_LSEG:
-        if (in->sub != SEG_SS) return false;
-        if (!in->mem) { deliver_exception(f, EXC_UD, 0); return true; }
-        if (!mem_read(f, in, 0, &off, in->opsize) || !mem_read(f, in, in->opsize, &sel, 2)) return true;
-        if (!load_ss(f, sel)) return true;
-        *reg(f, in->reg) = off;
-        break;
-    default:
-        return false;
-    }
-    f->eip += in->len;
-    open_irq_shadow(f);
-    return true;
-}
+static void gp_dispatch(struct guest_frame *f, struct emu_insn in);
 
 void gp_fault(struct guest_frame *f)
 {
@@ -709,6 +729,24 @@ void gp_fault(struct guest_frame *f)
     enum fetched r = fetch_decode(f, &in);
     if (r == FETCH_FAULTED) return;
     if (r == FETCH_UNKNOWN) { deliver_exception(f, EXC_GP, f->error); return; }
+    /* Under the guest's single step, an instruction the monitor performs is followed by its
+     * #DB trap, as any other; not an SS load or an STI that sets IF (the trap waits for the
+     * next instruction), nor INT n (it clears TF), nor HLT. Port I/O finishes in io_done,
+     * which does the same. */
+    bool ss_load = (in.cls == K_MOV_SREG && in.reg == SEG_SS) ||
+                   ((in.cls == K_POP_SREG || in.cls == K_LSEG) && in.sub == SEG_SS);
+    /* An STI that sets IF holds the trap back past the next instruction too, as the CPU's
+     * blocking by STI does (its single step is still pending there: SDM Vol. 3 26.3.1.5). */
+    bool sti_opens = in.cls == K_STI && !(f->eflags & EFL_IF);
+    bool step = (f->eflags & EFL_TF) && !ss_load && !sti_opens && in.cls != K_INT && in.cls != K_HLT;
+    uint32_t delivered = vcpu.delivered;
+    gp_dispatch(f, in);
+    if (step && vcpu.delivered == delivered) step_trap(f);
+}
+
+/* The instruction behind a #GP, decoded: perform it, or deliver what the guest's CPU raises. */
+static void gp_dispatch(struct guest_frame *f, struct emu_insn in)
+{
     switch (in.cls) {
     case K_CLI: case K_STI:
         if (vcpu.cpl > vcpu.iopl) { gp0(f); return; }
@@ -739,10 +777,14 @@ void gp_fault(struct guest_frame *f)
         return;
     case K_IRET: emulate_iret(f, in.opsize == 2); return;
     case K_RETF: emulate_retf(f, in.imm, in.opsize == 2); return;
-    case K_POP_SREG: case K_MOV_SREG: case K_LSEG:
-        if (emulate_ss_load(f, &in)) return;
-        if (in.cls == K_MOV_SREG) { deliver_exception(f, EXC_GP, f->error); return; }   /* a genuine fault */
-        break;
+    case K_POP_SREG: case K_LSEG:
+        if (in.sub != SEG_SS) break;
+        emulate_ss_load(f, &in);
+        return;
+    case K_MOV_SREG:
+        if (in.reg != SEG_SS) { deliver_exception(f, EXC_GP, f->error); return; }   /* a genuine fault */
+        emulate_ss_load(f, &in);
+        return;
     case K_GRP6: case K_GRP7:
         emulate_group(f, &in);
         return;
@@ -805,6 +847,8 @@ void gp_fault(struct guest_frame *f)
         f->esp = (uint32_t)vcpu.sysenter_esp;
         f->eflags &= ~(EFL_VM | EFL_IF | EFL_RF);
         set_cpl(0);
+        desc_fixed_flat(f, SEG_CS, (uint16_t)(vcpu.sysenter_cs & 0xfffc), 0);
+        desc_fixed_flat(f, SEG_SS, (uint16_t)((vcpu.sysenter_cs + 8) & 0xfffc), 0);
         return;
     case K_SYSEXIT:
         shared->count.emulated[EMU_SYSEXIT]++;
@@ -813,42 +857,14 @@ void gp_fault(struct guest_frame *f)
         f->ss = (((uint32_t)vcpu.sysenter_cs + 24) & 0xfffc) | 3;
         f->eip = f->edx;
         f->esp = f->ecx;
-        desc_keep_data_segments(f);
         set_cpl(3);
+        desc_fixed_flat(f, SEG_CS, (uint16_t)(((vcpu.sysenter_cs + 16) & 0xfffc) | 3), 3);
+        desc_fixed_flat(f, SEG_SS, (uint16_t)(((vcpu.sysenter_cs + 24) & 0xfffc) | 3), 3);
         return;
     default:
         break;
     }
     deliver_exception(f, EXC_GP, f->error);
-}
-
-void ud_fault(struct guest_frame *f)
-{
-    struct emu_insn in;
-    if (vcpu.cpl == 0) {
-        enum fetched r = fetch_decode(f, &in);
-        if (r == FETCH_FAULTED) return;
-        if (r == FETCH_OK && in.cls == K_GRP7 && !in.mem && in.reg == 1 && in.rm <= 1) {
-            emulate_monitor_mwait(f, &in);
-            return;
-        }
-        if (r == FETCH_OK && in.cls == K_GRP7 && !in.mem && in.reg == 1 && (in.rm == 2 || in.rm == 3)) {
-            /* CLAC, STAC: EFLAGS.AC, on CPUs with SMAP (whose access checks umbra does not make). */
-            uint32_t c[4];
-            cpuid_leaf(7, c);
-            if (c[1] & (1u << 20)) {
-                f->eflags = in.rm == 3 ? f->eflags | EFL_AC : f->eflags & ~EFL_AC;
-                f->eip += in.len;
-                return;
-            }
-        }
-        if (r == FETCH_OK && in.lock && (in.cls == K_MOV_FROM_CR || in.cls == K_MOV_TO_CR)) {
-            shared->count.emulated[EMU_MOV_CR]++;
-            emulate_cr8(f, &in);
-            return;
-        }
-    }
-    deliver_exception(f, EXC_UD, 0);
 }
 
 /* POPF in the guest kernel: every flag its CPL and IOPL let it change, IF and IOPL included. */
@@ -881,13 +897,16 @@ static void emulate_seg_read(struct guest_frame *f, const struct emu_insn *in, i
     f->eip += in->len;
 }
 
-/* CALL FAR in the guest kernel to a code segment of its own privilege (it pushes the guest's
- * CS, where the real CPU would push RPL 3). Gates and privilege changes are not done here. */
-static void emulate_callf(struct guest_frame *f, const struct emu_insn *in)
+/* CALL FAR and JMP FAR in the guest kernel to a code segment of its own privilege (a call
+ * pushes the guest's CS, where the real CPU would push RPL 3; a jump with a selector of RPL 3
+ * to kernel code faults, where the real CPU would take it). Gates and task switches are not
+ * done here. */
+static void emulate_far(struct guest_frame *f, const struct emu_insn *in)
 {
+    bool call = in->cls == K_CALLF;
     uint32_t off = in->imm, sel = in->imm2, fva, e;
-    if (in->opsize == 2) guest_stop(STOP_UNSUPPORTED, "16-bit far call in the guest kernel; not supported");
-    if (in->opcode != 0x9a) {
+    if (in->opsize == 2) guest_stop(STOP_UNSUPPORTED, "16-bit far %s in the guest kernel; not supported", call ? "call" : "jump");
+    if (in->opcode != 0x9a && in->opcode != 0xea) {
         if (!in->mem) { deliver_exception(f, EXC_UD, 0); return; }
         sel = 0;
         if (!mem_read(f, in, 0, &off, 4) || !mem_read(f, in, 4, &sel, 2)) return;
@@ -895,9 +914,16 @@ static void emulate_callf(struct guest_frame *f, const struct emu_insn *in)
     struct seg_desc d;
     if (!(sel & ~3u)) { gp0(f); return; }
     if (!guest_desc_own((uint16_t)sel, &d)) { deliver_exception(f, EXC_GP, sel & ~3u); return; }
-    if (!(desc_access(d) & DESC_S))
-        guest_stop(STOP_UNSUPPORTED, "a far CALL in the guest kernel through system descriptor %04x (a call gate or "
-                   "a task): not supported", sel);
+    if (!(desc_access(d) & DESC_S)) {
+        /* A busy TSS refuses the task switch; an LDT or a reserved type is no target at all. */
+        unsigned type = desc_access(d) & DESC_TYPE_MASK;
+        if (type == 3 || type == 11 || !(type == 1 || type == 9 || type == 4 || type == 5 || type == 12)) {
+            deliver_exception(f, EXC_GP, sel & ~3u);
+            return;
+        }
+        guest_stop(STOP_UNSUPPORTED, "a far %s in the guest kernel through system descriptor %04x (a call gate or "
+                   "a task): not supported", call ? "CALL" : "JMP", sel);
+    }
     bool conforming = desc_access(d) & DESC_TYPE_CONFORMING;
     if (!desc_is_code(d) || (conforming ? desc_dpl(d) > vcpu.cpl : (desc_dpl(d) != vcpu.cpl || (sel & 3) > vcpu.cpl))) {
         deliver_exception(f, EXC_GP, sel & ~3u);
@@ -906,10 +932,15 @@ static void emulate_callf(struct guest_frame *f, const struct emu_insn *in)
     if (!desc_present(d)) { deliver_exception(f, EXC_NP, sel & ~3u); return; }
     if (off > desc_limit(d)) { gp0(f); return; }
     shared->count.emulated[EMU_SEGREAD]++;
-    uint32_t frame[2] = { f->eip + in->len, (desc_guest_sel(f->cs) & ~3u) | vcpu.cpl };
-    if ((e = glin_write(seg_base((uint16_t)f->ss) + f->esp - 8, frame, 8, glin_acc(), &fva))) { deliver_pf(f, fva, e); return; }
+    if (call) {
+        /* CS is pushed first, then EIP: a page fault names the first push that meets it. */
+        uint32_t ret_cs = (desc_guest_sel(f->cs) & ~3u) | vcpu.cpl, ret_eip = f->eip + in->len;
+        uint32_t top = seg_base((uint16_t)f->ss) + f->esp;
+        if ((e = glin_write(top - 4, &ret_cs, 4, glin_acc(), &fva)) ||
+            (e = glin_write(top - 8, &ret_eip, 4, glin_acc(), &fva))) { deliver_pf(f, fva, e); return; }
+        f->esp -= 8;
+    }
     desc_sync(f);
-    f->esp -= 8;
     f->cs = (sel & ~3u) | 3;
     f->eip = off;
 }
@@ -949,8 +980,7 @@ void emulate_sensitive(struct guest_frame *f)
 {
     struct emu_insn in;
     bool tf = f->eflags & EFL_TF;
-    uint32_t delivered = 0;
-    for (unsigned v = 0; tf && v < 32; v++) delivered += shared->count.reflected[v];
+    uint32_t delivered = vcpu.delivered;
     enum fetched r = fetch_decode(f, &in);
     if (r == FETCH_FAULTED) return;
     if (r != FETCH_OK)
@@ -961,12 +991,15 @@ void emulate_sensitive(struct guest_frame *f)
     case K_PUSH_SREG: emulate_seg_read(f, &in, in.sub); break;
     case K_GRP6: case K_GRP7: emulate_group(f, &in); break;
     case K_LAR: case K_LSL: emulate_seg_check(f, &in); break;
-    case K_CALLF: emulate_callf(f, &in); break;
+    case K_CALLF: case K_JMPF: emulate_far(f, &in); break;
     case K_FPU_ENV: emulate_fpu_env(f, &in); break;
-    case K_MOV_SREG: case K_POP_SREG: case K_LSEG:
-        /* An SS load: a single step's #DB comes after the next instruction, as natively. */
-        if (emulate_ss_load(f, &in)) return;
-        guest_stop(STOP_MONITOR_FAULT, "a patched segment load at %08x is not an SS load", f->eip);
+    case K_IRET: emulate_iret(f, in.opsize == 2); break;
+    case K_RETF: emulate_retf(f, in.imm, in.opsize == 2); break;
+    case K_POP_SREG: case K_MOV_SREG: case K_LSEG:
+        if ((in.cls == K_MOV_SREG ? in.reg : in.sub) != SEG_SS) goto other;
+        emulate_ss_load(f, &in);
+        tf = false;          /* the step trap waits for the instruction after an SS load */
+        break;
     case K_PUSHF: {
         /* Patched while the guest's IOPL is not 0: the real flags say 0. */
         uint32_t v = guest_eflags(f) & ~(EFL_VM | EFL_RF), fva, e;
@@ -980,6 +1013,7 @@ void emulate_sensitive(struct guest_frame *f)
         break;
     }
     default:
+    other:
         /* An instruction made to trap because it overlaps a patched one (scan.c): the
          * emulator performs it, its own #DB included. */
         if (emulate_memory_insn(f)) return;
@@ -988,9 +1022,5 @@ void emulate_sensitive(struct guest_frame *f)
                    f->eip, in.opcode);
     }
     /* It completed under the guest's single step: its #DB trap follows, as after any instruction. */
-    for (unsigned v = 0; tf && v < 32; v++) delivered -= shared->count.reflected[v];
-    if (tf && delivered == 0) {
-        vcpu.dr[6] = (vcpu.dr[6] & ~0xe00fu) | DR6_BS;
-        deliver_exception(f, EXC_DB, 0);
-    }
+    if (tf && vcpu.delivered == delivered) step_trap(f);
 }

@@ -23,8 +23,9 @@ void emulate_data_access(struct guest_frame *f);
  * the fault it takes); false when the emulator cannot, and then nothing changed. */
 bool emulate_memory_insn(struct guest_frame *f);
 /* Perform the sensitive instruction at the guest kernel's EIP that scan-before-execute
- * patched to trap (POPF, MOV/PUSH from CS/SS, SS loads, SLDT STR VERR VERW SGDT SIDT SMSW,
- * LAR LSL, far CALL, PUSHF). */
+ * patched to trap (POPF, far CALL/JMP, IRET, far RET, SS loads, MOV/PUSH from CS/SS, SLDT STR
+ * VERR VERW SGDT SIDT SMSW, LAR LSL, FNSTENV FNSAVE), with the #DB that follows it under the
+ * guest's TF. */
 void emulate_sensitive(struct guest_frame *f);
 
 #endif

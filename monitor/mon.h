@@ -43,6 +43,7 @@ struct vcpu {
     bool shadow_step;            /* the monitor set TF to get past that one instruction */
     bool guest_tf;               /* the guest's own TF while shadow_step is on */
     uint32_t trap_seq;           /* traps taken so far, of every vector but NMI */
+    uint32_t delivered;          /* exceptions and interrupts delivered to the guest so far */
 };
 
 /* STI or an SS load just completed: the next instruction runs before any interrupt. */

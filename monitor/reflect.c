@@ -87,10 +87,14 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
     /* The target code segment and privilege. */
     uint16_t sel = gate_selector(g);
     struct seg_desc cs;
-    if (!guest_desc(sel, &cs) || !desc_is_code(cs)) { nested_fault(f, v, EXC_GP, (sel & ~3u) + ext); return; }
+    /* Code, of a DPL not above the CPL (conforming code too, SDM INT), then present. */
+    if (!guest_desc_own(sel, &cs) || !desc_is_code(cs) || desc_dpl(cs) > vcpu.cpl) {
+        nested_fault(f, v, EXC_GP, (sel & ~3u) + ext);
+        return;
+    }
     if (!desc_present(cs)) { nested_fault(f, v, EXC_NP, (sel & ~3u) + ext); return; }
+    if (gate_offset(g) > desc_limit(cs)) { nested_fault(f, v, EXC_GP, ext); return; }
     unsigned dpl = (desc_access(cs) & DESC_TYPE_CONFORMING) ? vcpu.cpl : desc_dpl(cs);
-    if (dpl > vcpu.cpl) { nested_fault(f, v, EXC_GP, (sel & ~3u) + ext); return; }
     if (dpl != 0 && dpl != 3)
         guest_stop(STOP_UNSUPPORTED, "vector %u targets privilege level %u; only 0 and 3 are supported", v, dpl);
 
@@ -104,9 +108,11 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
             vcpu.cr2 = fva; nested_fault(f, v, EXC_PF, e); return;
         }
         struct seg_desc sd;
-        if (!guest_desc((uint16_t)ss0, &sd) || !desc_is_wdata(sd) || (ss0 & 3) != dpl || desc_dpl(sd) != dpl) {
+        if (!guest_desc_own((uint16_t)ss0, &sd) || !desc_is_wdata(sd) || (ss0 & 3) != dpl || desc_dpl(sd) != dpl) {
             nested_fault(f, v, EXC_TS, (ss0 & ~3u) + ext); return;
         }
+        /* A stack segment not present is #SS (SDM INT; QEMU raises #TS). */
+        if (!desc_present(sd)) { nested_fault(f, v, EXC_SS, (ss0 & ~3u) + ext); return; }
         frame[n++] = vsel(f->ss);
         frame[n++] = f->esp;
         ss = (ss0 & ~3u) | 3;
@@ -116,12 +122,13 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
     frame[n++] = vsel(f->cs);
     frame[n++] = ret_eip;
     if (push_err) frame[n++] = err;
-    /* Push in the order the CPU does: the first word written is the highest. */
-    uint32_t words[6];
-    for (uint32_t i = 0; i < n; i++) words[i] = frame[n - 1 - i];
-    esp -= n * 4;
-    if ((e = glin_write(seg_base((uint16_t)ss) + esp, words, n * 4, dpl == 3 ? ACC_USER : 0, &fva))) {
-        vcpu.cr2 = fva; nested_fault(f, v, EXC_PF, (e & 0xffff) | (dpl == 3 ? PFEC_U : 0)); return;
+    /* Push in the order the CPU does, one word at a time from the highest: a page fault names
+     * the first push that meets it (the words before it are written). */
+    for (uint32_t i = 0; i < n; i++) {
+        esp -= 4;
+        if ((e = glin_write(seg_base((uint16_t)ss) + esp, &frame[i], 4, dpl == 3 ? ACC_USER : 0, &fva))) {
+            vcpu.cr2 = fva; nested_fault(f, v, EXC_PF, (e & 0xffff) | (dpl == 3 ? PFEC_U : 0)); return;
+        }
     }
 
     f->ss = ss;
@@ -131,6 +138,7 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
     f->eflags &= ~(EFL_TF | EFL_NT | EFL_RF | EFL_VM);
     if (type == DESC_TYPE_INTGATE32) f->eflags &= ~EFL_IF;
     delivering = ~0u;
+    vcpu.delivered++;
     set_cpl(dpl);
 }
 
@@ -174,7 +182,7 @@ static bool return_cs_ok(struct guest_frame *f, uint32_t cs)
 {
     struct seg_desc d;
     unsigned rpl = cs & 3;
-    if (!guest_desc((uint16_t)cs, &d) || !desc_is_code(d) || rpl < vcpu.cpl ||
+    if (!guest_desc_own((uint16_t)cs, &d) || !desc_is_code(d) || rpl < vcpu.cpl ||
         ((desc_access(d) & DESC_TYPE_CONFORMING) ? desc_dpl(d) > rpl : desc_dpl(d) != rpl)) {
         deliver_exception(f, EXC_GP, cs & ~3u);
         return false;
@@ -201,14 +209,22 @@ static void null_inner_segments(struct guest_frame *f, unsigned cpl)
 static bool do_return(struct guest_frame *f, uint32_t eip, uint32_t cs, uint32_t pop_bytes, bool op16)
 {
     unsigned rpl = cs & 3;
-    if (rpl > vcpu.cpl) {
-        uint32_t w[2];
+    bool outward = rpl > vcpu.cpl;
+    uint32_t w[2];
+    if (outward) {
         if (!pop_words(f, w, 2, op16, pop_bytes)) return false;
         struct seg_desc sd;
-        if (!guest_desc((uint16_t)w[1], &sd) || !desc_is_wdata(sd) || (w[1] & 3) != rpl || desc_dpl(sd) != rpl) {
+        if (!guest_desc_own((uint16_t)w[1], &sd) || !desc_is_wdata(sd) || (w[1] & 3) != rpl || desc_dpl(sd) != rpl) {
             deliver_exception(f, EXC_GP, w[1] & ~3u);
             return false;
         }
+        /* A stack segment not present is #SS (SDM IRET and RET; QEMU raises #NP). */
+        if (!desc_present(sd)) { deliver_exception(f, EXC_SS, w[1] & ~3u); return false; }
+    }
+    /* The return address must lie inside the code segment (SDM IRET, RET: #GP(0)). */
+    struct seg_desc cd;
+    if (guest_desc_own((uint16_t)cs, &cd) && eip > desc_limit(cd)) { deliver_exception(f, EXC_GP, 0); return false; }
+    if (outward) {
         f->esp = w[0];
         f->ss = (w[1] & ~3u) | 3;
         null_inner_segments(f, rpl);

@@ -24,7 +24,11 @@ bool scan_pushf;
 bool scan_sensitive(const struct emu_insn *in)
 {
     switch (in->cls) {
-    case K_POPF: case K_CALLF: return true;
+    case K_POPF: case K_CALLF: case K_JMPF: case K_IRET: case K_RETF: return true;
+    /* Loads of SS: one with RPL 0 faults at CPL3 anyway, one with RPL 3 (a #GP in the guest
+     * kernel) would pass the real CPU's check. */
+    case K_MOV_SREG: return in->reg == SEG_SS;
+    case K_POP_SREG: case K_LSEG: return in->sub == SEG_SS;
     case K_PUSHF: return scan_pushf;
     case K_MOV_FROM_SREG: return in->reg == SEG_CS || in->reg == SEG_SS;
     case K_PUSH_SREG: return in->sub == SEG_CS || in->sub == SEG_SS;
@@ -33,10 +37,6 @@ bool scan_sensitive(const struct emu_insn *in)
     case K_LAR: case K_LSL: return true;
     /* FNSTENV and FNSAVE store the last x87 instruction's CS: the real one has RPL 3. */
     case K_FPU_ENV: return true;
-    /* Loads of SS: one with RPL 0 faults at CPL3 anyway, one with RPL 3 (a #GP in the guest
-     * kernel) would pass the real CPU's check. */
-    case K_MOV_SREG: return in->reg == SEG_SS;
-    case K_POP_SREG: case K_LSEG: return in->sub == SEG_SS;
     default: return false;
     }
 }

@@ -5,6 +5,8 @@
 #include "monitor/emulate.h"
 #include "monitor/watchdog.h"
 #include "monitor/code.h"
+#include "monitor/desc.h"
+#include "monitor/gmem.h"
 #include "paging/paging.h"
 #include "arch/x86/regs.h"
 
@@ -53,6 +55,16 @@ static void monitor_fault(struct guest_frame *f)
                    "error %x): its descriptor tables changed under a segment it is using", f->vector, f->error);
     guest_stop(STOP_MONITOR_FAULT, "monitor fault: vector %u error %x at monitor eip %08x (cr2 %08x)",
                f->vector, f->error, f->eip, cr2);
+}
+
+/* The length of the instruction that raised #BP or #OF (v) and left EIP past it: one byte for
+ * INT3 (CC) and INTO (CE), two for INT 3 and INT 4 (CD ib). */
+static uint32_t soft_trap_len(const struct guest_frame *f, unsigned v)
+{
+    uint8_t last = 0;
+    uint32_t fva;
+    glin_read(seg_base((uint16_t)f->cs) + f->eip - 1, &last, 1, glin_acc(), &fva);
+    return last == (v == EXC_BP ? 0xcc : 0xce) ? 1 : 2;
 }
 
 void monitor_trap(struct guest_frame *f)
@@ -111,10 +123,14 @@ void monitor_trap(struct guest_frame *f)
     case EXC_BP:
         if (code_breakpoint(f)) break;          /* one of the copy's INT3s, not the guest's */
         /* fall through */
-    case EXC_OF:
-        /* INT3 and INTO reach the monitor directly (DPL 3 gates); the guest's gate decides. */
-        deliver_soft(f, v, f->eip);
+    case EXC_OF: {
+        /* INT3, INT 3, INTO and INT 4 reach the monitor directly (DPL 3 gates) with EIP past
+         * them; the guest's gate decides, and a gate it may not use faults on the instruction. */
+        uint32_t len = soft_trap_len(f, v);
+        f->eip -= len;
+        deliver_soft(f, v, f->eip + len);
         break;
+    }
     default:
         if (v < 32) deliver_exception(f, v, f->error);
         else if (v >= MON_SOFT_FIRST) {

@@ -17,8 +17,12 @@
  * channel 0 running at 18.2 Hz in mode 2, A20 on in port 0x92. */
 void vmdev_init(struct vm *vm, uint8_t *disk, uint32_t sectors)
 {
+    /* The 8259s as SeaBIOS leaves them, but for IRQ0: its 18.2 Hz tick stays masked. A guest
+     * that enables interrupts before it programs its 8259 would take that tick on vector 8,
+     * a double fault's; natively it may well be done before the first tick comes, but inside
+     * umbra, slower, it would not be. */
     static const uint8_t pic_boot[][2] = {
-        { 0x20, 0x11 }, { 0x21, 0x08 }, { 0x21, 0x04 }, { 0x21, 0x01 }, { 0x21, 0xb8 },
+        { 0x20, 0x11 }, { 0x21, 0x08 }, { 0x21, 0x04 }, { 0x21, 0x01 }, { 0x21, 0xb9 },
         { 0xa0, 0x11 }, { 0xa1, 0x70 }, { 0xa1, 0x02 }, { 0xa1, 0x01 }, { 0xa1, 0x8e },
         { 0xd1, 0x0c },
     };
