@@ -12,6 +12,7 @@
 #include "monitor/gmem.h"
 #include "paging/paging.h"
 #include "arch/x86/regs.h"
+#include "arch/x86/mmu.h"
 
 #define EXT 1u          /* error-code bit: an external event caused the fault */
 #define IDT_BIT 2u      /* error-code bit: the selector index is an IDT vector */
@@ -123,11 +124,22 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
     frame[n++] = ret_eip;
     if (push_err) frame[n++] = err;
     /* Push in the order the CPU does, one word at a time from the highest: a page fault names
-     * the first push that meets it (the words before it are written). */
-    for (uint32_t i = 0; i < n; i++) {
-        esp -= 4;
-        if ((e = glin_write(seg_base((uint16_t)ss) + esp, &frame[i], 4, dpl == 3 ? ACC_USER : 0, &fva))) {
-            vcpu.cr2 = fva; nested_fault(f, v, EXC_PF, (e & 0xffff) | (dpl == 3 ? PFEC_U : 0)); return;
+     * the first push that meets it (the words before it are written). A frame within one page
+     * goes in one write: there the first push is the one that would fault. */
+    uint32_t top = seg_base((uint16_t)ss) + esp, acc = dpl == 3 ? ACC_USER : 0;
+    if (((top - 1) ^ (top - 4 * n)) < PAGE_SIZE) {
+        uint32_t words[6];
+        for (uint32_t i = 0; i < n; i++) words[n - 1 - i] = frame[i];
+        if ((e = glin_write(top - 4 * n, words, 4 * n, acc, &fva))) {
+            vcpu.cr2 = top - 4; nested_fault(f, v, EXC_PF, (e & 0xffff) | (dpl == 3 ? PFEC_U : 0)); return;
+        }
+        esp -= 4 * n;
+    } else {
+        for (uint32_t i = 0; i < n; i++) {
+            esp -= 4;
+            if ((e = glin_write(seg_base((uint16_t)ss) + esp, &frame[i], 4, acc, &fva))) {
+                vcpu.cr2 = fva; nested_fault(f, v, EXC_PF, (e & 0xffff) | (dpl == 3 ? PFEC_U : 0)); return;
+            }
         }
     }
 
@@ -167,22 +179,30 @@ void deliver_interrupt(struct guest_frame *f, unsigned v)
 /* Read n stack words at ESP+skip without moving ESP; false after delivering the fault. */
 static bool pop_words(struct guest_frame *f, uint32_t *w, unsigned n, bool op16, uint32_t skip)
 {
-    uint32_t fva, e;
+    uint32_t fva, e, acc = vcpu.cpl == 3 ? ACC_USER : 0;
     unsigned size = op16 ? 2 : 4;
+    uint32_t at = seg_base((uint16_t)f->ss) + f->esp + skip;
+    if (!op16 && (at ^ (at + 4 * n - 1)) < PAGE_SIZE) {
+        /* Within one page: one read, and a fault names its first word, as the CPU's would. */
+        if ((e = glin_read(at, w, 4 * n, acc, &fva))) { deliver_pf(f, fva, e); return false; }
+        return true;
+    }
     for (unsigned i = 0; i < n; i++) {
         w[i] = 0;
-        e = glin_read(seg_base((uint16_t)f->ss) + f->esp + skip + i * size, &w[i], size, vcpu.cpl == 3 ? ACC_USER : 0, &fva);
+        e = glin_read(at + i * size, &w[i], size, acc, &fva);
         if (e) { deliver_pf(f, fva, e); return false; }
     }
     return true;
 }
 
-/* Check the code segment a return goes to; false after delivering #GP or #NP. */
-static bool return_cs_ok(struct guest_frame *f, uint32_t cs)
+/* Check the code segment a return goes to (its descriptor in *cd); false after delivering
+ * #GP or #NP. */
+static bool return_cs_ok(struct guest_frame *f, uint32_t cs, struct seg_desc *cd)
 {
-    struct seg_desc d;
     unsigned rpl = cs & 3;
-    if (!guest_desc_own((uint16_t)cs, &d) || !desc_is_code(d) || rpl < vcpu.cpl ||
+    bool found = guest_desc_own((uint16_t)cs, cd);
+    struct seg_desc d = *cd;
+    if (!found || !desc_is_code(d) || rpl < vcpu.cpl ||
         ((desc_access(d) & DESC_TYPE_CONFORMING) ? desc_dpl(d) > rpl : desc_dpl(d) != rpl)) {
         deliver_exception(f, EXC_GP, cs & ~3u);
         return false;
@@ -206,7 +226,8 @@ static void null_inner_segments(struct guest_frame *f, unsigned cpl)
 }
 
 /* The common tail of IRET and far RET: CS:EIP, and SS:ESP when going outward. */
-static bool do_return(struct guest_frame *f, uint32_t eip, uint32_t cs, uint32_t pop_bytes, bool op16)
+static bool do_return(struct guest_frame *f, uint32_t eip, uint32_t cs, struct seg_desc cd, uint32_t pop_bytes,
+                      bool op16)
 {
     unsigned rpl = cs & 3;
     bool outward = rpl > vcpu.cpl;
@@ -222,8 +243,7 @@ static bool do_return(struct guest_frame *f, uint32_t eip, uint32_t cs, uint32_t
         if (!desc_present(sd)) { deliver_exception(f, EXC_SS, w[1] & ~3u); return false; }
     }
     /* The return address must lie inside the code segment (SDM IRET, RET: #GP(0)). */
-    struct seg_desc cd;
-    if (guest_desc_own((uint16_t)cs, &cd) && eip > desc_limit(cd)) { deliver_exception(f, EXC_GP, 0); return false; }
+    if (eip > desc_limit(cd)) { deliver_exception(f, EXC_GP, 0); return false; }
     if (outward) {
         f->esp = w[0];
         f->ss = (w[1] & ~3u) | 3;
@@ -246,13 +266,14 @@ void emulate_iret(struct guest_frame *f, bool op16)
     desc_sync(f);
     if (!pop_words(f, w, 3, op16, 0)) return;
     if (w[2] & EFL_VM) guest_stop(STOP_UNSUPPORTED, "IRET to virtual-8086 mode; not supported");
-    if (!return_cs_ok(f, w[1])) return;
+    struct seg_desc cd;
+    if (!return_cs_ok(f, w[1], &cd)) return;
     /* Which flags an IRET may change depends on the privilege it runs at (SDM IRET). */
     uint32_t mask = EFL_CF | EFL_PF | EFL_AF | EFL_ZF | EFL_SF | EFL_TF | EFL_DF | EFL_OF | EFL_NT |
                     EFL_RF | EFL_AC | EFL_ID;
     if (vcpu.cpl <= vcpu.iopl) mask |= EFL_IF;
     if (vcpu.cpl == 0) mask |= EFL_IOPL | EFL_VIF | EFL_VIP;
-    if (do_return(f, w[0], w[1] & 0xffff, 12, op16))
+    if (do_return(f, w[0], w[1] & 0xffff, cd, 12, op16))
         set_guest_eflags(f, w[2], mask);
 }
 
@@ -263,8 +284,9 @@ void emulate_retf(struct guest_frame *f, uint32_t imm, bool op16)
     if (op16) guest_stop(STOP_UNSUPPORTED, "16-bit far return; not supported");
     desc_sync(f);
     if (!pop_words(f, w, 2, op16, 0)) return;
-    if (!return_cs_ok(f, w[1])) return;
+    struct seg_desc cd;
+    if (!return_cs_ok(f, w[1], &cd)) return;
     bool outward = (w[1] & 3) > vcpu.cpl;
     /* Going outward, the parameters are released from the new stack as well (SDM RET). */
-    if (do_return(f, w[0], w[1] & 0xffff, 8 + imm, op16) && outward) f->esp += imm;
+    if (do_return(f, w[0], w[1] & 0xffff, cd, 8 + imm, op16) && outward) f->esp += imm;
 }
