@@ -227,14 +227,14 @@ static void emulate_io(struct guest_frame *f, const struct emu_insn *in)
     suspend(&req, io_done, ctx);
 }
 
-/* CPUID leaf 1, 7 or 80000001h (subleaf 0) of the real CPU, which the guest sees too; zeros
- * past the last leaf. Read once: the feature bits used here never change (the OS bits that
- * follow CR4, OSXSAVE and OSPKE, are not used), and CPUID may be slow under a hypervisor. */
+/* CPUID leaf 1, 5, 7 or 80000001h (subleaf 0) of the real CPU, which the guest sees too;
+ * zeros past the last leaf. Read once: the feature bits used here never change (the OS bits
+ * that follow CR4, OSXSAVE and OSPKE, are not used), and CPUID may be slow under a hypervisor. */
 static void cpuid_leaf(uint32_t leaf, uint32_t r[4])
 {
-    static uint32_t cache[3][4];
-    static bool have[3];
-    unsigned k = leaf == 1 ? 0 : leaf == 7 ? 1 : 2;
+    static uint32_t cache[4][4];
+    static bool have[4];
+    unsigned k = leaf == 1 ? 0 : leaf == 7 ? 1 : leaf == 5 ? 3 : 2;
     if (!have[k]) {
         uint32_t *c = cache[k], top = leaf & 0x80000000u;
         __asm__ volatile("cpuid" : "=a"(c[0]), "=b"(c[1]), "=c"(c[2]), "=d"(c[3]) : "a"(top), "c"(0));
@@ -668,14 +668,6 @@ bool emulate_memory_insn(struct guest_frame *f)
     return data_access(f, true);
 }
 
-/* CPUID leaf `leaf` (subleaf 0), register r (0 EAX .. 3 EDX): the guest's CPUID too. */
-static uint32_t cpuid_reg(uint32_t leaf, unsigned r)
-{
-    uint32_t v[4];
-    __asm__ volatile("cpuid" : "=a"(v[0]), "=b"(v[1]), "=c"(v[2]), "=d"(v[3]) : "a"(leaf), "c"(0));
-    return v[r];
-}
-
 void ud_fault(struct guest_frame *f)
 {
     struct emu_insn in;
@@ -689,13 +681,17 @@ void ud_fault(struct guest_frame *f)
     /* Group 7 with a register operand, reg 1: MONITOR (C8), MWAIT (C9), CLAC (CA), STAC (CB):
      * #UD at CPL3, the guest kernel's at its CPL 0 where the CPU has them. */
     unsigned op = r == FETCH_OK && in.cls == K_GRP7 && !in.mem && in.reg == 1 && !in.lock ? in.rm : 8;
-    bool smap = (op == 2 || op == 3) && (cpuid_reg(7, 1) >> 20 & 1);
-    bool mon = (op == 0 || op == 1) && (cpuid_reg(1, 2) >> 3 & 1);
+    uint32_t l1[4], l5[4], l7[4];
+    cpuid_leaf(1, l1);
+    cpuid_leaf(5, l5);
+    cpuid_leaf(7, l7);
+    bool smap = (op == 2 || op == 3) && (l7[1] >> 20 & 1);
+    bool mon = (op == 0 || op == 1) && (l1[2] >> 3 & 1);
     if (!smap && !mon) { deliver_exception(f, EXC_UD, 0); return; }
     bool tf = f->eflags & EFL_TF;
     if (op == 0 && f->ecx != 0) { gp0(f); return; }          /* no MONITOR extensions */
     /* MWAIT: ECX bit 0 (interrupts break it) where CPUID leaf 5 offers it, nothing else. */
-    if (op == 1 && (f->ecx & ~((cpuid_reg(5, 2) >> 1) & 1u))) { gp0(f); return; }
+    if (op == 1 && (f->ecx & ~((l5[2] >> 1) & 1u))) { gp0(f); return; }
     if (op == 2) f->eflags &= ~EFL_AC;
     if (op == 3) f->eflags |= EFL_AC;
     f->eip += in.len;
