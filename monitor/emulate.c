@@ -440,11 +440,20 @@ static void emulate_rdpmc(struct guest_frame *f, const struct emu_insn *in)
     f->eip += in->len;
 }
 
-/* Continuation of a CR8 read: the local APIC's TPR (ctx: register | length << 8). */
+/* Continuation of a CR8 read: the local APIC's TPR (ctx: register | length << 8). The
+ * suspension skipped the caller's single-step check: the #DB trap follows here. */
 static void cr8_read_done(struct guest_frame *f, const struct msg *a, uint32_t ctx)
 {
     *reg(f, ctx & 7) = a ? (a->a[0] >> 4) & 0xf : 0;
     f->eip += ctx >> 8;
+    if (f->eflags & EFL_TF) step_trap(f);
+}
+
+/* Continuation of a CR8 write (the TPR has it): the single-step #DB trap, as after a read. */
+static void cr8_write_done(struct guest_frame *f, const struct msg *a, uint32_t ctx)
+{
+    (void)a; (void)ctx;
+    if (f->eflags & EFL_TF) step_trap(f);
 }
 
 /* LOCK MOV to or from CR0: CR8, the local APIC's task priority, on CPUs with AltMovCr8
@@ -462,7 +471,7 @@ static void emulate_cr8(struct guest_frame *f, const struct emu_insn *in)
     if (v & ~0xfu) { gp0(f); return; }
     f->eip += in->len;
     struct msg req = { .type = MSG_MMIO, .a = { LAPIC_TPR_GPA, 4, 1, v << 4 } };
-    suspend(&req, 0, 0);
+    suspend(&req, cr8_write_done, 0);
 }
 
 /* LTR: the guest's TSS descriptor becomes busy in its own GDT; false after a fault. */
