@@ -720,8 +720,15 @@ void np_fault(struct guest_frame *f)
     if (vcpu.cpl == 0 && desc_is_hidden_user_code((uint16_t)f->error)) {
         enum fetched r = fetch_decode(f, &in);
         if (r == FETCH_FAULTED) return;
-        if (r == FETCH_OK && in.cls == K_IRET) { emulate_iret(f, in.opsize == 2); return; }
-        if (r == FETCH_OK && in.cls == K_RETF) { emulate_retf(f, in.imm, in.opsize == 2); return; }
+        if (r == FETCH_OK && (in.cls == K_IRET || in.cls == K_RETF)) {
+            /* Under the guest's TF the return is followed by its #DB, as in gp_fault. */
+            bool tf = f->eflags & EFL_TF;
+            uint32_t delivered = vcpu.delivered;
+            if (in.cls == K_IRET) emulate_iret(f, in.opsize == 2);
+            else emulate_retf(f, in.imm, in.opsize == 2);
+            if (tf && vcpu.delivered == delivered) step_trap(f);
+            return;
+        }
     }
     deliver_exception(f, EXC_NP, f->error);
 }
