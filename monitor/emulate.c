@@ -743,8 +743,8 @@ void gp_fault(struct guest_frame *f)
     if (r == FETCH_UNKNOWN) { deliver_exception(f, EXC_GP, f->error); return; }
     /* Under the guest's single step, an instruction the monitor performs is followed by its
      * #DB trap, as any other; not an SS load or an STI that sets IF (the trap waits for the
-     * next instruction), nor INT n (it clears TF), nor HLT. Port I/O finishes in io_done,
-     * which does the same. */
+     * next instruction), nor INT n (it clears TF), nor HLT. What suspends (port I/O, CR8)
+     * does the same in its continuation. */
     bool ss_load = (in.cls == K_MOV_SREG && in.reg == SEG_SS) ||
                    ((in.cls == K_POP_SREG || in.cls == K_LSEG) && in.sub == SEG_SS);
     /* An STI that sets IF holds the trap back past the next instruction too, as the CPU's
