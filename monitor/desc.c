@@ -1,4 +1,5 @@
-/* The guest's GDT, shadowed: guest DPL 0 descriptors become DPL 3 in the real table.
+/* The guest's GDT, shadowed: in the guest's kernel mode its DPL 0 descriptors become DPL 3 in
+ * the real table; in its user mode they keep the guest's DPL.
  *
  * The guest kernel runs at CPL3, so every code and data descriptor it can load must have
  * DPL 3 in the real GDT; the guest keeps its own indices, with the monitor's descriptors at
@@ -13,7 +14,7 @@
  * slot and the register is pointed there; the guest's next load of the register picks up the
  * new entry, exactly as on hardware. (MOV from the register shows the stale slot's selector.)
  * Known gap: a descriptor the guest edits in memory without reloading GDTR is picked up at
- * the next LGDT, LTR, IRET or SS load (desc_sync), not at once.
+ * the next LGDT, IRET, far RET, far CALL or JMP, or SS load (desc_sync), not at once.
  * In kernel mode every code and data shadow has DPL 3 (the guest kernel runs at CPL3); in user
  * mode each has the guest's own DPL, so that what ring 3 may not load (kernel data, kernel code
  * for a far JMP or CALL, LAR/LSL/VERR/VERW of them) it cannot load at the real CPL3 either. A

@@ -227,14 +227,14 @@ static void emulate_io(struct guest_frame *f, const struct emu_insn *in)
     suspend(&req, io_done, ctx);
 }
 
-/* CPUID leaf 1, 7 or 80000001h (subleaf 0) of the real CPU, which the guest sees too; zeros
- * past the last leaf. Read once: the feature bits used here never change (the OS bits that
- * follow CR4, OSXSAVE and OSPKE, are not used), and CPUID may be slow under a hypervisor. */
+/* CPUID leaf 1, 5, 7 or 80000001h (subleaf 0) of the real CPU, which the guest sees too;
+ * zeros past the last leaf. Read once: the feature bits used here never change (the OS bits
+ * that follow CR4, OSXSAVE and OSPKE, are not used), and CPUID may be slow under a hypervisor. */
 static void cpuid_leaf(uint32_t leaf, uint32_t r[4])
 {
-    static uint32_t cache[3][4];
-    static bool have[3];
-    unsigned k = leaf == 1 ? 0 : leaf == 7 ? 1 : 2;
+    static uint32_t cache[4][4];
+    static bool have[4];
+    unsigned k = leaf == 1 ? 0 : leaf == 7 ? 1 : leaf == 5 ? 3 : 2;
     if (!have[k]) {
         uint32_t *c = cache[k], top = leaf & 0x80000000u;
         __asm__ volatile("cpuid" : "=a"(c[0]), "=b"(c[1]), "=c"(c[2]), "=d"(c[3]) : "a"(top), "c"(0));
@@ -440,11 +440,20 @@ static void emulate_rdpmc(struct guest_frame *f, const struct emu_insn *in)
     f->eip += in->len;
 }
 
-/* Continuation of a CR8 read: the local APIC's TPR (ctx: register | length << 8). */
+/* Continuation of a CR8 read: the local APIC's TPR (ctx: register | length << 8). The
+ * suspension skipped the caller's single-step check: the #DB trap follows here. */
 static void cr8_read_done(struct guest_frame *f, const struct msg *a, uint32_t ctx)
 {
     *reg(f, ctx & 7) = a ? (a->a[0] >> 4) & 0xf : 0;
     f->eip += ctx >> 8;
+    if (f->eflags & EFL_TF) step_trap(f);
+}
+
+/* Continuation of a CR8 write (the TPR has it): the single-step #DB trap, as after a read. */
+static void cr8_write_done(struct guest_frame *f, const struct msg *a, uint32_t ctx)
+{
+    (void)a; (void)ctx;
+    if (f->eflags & EFL_TF) step_trap(f);
 }
 
 /* LOCK MOV to or from CR0: CR8, the local APIC's task priority, on CPUs with AltMovCr8
@@ -462,7 +471,7 @@ static void emulate_cr8(struct guest_frame *f, const struct emu_insn *in)
     if (v & ~0xfu) { gp0(f); return; }
     f->eip += in->len;
     struct msg req = { .type = MSG_MMIO, .a = { LAPIC_TPR_GPA, 4, 1, v << 4 } };
-    suspend(&req, 0, 0);
+    suspend(&req, cr8_write_done, 0);
 }
 
 /* LTR: the guest's TSS descriptor becomes busy in its own GDT; false after a fault. */
@@ -668,14 +677,6 @@ bool emulate_memory_insn(struct guest_frame *f)
     return data_access(f, true);
 }
 
-/* CPUID leaf `leaf` (subleaf 0), register r (0 EAX .. 3 EDX): the guest's CPUID too. */
-static uint32_t cpuid_reg(uint32_t leaf, unsigned r)
-{
-    uint32_t v[4];
-    __asm__ volatile("cpuid" : "=a"(v[0]), "=b"(v[1]), "=c"(v[2]), "=d"(v[3]) : "a"(leaf), "c"(0));
-    return v[r];
-}
-
 void ud_fault(struct guest_frame *f)
 {
     struct emu_insn in;
@@ -689,13 +690,17 @@ void ud_fault(struct guest_frame *f)
     /* Group 7 with a register operand, reg 1: MONITOR (C8), MWAIT (C9), CLAC (CA), STAC (CB):
      * #UD at CPL3, the guest kernel's at its CPL 0 where the CPU has them. */
     unsigned op = r == FETCH_OK && in.cls == K_GRP7 && !in.mem && in.reg == 1 && !in.lock ? in.rm : 8;
-    bool smap = (op == 2 || op == 3) && (cpuid_reg(7, 1) >> 20 & 1);
-    bool mon = (op == 0 || op == 1) && (cpuid_reg(1, 2) >> 3 & 1);
+    uint32_t l1[4], l5[4], l7[4];
+    cpuid_leaf(1, l1);
+    cpuid_leaf(5, l5);
+    cpuid_leaf(7, l7);
+    bool smap = (op == 2 || op == 3) && (l7[1] >> 20 & 1);
+    bool mon = (op == 0 || op == 1) && (l1[2] >> 3 & 1);
     if (!smap && !mon) { deliver_exception(f, EXC_UD, 0); return; }
     bool tf = f->eflags & EFL_TF;
     if (op == 0 && f->ecx != 0) { gp0(f); return; }          /* no MONITOR extensions */
     /* MWAIT: ECX bit 0 (interrupts break it) where CPUID leaf 5 offers it, nothing else. */
-    if (op == 1 && (f->ecx & ~((cpuid_reg(5, 2) >> 1) & 1u))) { gp0(f); return; }
+    if (op == 1 && (f->ecx & ~((l5[2] >> 1) & 1u))) { gp0(f); return; }
     if (op == 2) f->eflags &= ~EFL_AC;
     if (op == 3) f->eflags |= EFL_AC;
     f->eip += in.len;
@@ -715,8 +720,15 @@ void np_fault(struct guest_frame *f)
     if (vcpu.cpl == 0 && desc_is_hidden_user_code((uint16_t)f->error)) {
         enum fetched r = fetch_decode(f, &in);
         if (r == FETCH_FAULTED) return;
-        if (r == FETCH_OK && in.cls == K_IRET) { emulate_iret(f, in.opsize == 2); return; }
-        if (r == FETCH_OK && in.cls == K_RETF) { emulate_retf(f, in.imm, in.opsize == 2); return; }
+        if (r == FETCH_OK && (in.cls == K_IRET || in.cls == K_RETF)) {
+            /* Under the guest's TF the return is followed by its #DB, as in gp_fault. */
+            bool tf = f->eflags & EFL_TF;
+            uint32_t delivered = vcpu.delivered;
+            if (in.cls == K_IRET) emulate_iret(f, in.opsize == 2);
+            else emulate_retf(f, in.imm, in.opsize == 2);
+            if (tf && vcpu.delivered == delivered) step_trap(f);
+            return;
+        }
     }
     deliver_exception(f, EXC_NP, f->error);
 }
@@ -731,8 +743,8 @@ void gp_fault(struct guest_frame *f)
     if (r == FETCH_UNKNOWN) { deliver_exception(f, EXC_GP, f->error); return; }
     /* Under the guest's single step, an instruction the monitor performs is followed by its
      * #DB trap, as any other; not an SS load or an STI that sets IF (the trap waits for the
-     * next instruction), nor INT n (it clears TF), nor HLT. Port I/O finishes in io_done,
-     * which does the same. */
+     * next instruction), nor INT n (it clears TF), nor HLT. What suspends (port I/O, CR8)
+     * does the same in its continuation. */
     bool ss_load = (in.cls == K_MOV_SREG && in.reg == SEG_SS) ||
                    ((in.cls == K_POP_SREG || in.cls == K_LSEG) && in.sub == SEG_SS);
     /* An STI that sets IF holds the trap back past the next instruction too, as the CPU's

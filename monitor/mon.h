@@ -37,7 +37,6 @@ struct vcpu {
     uint64_t xcr0;               /* the guest's XCR0 (XSETBV), real while it runs */
     uint32_t tsc_aux;            /* the guest's IA32_TSC_AUX (what RDTSCP gives in ECX), real while it runs */
     int32_t pending_vector;      /* an acknowledged virtual interrupt, -1 if none */
-    bool want_irq_asked;         /* the supervisor was asked for an interrupt and said none */
     bool irq_shadow;             /* the instruction at shadow_eip follows STI or an SS load and */
     uint32_t shadow_eip;         /* has not run yet: no interrupt may come before it */
     bool shadow_step;            /* the monitor set TF to get past that one instruction */

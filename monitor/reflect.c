@@ -42,6 +42,11 @@ static uint32_t vsel(uint32_t real) { return (desc_guest_sel(real) & ~3u) | vcpu
 
 enum kind { K_EXC, K_SOFT, K_EXT };
 static unsigned delivering = ~0u;    /* the vector being delivered, ~0 when none */
+/* What `delivering` holds for an interrupt (external, or INT n, INT3, INTO) whatever its
+ * vector: the SDM's classes (table 6-4) are for exceptions; an interrupt is a benign first
+ * event, so INT 8 or IRQ0 on vector 8 meeting a bad gate gets that #GP or #NP, not a
+ * triple fault, and INT 14 or INT 10 not a double fault. */
+#define INTERRUPT_EVENT 0x100u
 
 static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_err, uint32_t err, uint32_t ret_eip);
 
@@ -64,14 +69,15 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
     uint32_t ext = k == K_EXT ? EXT : 0, fva;
     if (v == EXC_PF) err &= 0xffff;        /* drop the walker's fault flag */
     if (outer != ~0u) { nested_fault(f, outer, v, err); return; }
-    delivering = v;
+    unsigned first = k == K_EXC ? v : INTERRUPT_EVENT;
+    delivering = first;
     shared->count.reflected[v & 31] += v < 32;
 
     /* The gate. */
     uint32_t gate[2];
-    if (v * 8 + 7 > vcpu.idt_limit) { nested_fault(f, v, EXC_GP, v * 8 + IDT_BIT + ext); return; }
+    if (v * 8 + 7 > vcpu.idt_limit) { nested_fault(f, first, EXC_GP, v * 8 + IDT_BIT + ext); return; }
     uint32_t e = glin_read(vcpu.idt_base + v * 8, gate, 8, 0, &fva);
-    if (e) { vcpu.cr2 = fva; nested_fault(f, v, EXC_PF, e); return; }
+    if (e) { vcpu.cr2 = fva; nested_fault(f, first, EXC_PF, e); return; }
     struct gate_desc g = { gate[0], gate[1] };
     unsigned type = gate_type(g);
     if (k == K_SOFT && gate_dpl(g) < vcpu.cpl) { delivering = ~0u; deliver(f, EXC_GP, K_EXC, true, v * 8 + IDT_BIT, f->eip); return; }
@@ -80,21 +86,21 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
             guest_stop(STOP_UNSUPPORTED, "vector %u goes through a task gate; task switches are not supported", v);
         if (gate_present(g) && (type == 6 || type == 7))
             guest_stop(STOP_UNSUPPORTED, "vector %u has a 16-bit gate; not supported", v);
-        nested_fault(f, v, EXC_GP, v * 8 + IDT_BIT + ext);
+        nested_fault(f, first, EXC_GP, v * 8 + IDT_BIT + ext);
         return;
     }
-    if (!gate_present(g)) { nested_fault(f, v, EXC_NP, v * 8 + IDT_BIT + ext); return; }
+    if (!gate_present(g)) { nested_fault(f, first, EXC_NP, v * 8 + IDT_BIT + ext); return; }
 
     /* The target code segment and privilege. */
     uint16_t sel = gate_selector(g);
     struct seg_desc cs;
     /* Code, of a DPL not above the CPL (conforming code too, SDM INT), then present. */
     if (!guest_desc_own(sel, &cs) || !desc_is_code(cs) || desc_dpl(cs) > vcpu.cpl) {
-        nested_fault(f, v, EXC_GP, (sel & ~3u) + ext);
+        nested_fault(f, first, EXC_GP, (sel & ~3u) + ext);
         return;
     }
-    if (!desc_present(cs)) { nested_fault(f, v, EXC_NP, (sel & ~3u) + ext); return; }
-    if (gate_offset(g) > desc_limit(cs)) { nested_fault(f, v, EXC_GP, ext); return; }
+    if (!desc_present(cs)) { nested_fault(f, first, EXC_NP, (sel & ~3u) + ext); return; }
+    if (gate_offset(g) > desc_limit(cs)) { nested_fault(f, first, EXC_GP, ext); return; }
     unsigned dpl = (desc_access(cs) & DESC_TYPE_CONFORMING) ? vcpu.cpl : desc_dpl(cs);
     if (dpl != 0 && dpl != 3)
         guest_stop(STOP_UNSUPPORTED, "vector %u targets privilege level %u; only 0 and 3 are supported", v, dpl);
@@ -104,16 +110,16 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
     bool inner = dpl < vcpu.cpl;
     if (inner) {
         uint32_t ss0 = 0, esp0 = 0;
-        if (vcpu.tr_limit < 9) { nested_fault(f, v, EXC_TS, (vcpu.tr & ~3u) + ext); return; }
+        if (vcpu.tr_limit < 9) { nested_fault(f, first, EXC_TS, (vcpu.tr & ~3u) + ext); return; }
         if ((e = glin_read(vcpu.tr_base + 4, &esp0, 4, 0, &fva)) || (e = glin_read(vcpu.tr_base + 8, &ss0, 2, 0, &fva))) {
-            vcpu.cr2 = fva; nested_fault(f, v, EXC_PF, e); return;
+            vcpu.cr2 = fva; nested_fault(f, first, EXC_PF, e); return;
         }
         struct seg_desc sd;
         if (!guest_desc_own((uint16_t)ss0, &sd) || !desc_is_wdata(sd) || (ss0 & 3) != dpl || desc_dpl(sd) != dpl) {
-            nested_fault(f, v, EXC_TS, (ss0 & ~3u) + ext); return;
+            nested_fault(f, first, EXC_TS, (ss0 & ~3u) + ext); return;
         }
         /* A stack segment not present is #SS (SDM INT; QEMU raises #TS). */
-        if (!desc_present(sd)) { nested_fault(f, v, EXC_SS, (ss0 & ~3u) + ext); return; }
+        if (!desc_present(sd)) { nested_fault(f, first, EXC_SS, (ss0 & ~3u) + ext); return; }
         frame[n++] = vsel(f->ss);
         frame[n++] = f->esp;
         ss = (ss0 & ~3u) | 3;
@@ -131,14 +137,14 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
         uint32_t words[6];
         for (uint32_t i = 0; i < n; i++) words[n - 1 - i] = frame[i];
         if ((e = glin_write(top - 4 * n, words, 4 * n, acc, &fva))) {
-            vcpu.cr2 = top - 4; nested_fault(f, v, EXC_PF, (e & 0xffff) | (dpl == 3 ? PFEC_U : 0)); return;
+            vcpu.cr2 = top - 4; nested_fault(f, first, EXC_PF, (e & 0xffff) | (dpl == 3 ? PFEC_U : 0)); return;
         }
         esp -= 4 * n;
     } else {
         for (uint32_t i = 0; i < n; i++) {
             esp -= 4;
             if ((e = glin_write(seg_base((uint16_t)ss) + esp, &frame[i], 4, acc, &fva))) {
-                vcpu.cr2 = fva; nested_fault(f, v, EXC_PF, (e & 0xffff) | (dpl == 3 ? PFEC_U : 0)); return;
+                vcpu.cr2 = fva; nested_fault(f, first, EXC_PF, (e & 0xffff) | (dpl == 3 ? PFEC_U : 0)); return;
             }
         }
     }

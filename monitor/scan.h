@@ -33,7 +33,7 @@ struct scan_result {
 extern bool scan_pushf;
 /* Is this instruction one that must trap in the guest kernel but would not at CPL3 (POPF, far
  * CALL and JMP, IRET, far RET, MOV/POP/LSS to SS, MOV from or PUSH CS/SS, SLDT STR VERR VERW,
- * SGDT SIDT SMSW, LAR LSL; PUSHF while the guest's IOPL is not 0)? */
+ * SGDT SIDT SMSW, LAR LSL, FNSTENV FNSAVE; PUSHF while the guest's IOPL is not 0)? */
 bool scan_sensitive(const struct emu_insn *in);
 /* Decode orig (one page) from offset entry, following the control flow inside the page, into
  * p: decoded instructions are copied, sensitive ones patched to INT3; everything else stays
