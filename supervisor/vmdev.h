@@ -42,8 +42,8 @@ struct vmdev {
     unsigned line_len;
 };
 
-/* Set the devices to their power-on state; disk (sectors of 512 bytes) backs the IDE disk,
- * NULL for none. */
+/* Set the devices to the state a PC's firmware leaves them in (SeaBIOS's, but for IRQ0's
+ * mask: see vmdev.c); disk (sectors of 512 bytes) backs the IDE disk, NULL for none. */
 void vmdev_init(struct vm *vm, uint8_t *disk, uint32_t sectors);
 /* The local APIC, the IOAPIC and the IRQ wiring in the state a BIOS leaves (vmdev_init). */
 void vmdev_apic_init(struct vm *vm);
