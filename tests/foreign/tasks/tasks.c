@@ -21,6 +21,10 @@
  *    SDM, #TS in QEMU: not tested;
  *  - it ignores the TSS's T flag (no #DB): not set here; it never sets the EXT bit: no fault
  *    is provoked while an external event is delivered;
+ *  - a fault after the switch's commit point carries the EIP of the instruction that started
+ *    the switch, not the new task's: the task that handles it neither prints nor keeps it (h_task);
+ *  - the arithmetic flags a JMP or CALL switch saves and loads can be stale in QEMU when an
+ *    instruction just before it changed them: the probes set them with POPF (entry.asm);
  *  - with the old TSS's reserved halves and the back link's upper half, what a CPU writes is
  *    not the SDM's to say: only the architectural 16 bits of each are printed;
  *  - which of several faulty segments faults first differs from the SDM's table: each case
