@@ -132,6 +132,9 @@ static bool do_switch(struct guest_frame *f, enum task_cause c, uint16_t sel, st
     current_state(f, &st);
     st.eip = next_eip;
     st.eflags = task_old_eflags(guest_eflags(f), c);
+    /* RF in the real frame is the trap's (a CPU sets it in a fault's image); a JMP, CALL or
+     * IRET the monitor completes leaves the guest's clear. */
+    if (c != TASK_EVENT) st.eflags &= ~EFL_RF;
     if (task_clears_old_busy(c) && (vcpu.tr & ~3u)) set_busy(vcpu.tr, false);
     task_save_image(old, &st);
     glin_write(vcpu.tr_base + TSS_EIP, old, sizeof old, 0, &fva);
