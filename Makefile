@@ -42,7 +42,7 @@ KSRC_S   := $(wildcard boot/*.asm arch/x86/*.asm supervisor/*.asm)
 KOBJ     := $(KSRC_S:%.asm=$(BUILD)/k/%.o) $(KSRC_C:%.c=$(BUILD)/k/%.o)
 
 # Code that also runs on the host, unit-tested there.
-HOST_SRC := $(filter-out lib/string.c,$(wildcard lib/*.c pool/*.c supervisor/dev/*.c monitor/emu/*.c)) paging/gwalk.c paging/spage.c paging/protect.c paging/shadow.c paging/stlb.c monitor/scan.c drivers/rtc.c supervisor/kimage.c
+HOST_SRC := $(filter-out lib/string.c,$(wildcard lib/*.c pool/*.c supervisor/dev/*.c monitor/emu/*.c)) paging/gwalk.c paging/spage.c paging/protect.c paging/shadow.c paging/stlb.c monitor/scan.c monitor/taskcheck.c drivers/rtc.c supervisor/kimage.c
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(HOST_SRC:%.c=$(BUILD)/host/%.o) $(UNIT_SRC:%.c=$(BUILD)/host/%.o)
 

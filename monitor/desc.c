@@ -295,6 +295,17 @@ void desc_fixed_flat(struct guest_frame *f, unsigned r, uint16_t sel, unsigned d
     *seg_reg(f, r) = (slot << 3) | 3;
 }
 
+void desc_unloaded(struct guest_frame *f, unsigned r, uint16_t sel)
+{
+    bool cs_ss = r == 1 || r == 2;
+    if (!cs_ss && !(sel & ~3u)) { *seg_reg(f, r) = sel; return; }
+    uint32_t slot = MON_STALE_FIRST + r;
+    stale_sel[r] = sel;
+    stale_guest[r] = (struct seg_desc){ 0, 0 };
+    mon_gdt[slot] = desc_make(0, 0xffffffff, DESC_P | (3 << DESC_DPL_SHIFT) | DESC_S | DESC_TYPE_DATA_RW, DESC_FLAG_DB);
+    *seg_reg(f, r) = (slot << 3) | (cs_ss ? 3 : SEL_RPL(sel));
+}
+
 uint32_t desc_guest_sel(uint32_t real)
 {
     uint32_t i = SEL_INDEX(real);

@@ -31,6 +31,13 @@ void desc_ldt_install(uint32_t base);
  * (1 CS or 2 SS, in encoding order; already sel with RPL 3) keeps the fixed one through its stale slot, as
  * the CPU's descriptor cache would. Call after the CPL change. */
 void desc_fixed_flat(struct guest_frame *f, unsigned r, uint16_t sel, unsigned dpl);
+/* A task switch gives every segment register its new selector before it checks and loads
+ * the descriptors (SDM 7.3 steps 12-13): register r (encoding order) holds sel with no
+ * descriptor of its own yet, until the switch loads it (or, if a check fails first, until
+ * the guest loads it). A null data selector is simply loaded; any other keeps a flat writable
+ * data descriptor through its stale slot (MOV from it shows sel), as QEMU's registers keep a
+ * zero descriptor cache (which its TCG does not check: flat) in the same state. */
+void desc_unloaded(struct guest_frame *f, unsigned r, uint16_t sel);
 /* The selector the guest believes a segment register holds (stale slots map back). */
 uint32_t desc_guest_sel(uint32_t real);
 /* The guest's view of a real code selector that was in CS at some point: its own selector,

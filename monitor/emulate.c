@@ -18,6 +18,7 @@
 #include "monitor/gmem.h"
 #include "monitor/reflect.h"
 #include "monitor/mmio.h"
+#include "monitor/task.h"
 #include "paging/paging.h"
 #include "arch/x86/regs.h"
 #include "arch/x86/msr.h"
@@ -734,6 +735,7 @@ void np_fault(struct guest_frame *f)
 }
 
 static void gp_dispatch(struct guest_frame *f, struct emu_insn in);
+static bool far_task_fault(struct guest_frame *f, const struct emu_insn *in);
 
 void gp_fault(struct guest_frame *f)
 {
@@ -800,6 +802,9 @@ static void gp_dispatch(struct guest_frame *f, struct emu_insn in)
     case K_GRP6: case K_GRP7:
         emulate_group(f, &in);
         return;
+    case K_CALLF: case K_JMPF:
+        if (far_task_fault(f, &in)) return;
+        break;
     case K_CLTS:
         if (vcpu.cpl) { gp0(f); return; }
         shared->count.emulated[EMU_CLTS]++;
@@ -909,10 +914,35 @@ static void emulate_seg_read(struct guest_frame *f, const struct emu_insn *in, i
     f->eip += in->len;
 }
 
+/* Is d (a system descriptor) a TSS, available or busy, or a task gate: a task switch's target? */
+static bool is_task_target(struct seg_desc d)
+{
+    unsigned type = desc_access(d) & DESC_TYPE_MASK;
+    return type == 1 || type == 3 || type == 9 || type == 11 || type == DESC_TYPE_TASKGATE;
+}
+
+/* A far CALL or JMP that faulted at the real CPL3 (from guest user mode, or its kernel with
+ * scan=off): one to a TSS or task gate met the empty shadow of the guest's system descriptor,
+ * and is the guest's task switch. true when it was one (and is done); false for any other. */
+static bool far_task_fault(struct guest_frame *f, const struct emu_insn *in)
+{
+    uint32_t sel = in->imm2;
+    struct seg_desc d;
+    if (in->opcode != 0x9a && in->opcode != 0xea) {
+        if (!in->mem) return false;
+        uint16_t w;
+        if (!mem_read(f, in, in->opsize, &w, 2)) return true;
+        sel = w;
+    }
+    if (!(sel & ~3u) || !guest_desc_own((uint16_t)sel, &d) || (desc_access(d) & DESC_S) || !is_task_target(d)) return false;
+    task_far(f, (uint16_t)sel, d, in->cls == K_CALLF, f->eip + in->len);
+    return true;
+}
+
 /* CALL FAR and JMP FAR in the guest kernel to a code segment of its own privilege (a call
  * pushes the guest's CS, where the real CPU would push RPL 3; a jump with a selector of RPL 3
- * to kernel code faults, where the real CPU would take it). Gates and task switches are not
- * done here. */
+ * to kernel code faults, where the real CPU would take it); to a TSS or task gate, a task switch
+ * (monitor/task.c). Call gates are not done. */
 static void emulate_far(struct guest_frame *f, const struct emu_insn *in)
 {
     bool call = in->cls == K_CALLF;
@@ -927,14 +957,12 @@ static void emulate_far(struct guest_frame *f, const struct emu_insn *in)
     if (!(sel & ~3u)) { gp0(f); return; }
     if (!guest_desc_own((uint16_t)sel, &d)) { deliver_exception(f, EXC_GP, sel & ~3u); return; }
     if (!(desc_access(d) & DESC_S)) {
-        /* A busy TSS refuses the task switch; an LDT or a reserved type is no target at all. */
+        if (is_task_target(d)) { task_far(f, (uint16_t)sel, d, call, f->eip + in->len); return; }
+        /* An LDT or a reserved type is no target at all. */
         unsigned type = desc_access(d) & DESC_TYPE_MASK;
-        if (type == 3 || type == 11 || !(type == 1 || type == 9 || type == 4 || type == 5 || type == 12)) {
-            deliver_exception(f, EXC_GP, sel & ~3u);
-            return;
-        }
-        guest_stop(STOP_UNSUPPORTED, "a far %s in the guest kernel through system descriptor %04x (a call gate or "
-                   "a task): not supported", call ? "CALL" : "JMP", sel);
+        if (type != 4 && type != 12) { deliver_exception(f, EXC_GP, sel & ~3u); return; }
+        guest_stop(STOP_UNSUPPORTED, "a far %s in the guest kernel through the call gate %04x: not supported",
+                   call ? "CALL" : "JMP", sel);
     }
     bool conforming = desc_access(d) & DESC_TYPE_CONFORMING;
     if (!desc_is_code(d) || (conforming ? desc_dpl(d) > vcpu.cpl : (desc_dpl(d) != vcpu.cpl || (sel & 3) > vcpu.cpl))) {

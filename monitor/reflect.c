@@ -10,6 +10,7 @@
 #include "monitor/mon.h"
 #include "monitor/desc.h"
 #include "monitor/gmem.h"
+#include "monitor/task.h"
 #include "paging/paging.h"
 #include "arch/x86/regs.h"
 #include "arch/x86/mmu.h"
@@ -63,6 +64,27 @@ static void nested_fault(struct guest_frame *f, unsigned first, unsigned second,
     else deliver(f, second, K_EXC, has_error_code(second), err, f->eip);
 }
 
+/* Vector v through the task gate g (present; its DPL checked for INT n): the task switch
+ * (monitor/task.c), whose faults nest in this delivery. */
+static void deliver_task(struct guest_frame *f, unsigned v, enum kind k, struct gate_desc g, bool push_err,
+                         uint32_t err, uint32_t ret_eip)
+{
+    if (vcpu.cr0 & CR0_PG) {
+        /* The new task may bring a new CR3: the pool is filled first. That may suspend, and
+         * the event then comes again: an exception or INT n when its instruction runs again,
+         * an interrupt from pending_vector. */
+        delivering = ~0u;
+        if (k == K_EXT) vcpu.pending_vector = (int32_t)v;
+        pt_reserve();
+        if (k == K_EXT) vcpu.pending_vector = -1;
+        delivering = v;
+    }
+    if (!task_event(f, g, ret_eip, push_err, err, k == K_EXT ? EXT : 0)) return;
+    delivering = ~0u;
+    vcpu.delivered++;
+    task_after_switch(f);
+}
+
 static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_err, uint32_t err, uint32_t ret_eip)
 {
     unsigned outer = delivering;
@@ -82,8 +104,11 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
     unsigned type = gate_type(g);
     if (k == K_SOFT && gate_dpl(g) < vcpu.cpl) { delivering = ~0u; deliver(f, EXC_GP, K_EXC, true, v * 8 + IDT_BIT, f->eip); return; }
     if (type != DESC_TYPE_INTGATE32 && type != DESC_TYPE_TRAPGATE32) {
-        if (type == DESC_TYPE_TASKGATE)
-            guest_stop(STOP_UNSUPPORTED, "vector %u goes through a task gate; task switches are not supported", v);
+        if (type == DESC_TYPE_TASKGATE) {
+            if (!gate_present(g)) { nested_fault(f, v, EXC_NP, v * 8 + IDT_BIT + ext); return; }
+            deliver_task(f, v, k, g, push_err, err, ret_eip);
+            return;
+        }
         if (gate_present(g) && (type == 6 || type == 7))
             guest_stop(STOP_UNSUPPORTED, "vector %u has a 16-bit gate; not supported", v);
         nested_fault(f, first, EXC_GP, v * 8 + IDT_BIT + ext);
@@ -267,7 +292,7 @@ void emulate_iret(struct guest_frame *f, bool op16)
 {
     uint32_t w[3];
     shared->count.emulated[EMU_IRET]++;
-    if (f->eflags & EFL_NT) guest_stop(STOP_UNSUPPORTED, "IRET with NT set (a task return); not supported");
+    if (f->eflags & EFL_NT) { task_return(f); return; }      /* a task return (monitor/task.c) */
     if (op16) guest_stop(STOP_UNSUPPORTED, "16-bit IRET; not supported");
     desc_sync(f);
     if (!pop_words(f, w, 3, op16, 0)) return;

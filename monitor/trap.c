@@ -5,6 +5,7 @@
 #include "monitor/emulate.h"
 #include "monitor/watchdog.h"
 #include "monitor/code.h"
+#include "monitor/task.h"
 #include "monitor/desc.h"
 #include "monitor/gmem.h"
 #include "paging/paging.h"
@@ -111,6 +112,10 @@ void monitor_trap(struct guest_frame *f)
     case EXC_GP: gp_fault(f); break;
     case EXC_UD: ud_fault(f); break;
     case EXC_NP: np_fault(f); break;
+    case EXC_TS:
+        /* The guest's IRET with NT set, run at the real CPL3, met the monitor's TSS. */
+        if (!task_ts_trap(f)) deliver_exception(f, v, f->error);
+        break;
     case EXC_DB: {
         /* The guest's own single step or breakpoint: its DR6 tells it why. */
         uint32_t dr6, zero = 0;
