@@ -19,6 +19,7 @@
 #include "monitor/reflect.h"
 #include "monitor/mmio.h"
 #include "monitor/task.h"
+#include "monitor/callgate.h"
 #include "paging/paging.h"
 #include "arch/x86/regs.h"
 #include "arch/x86/msr.h"
@@ -934,7 +935,9 @@ static bool far_task_fault(struct guest_frame *f, const struct emu_insn *in)
         if (!mem_read(f, in, in->opsize, &w, 2)) return true;
         sel = w;
     }
-    if (!(sel & ~3u) || !guest_desc_own((uint16_t)sel, &d) || (desc_access(d) & DESC_S) || !is_task_target(d)) return false;
+    if (!(sel & ~3u) || !guest_desc_own((uint16_t)sel, &d) || (desc_access(d) & DESC_S)) return false;
+    if (desc_is_call_gate(d)) { call_gate(f, (uint16_t)sel, d, in->cls == K_CALLF, f->eip + in->len); return true; }
+    if (!is_task_target(d)) return false;
     task_far(f, (uint16_t)sel, d, in->cls == K_CALLF, f->eip + in->len);
     return true;
 }
@@ -942,7 +945,7 @@ static bool far_task_fault(struct guest_frame *f, const struct emu_insn *in)
 /* CALL FAR and JMP FAR in the guest kernel to a code segment of its own privilege (a call
  * pushes the guest's CS, where the real CPU would push RPL 3; a jump with a selector of RPL 3
  * to kernel code faults, where the real CPU would take it); to a TSS or task gate, a task switch
- * (monitor/task.c). Call gates are not done. */
+ * (monitor/task.c); through a call gate, monitor/callgate.c. */
 static void emulate_far(struct guest_frame *f, const struct emu_insn *in)
 {
     bool call = in->cls == K_CALLF;
@@ -958,10 +961,11 @@ static void emulate_far(struct guest_frame *f, const struct emu_insn *in)
     if (!guest_desc_own((uint16_t)sel, &d)) { deliver_exception(f, EXC_GP, sel & ~3u); return; }
     if (!(desc_access(d) & DESC_S)) {
         if (is_task_target(d)) { task_far(f, (uint16_t)sel, d, call, f->eip + in->len); return; }
+        if (desc_is_call_gate(d)) { call_gate(f, (uint16_t)sel, d, call, f->eip + in->len); return; }
         /* An LDT or a reserved type is no target at all. */
         unsigned type = desc_access(d) & DESC_TYPE_MASK;
-        if (type != 4 && type != 12) { deliver_exception(f, EXC_GP, sel & ~3u); return; }
-        guest_stop(STOP_UNSUPPORTED, "a far %s in the guest kernel through the call gate %04x: not supported",
+        if (type != 4) { deliver_exception(f, EXC_GP, sel & ~3u); return; }
+        guest_stop(STOP_UNSUPPORTED, "a far %s in the guest kernel through the 16-bit call gate %04x: not supported",
                    call ? "CALL" : "JMP", sel);
     }
     bool conforming = desc_access(d) & DESC_TYPE_CONFORMING;

@@ -63,7 +63,7 @@ static const char *const emu_names[EMU_KINDS] = {
     "cli", "sti", "hlt", "in", "out", "ins", "outs", "mov-cr", "mov-dr", "lgdt", "lidt", "lldt",
     "ltr", "sgdt", "sidt", "sldt", "str", "smsw", "lmsw", "clts", "invlpg", "rdmsr", "wrmsr",
     "wbinvd", "int", "iret", "retf", "load-ss", "sysenter", "sysexit", "popf", "pushf", "mov/push-cs-ss", "lar/lsl/verr/verw",
-    "rdtsc", "rdpmc", "task-switch",
+    "rdtsc", "rdpmc", "task-switch", "call-gate",
 };
 
 /* The VM's counters: traps by cause, emulated instructions by kind. */
