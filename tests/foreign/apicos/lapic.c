@@ -69,8 +69,12 @@ void lapic_setup(void)
     /* The spurious vector's low four bits are the guest's on P6 and later. */
     lapic_wr(L_SVR, 0x100 | 0x3f);
     uint32_t svr3f = lapic_rd(L_SVR);
+    /* Bit 9, focus processor checking, is not there on this APIC version (0x14, the Pentium
+     * 4's xAPIC, which has no focus processor). */
+    lapic_wr(L_SVR, 0x200 | 0x100 | 0xff);
+    uint32_t svr2 = lapic_rd(L_SVR);
     lapic_wr(L_SVR, 0x100 | 0xff);
-    kprintf("lapic: SVR with vector 3f reads %x\n", svr3f);
+    kprintf("lapic: SVR with vector 3f reads %x, with bit 9 %x\n", svr3f, svr2);
 }
 
 /* ---- IPIs ---- */
