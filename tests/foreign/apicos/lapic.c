@@ -124,6 +124,14 @@ static void on_nesting(struct frame *f)
 }
 static void on_nested(struct frame *f) { (void)f; nested_ppr = lapic_rd(L_PPR); lapic_eoi(); }
 
+static volatile uint32_t again;
+static void on_again(struct frame *f)
+{
+    (void)f;
+    if (again) { again = 0; send_ipi(0, SH_SELF | 0x67); }
+    lapic_eoi();
+}
+
 static uint32_t irr_word(unsigned v) { return lapic_rd(L_IRR + (v >> 5) * 0x10); }
 
 void ipi_tests(void)
@@ -132,6 +140,8 @@ void ipi_tests(void)
     for (unsigned i = 0; i < sizeof vecs; i++) set_handler(vecs[i], on_ipi);
     set_handler(0x44, on_nesting);
     set_handler(0x64, on_nested);
+    set_handler(0x67, on_again);
+    for (unsigned v = 0x72; v <= 0x73; v++) set_handler(v, on_ipi);
 
     /* Every addressing form, sent with interrupts off: who accepted what shows in the IRR. */
     cli();
@@ -198,6 +208,27 @@ void ipi_tests(void)
     lapic_wr(L_LINT1, 0x400);
     irq_window();
     vlog_print("svr: enabled again");
+
+    /* A vector requested again while it is in service runs again after its EOI. */
+    vlog_reset();
+    again = 1;
+    send_ipi(0, SH_SELF | 0x67);
+    irq_window();
+    vlog_print("ipi: 67 sent again from its own handler");
+
+    /* The cluster model: LDR 0x21 is cluster 2, member bit 0. */
+    lapic_wr(L_DFR, 0x0fffffffu);
+    lapic_wr(L_LDR, 0x21u << 24);
+    vlog_reset();
+    send_ipi(0x21, SH_NONE | ICR_LOGICAL | 0x70);
+    send_ipi(0x11, SH_NONE | ICR_LOGICAL | 0x71);
+    send_ipi(0x2e, SH_NONE | ICR_LOGICAL | 0x72);
+    send_ipi(0x23, SH_NONE | ICR_LOGICAL | 0x73);
+    irq_window();
+    vlog_print("ipi: cluster 21 takes (21, 11, 2e, 23 sent)");
+    kprintf("ipi: DFR %08x LDR %08x\n", lapic_rd(L_DFR), lapic_rd(L_LDR));
+    lapic_wr(L_DFR, 0xffffffffu);
+    lapic_wr(L_LDR, 1u << 24);
 
     /* An EOI with nothing in service changes nothing. */
     lapic_eoi();

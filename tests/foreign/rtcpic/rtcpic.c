@@ -110,7 +110,7 @@ static void cmos_set(uint8_t reg, uint8_t v)
 
 /* ---- interrupts: what came, in what order ---- */
 
-static volatile uint32_t ticks0, ticks8, strays, spurious7;
+static volatile uint32_t ticks0, ticks8, ticks4, com_clear_at, strays, spurious7;
 static volatile uint8_t c_bad, c_second_bad;
 static volatile uint32_t c_good;
 static volatile bool read_c = true;
@@ -148,6 +148,10 @@ void on_trap(uint32_t vector, uint32_t error, uint32_t eip)
              * looked at only at 8 Hz and slower. */
             if ((cmos(0x0a) & 0x0f) >= 13 && (cmos(0x0c) & 0xc0)) c_second_bad++;
         }
+    } else if (irq == 4) {
+        ticks4++;
+        note('S');
+        if (ticks4 >= com_clear_at) in8(0x3fa);      /* reading IIR drops THRE's request */
     } else if (irq == 7 || irq == 15) {
         /* A spurious IRQ 7/15 leaves no ISR bit: it gets no EOI on its own chip. */
         uint8_t isr = pic_reg(irq == 7 ? 0x20 : 0xa0, 0x0b);
@@ -395,6 +399,31 @@ static void both_at_once(void)
     cmos(0x0c);
 }
 
+static void com1_level(void)
+{
+    /* COM1's THR-empty request through IRQ4, level-triggered in the ELCR: a handler that does
+     * not read IIR gets it again after its EOI; edge-triggered it does not. */
+    uint8_t elcr = in8(0x4d0);
+    for (int level = 1; level >= 0; level--) {
+        out8(0x4d0, (uint8_t)(level ? elcr | 0x10 : elcr & ~0x10));
+        out8(0x3f9, 0);
+        in8(0x3fa);
+        ticks4 = 0;
+        com_clear_at = 2;
+        __asm__ volatile("cli");
+        irq_enable(4, true);
+        out8(0x3f9, 0x02);
+        spin_ms(2);
+        __asm__ volatile("sti; nop; nop; nop; nop; cli");
+        irq_enable(4, false);
+        out8(0x3f9, 0);
+        in8(0x3fa);
+        say("pic: COM1 THR empty, %s-triggered (ELCR %x): %u interrupt(s) in the window\n",
+            level ? "level" : "edge", in8(0x4d0) & 0x10, ticks4);
+    }
+    out8(0x4d0, elcr);
+}
+
 uint32_t rtcpic_main(uint32_t magic);
 uint32_t rtcpic_main(uint32_t magic)
 {
@@ -406,6 +435,7 @@ uint32_t rtcpic_main(uint32_t magic)
     rtc_periodic();
     rtc_update_irq();
     both_at_once();
+    com1_level();
     irq_enable(0, false);
     irq_enable(8, false);
     say("rtcpic: stray interrupts %u, spurious IRQ 7/15 %u\n", strays, spurious7);
