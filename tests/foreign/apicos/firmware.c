@@ -138,7 +138,8 @@ static void acpi_tables(void)
     if (rev >= 2) expect(sum_ok(rsdp, peek32(rsdp + 20)), "acpi: the extended RSDP checksum");
     uint32_t rsdt = peek32(rsdp + 16);
     bool rsdt_ok = sig_at(rsdt, "RSDT", 4) && sum_ok(rsdt, peek32(rsdt + 4));
-    kprintf("acpi: RSDP found, RSDT %s\n", rsdt_ok ? "valid" : "invalid");
+    kprintf("acpi: RSDP found (revision %u), RSDT %s (revision %u)\n", rev, rsdt_ok ? "valid" : "invalid",
+            peek8(rsdt + 8));
     if (!rsdt_ok) return;
     uint32_t n = (peek32(rsdt + 4) - 36) / 4, madt = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -148,7 +149,8 @@ static void acpi_tables(void)
     if (!madt) { kprintf("acpi: no MADT\n"); return; }
     plat.acpi_found = true;
     uint32_t mlen = peek32(madt + 4);
-    kprintf("madt: checksum %s, local APIC at %08x, flags %x\n", sum_ok(madt, mlen) ? "ok" : "bad",
+    kprintf("madt: revision %u, checksum %s, local APIC at %08x, flags %x\n", peek8(madt + 8),
+            sum_ok(madt, mlen) ? "ok" : "bad",
             peek32(madt + 36), peek32(madt + 40));
     unsigned cpus = 0, enabled = 0, ioapics = 0;
     bool irq0_override = false;
