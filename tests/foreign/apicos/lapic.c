@@ -230,6 +230,16 @@ void ipi_tests(void)
     lapic_wr(L_DFR, 0xffffffffu);
     lapic_wr(L_LDR, 1u << 24);
 
+    /* A new APIC ID (writable on this model): physical destinations follow it. */
+    lapic_wr(L_ID, 5u << 24);
+    vlog_reset();
+    send_ipi(5, SH_NONE | 0x72);
+    send_ipi(0, SH_NONE | 0x73);
+    irq_window();
+    kprintf("ipi: ID now %u; sent to 5 and 0: ", lapic_rd(L_ID) >> 24);
+    vlog_print("taken");
+    lapic_wr(L_ID, 0);
+
     /* An EOI with nothing in service changes nothing. */
     lapic_eoi();
     kprintf("eoi: spare EOI: ISR %08x PPR %x\n", lapic_rd(L_ISR + 0x20) | lapic_rd(L_ISR + 0x30), lapic_rd(L_PPR));
