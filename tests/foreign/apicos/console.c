@@ -49,9 +49,12 @@ void kprintf(const char *fmt, ...)
     va_end(ap);
 }
 
+const char *first_failure = "";
+
 void expect(bool ok, const char *what)
 {
     if (ok) return;
+    if (!failures) first_failure = what;
     failures++;
     kprintf("FAIL: %s\n", what);
 }

@@ -32,6 +32,7 @@ void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Record a check: prints "FAIL: what" and counts it when ok is false. */
 void expect(bool ok, const char *what);
 extern unsigned failures;
+extern const char *first_failure;
 
 /* Interrupt frame built by start.asm: PUSHAD's registers, then vector and error code. */
 struct frame {

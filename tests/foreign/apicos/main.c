@@ -25,6 +25,6 @@ uint32_t kernel_main(uint32_t magic, uint32_t mbi)
     for (unsigned v = 0x20; v < 0x30; v++) if (v != 0x20) strays += vcount[v];
     kprintf("apicos: stray 8259 vectors %u, spurious APIC vector %u\n", strays, vcount[0xff]);
     expect(strays == 0, "no stray 8259 interrupt");
-    kprintf("apicos: %u failure(s)\n", failures);
+    kprintf("apicos: %u failure(s)%s%s\n", failures, failures ? ", the first: " : "", first_failure);
     return failures ? 1 : 0;
 }

@@ -57,26 +57,39 @@ static void calibrate(void)
     per_ms = t / 20u * 16u;
     kprintf("timer: calibrated against the PIT: %s\n",
             mhz >= 500 && mhz <= 2000 ? "between 500 MHz and 2 GHz" : "outside 500 MHz - 2 GHz");
-    if (!(mhz >= 500 && mhz <= 2000)) { kprintf("timer: (measured %u MHz)\n", mhz); failures++; }
+    if (!(mhz >= 500 && mhz <= 2000)) kprintf("timer: (measured %u MHz)\n", mhz);
+    expect(mhz >= 500 && mhz <= 2000, "the timer's rate against the PIT");
     if (per_ms == 0) per_ms = 1000000;
     timer_per_ms = per_ms;
 }
 
-/* Each divide configuration against divide by 1: the nearest power of two of the ratio. */
+/* Each divide configuration against divide by 1: the nearest power of two of the ratio. A
+ * busy host can stretch one 10 ms window (the vCPU stopped when the PIT ran out), so each
+ * ratio is taken five times, each against a divide-by-1 window just before it, and the
+ * median ratio decides. */
+static unsigned ratio_pow2(uint32_t base, uint32_t t)
+{
+    for (unsigned k = 0; k < 8; k++) {
+        uint64_t lo = (uint64_t)t * (1u << k) * 7 / 10, hi = (uint64_t)t * (1u << k) * 14 / 10;
+        if (base >= lo && base <= hi) return 1u << k;
+    }
+    return 0;
+}
+
 static void divisors(void)
 {
-    uint32_t base = ticks_during(dcr_of[0], 11932);           /* 10 ms */
     kprintf("timer: divisors:");
     for (unsigned i = 0; i < 8; i++) {
-        uint32_t t = ticks_during(dcr_of[i], 11932);
-        unsigned best = 0;
-        /* ratio base/t within a factor sqrt(2) of 2^k: compare t*2^k against base */
-        for (unsigned k = 0; k < 8; k++) {
-            uint64_t lo = (uint64_t)t * (1u << k) * 7 / 10, hi = (uint64_t)t * (1u << k) * 14 / 10;
-            if (base >= lo && base <= hi) best = 1u << k;
+        unsigned r[5];
+        for (unsigned n = 0; n < 5; n++) {
+            uint32_t base = ticks_once(dcr_of[0], 11932), t = ticks_once(dcr_of[i], 11932);
+            unsigned v = ratio_pow2(base, t), j = n;
+            while (j > 0 && r[j - 1] > v) { r[j] = r[j - 1]; j--; }
+            r[j] = v;
         }
-        kprintf(" %x:%u", dcr_of[i], best);
-        expect(best == 1u << i, "the divide configuration's ratio");
+        kprintf(" %x:%u", dcr_of[i], r[2]);
+        if (r[2] != 1u << i) kprintf(" (FAIL: ratios %u %u %u %u %u)", r[0], r[1], r[2], r[3], r[4]);
+        expect(r[2] == 1u << i, "the divide configuration's ratio");
     }
     kprintf("\n");
     lapic_wr(L_TDCR, 0xb);

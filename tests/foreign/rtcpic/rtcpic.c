@@ -236,18 +236,31 @@ static void rtc_entry_state(void)
 
 static void sleep_checks(void)
 {
+    /* The firmware's 18.2 Hz tick may have left IRQ0 requested at the 8259 while it was
+     * masked: one short sleep and a pause take whatever was waiting. */
     irq_enable(0, true);
+    sleep_ms(1);
+    __asm__ volatile("sti");
+    spin_ms(3);
+    __asm__ volatile("cli");
     uint32_t t = ticks0;
     sleep_ms(5);
     say("sleep: 5 ms took %u interrupt(s)\n", ticks0 - t);
     /* While a count runs: out low, mode 0, lobyte/hibyte; the latched count below the start. */
     __asm__ volatile("cli");
-    pit0_arm(50000);
-    spin_ms(2);
-    uint8_t st = pit0_status();
-    uint16_t cnt = pit0_latch();
+    uint8_t st;
+    uint16_t cnt;
+    /* The count lasts 42 ms: should the host stall us past it, the look is made again. */
+    for (int tries = 0;; tries++) {
+        t = ticks0;
+        pit0_arm(50000);
+        spin_ms(2);
+        st = pit0_status();
+        cnt = pit0_latch();
+        if (!(st & 0x80) || tries == 3) break;
+        wait_above(&ticks0, t);
+    }
     say("sleep: counting: status %x, count below its start %s\n", st & 0xbf, yn(cnt < 50000 && cnt > 0));
-    t = ticks0;
     wait_above(&ticks0, t);
     say("sleep: at the end: status %x\n", pit0_status() & 0xbf);
     /* Mode 0 raises IRQ0 once per count: no more come without a new count. */
@@ -334,9 +347,11 @@ static void rtc_periodic(void)
     /* Not reading C: the IRQ line stays up, so no new edge reaches the 8259. */
     set_rate(10);
     cmos(0x0c);
+    r = ticks8;
+    wait_above(&ticks8, r);                          /* one read as usual: IRQ8 is low */
     read_c = false;
     r = ticks8;
-    wait_above(&ticks8, r);
+    wait_above(&ticks8, r);                          /* one left unread: IRQ8 stays high */
     r = ticks8;
     sleep_ms(100);
     uint32_t held = ticks8 - r;
