@@ -207,6 +207,9 @@ static void serve(struct vm *vm, const struct msg *m)
         if (vmdev_update(vm, clock_ns())) {
             a.type = MSG_INJECT;
             a.a[0] = vmdev_ack(vm);
+            /* The monitor holds this vector from now on: run_once must not acknowledge a
+             * second one before it has run (it keeps one, and would lose this one). */
+            vm->shared->vector_held = 1;
         } else {
             vm->shared->irq_pending = 0;
             a.type = MSG_NO_IRQ;
@@ -342,6 +345,7 @@ static void run_once(struct vm *vm)
          * (`orl $x, TPR`), so the vector is chosen when the monitor asks, after it. */
         struct msg inj = { .type = MSG_INJECT, .a = { vmdev_ack(vm) } };
         answer(vm, &inj);
+        vm->shared->vector_held = 1;
         vm->shared->irq_pending = vmdev_pending(vm);
     }
     vm->mid_insn = false;

@@ -1,6 +1,8 @@
 /* The interrupt wiring of the virtual PC, and the one place that answers "which vector does
- * the CPU take next": the local APIC's highest deliverable vector if there is one, else the
- * 8259's, when LINT0 lets it through (ExtINT is not subject to the TPR). */
+ * the CPU take next": the 8259's, when LINT0 lets it through in ExtINT mode, else the local
+ * APIC's highest deliverable vector. An ExtINT interrupt goes to the core directly, without
+ * the IRR, the ISR or the TPR (SDM Vol. 3A 10.8.1), so it does not wait behind the APIC's
+ * own requests; QEMU and KVM take it first too. */
 #include "supervisor/dev/irqwire.h"
 
 unsigned irq_to_pin(unsigned irq) { return irq == 0 ? 2 : irq; }
@@ -18,6 +20,6 @@ bool cpu_irq_pending(const struct irqwire *w)
 
 uint8_t cpu_irq_ack(const struct irqwire *w)
 {
-    if (vlapic_pending(w->lapic) >= 0) return vlapic_ack(w->lapic);
-    return vpic_ack(w->pic);
+    if (vlapic_lint0_open(w->lapic) && vpic_pending(w->pic)) return vpic_ack(w->pic);
+    return vlapic_ack(w->lapic);
 }

@@ -126,7 +126,10 @@ bool vcmos_update(struct vcmos *c, uint64_t now_ns)
         if (alarm_matches(c, clock_secs(c, now_ns))) c->ram[CMOS_C] |= CMOS_C_AF;
     }
     c->last_sec = sec;
+    /* IRQF = PF.PIE + AF.AIE + UF.UIE (MC146818): clearing an enable in B takes IRQF and
+     * IRQ8 down with it while its flag stays for C to show. */
     if (c->ram[CMOS_C] & c->ram[CMOS_B] & (CMOS_C_PF | CMOS_C_AF | CMOS_C_UF)) c->ram[CMOS_C] |= CMOS_C_IRQF;
+    else c->ram[CMOS_C] &= (uint8_t)~CMOS_C_IRQF;
     return vcmos_irq(c);
 }
 

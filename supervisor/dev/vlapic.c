@@ -240,7 +240,10 @@ void vlapic_write(struct vlapic *l, uint32_t off, unsigned size, uint32_t v, uin
     case LAPIC_LDR: l->ldr = v & 0xff000000u; break;
     case LAPIC_DFR: l->dfr = v | 0x0fffffffu; break;
     case LAPIC_SVR:
-        l->svr = v & 0x3ffu;
+        /* The vector and the software enable: bit 9 (focus processor checking) is reserved
+         * on the Pentium 4 and Xeon's xAPIC this version (0x14) names, as in QEMU's, and bit
+         * 12 (EOI broadcast suppression) needs version bit 24, which is clear. */
+        l->svr = v & 0x1ffu;
         if (!enabled(l))
             for (unsigned i = 0; i < VLAPIC_LVTS; i++) l->lvt[i] |= LVT_MASKED;
         break;

@@ -65,6 +65,11 @@ TEST(vcmos_register_c_flags_and_irq8)
     CHECK(vcmos_irq(&c));
     CHECK_EQ(rd(&c, 0x0c, 2000000), 0xc0);
     CHECK(!vcmos_irq(&c));                          /* reading C lowered it */
+    CHECK(vcmos_update(&c, 3000000));               /* IRQF again at the next tick */
+    wr(&c, 0x0b, 0x02, 3000000);                      /* PIE off: IRQF follows, PF stays */
+    CHECK(!vcmos_update(&c, 3000000));
+    CHECK_EQ(rd(&c, 0x0c, 3000000), 0x40);
+    wr(&c, 0x0b, 0x42, 3000000);
     wr(&c, 0x0a, 0x20, 2000000);                      /* rate 0: no periodic flag */
     CHECK(!vcmos_update(&c, 900000000));
     CHECK(vcmos_update(&c, SEC) == false);          /* UF at the second, UIE off */

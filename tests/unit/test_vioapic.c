@@ -97,7 +97,7 @@ TEST(vioapic_level_remote_irr_cleared_by_eoi)
     CHECK_EQ(io_rd(0x10 + 2 * 4) & IORED_REMOTE_IRR, 0);
 }
 
-TEST(irqwire_lapic_before_pic_and_lint0)
+TEST(irqwire_extint_before_lapic_and_lint0)
 {
     setup();
     vpic_write(&pic, 0x20, 0x11); vpic_write(&pic, 0x21, 0x20);
@@ -107,8 +107,8 @@ TEST(irqwire_lapic_before_pic_and_lint0)
     irq_line(&w, 0, true);
     irq_line(&w, 0, false);
     CHECK(cpu_irq_pending(&w));
-    CHECK_EQ(cpu_irq_ack(&w), 0x38);                /* the LAPIC first */
-    CHECK_EQ(cpu_irq_ack(&w), 0x20);                /* then the 8259 (ExtINT ignores the TPR) */
+    CHECK_EQ(cpu_irq_ack(&w), 0x20);                /* ExtINT first: it bypasses the IRR */
+    CHECK_EQ(cpu_irq_ack(&w), 0x38);                /* then the LAPIC */
     CHECK(!cpu_irq_pending(&w));
     vlapic_write(&l, LAPIC_EOI, 4, 0, 0);
     vpic_write(&pic, 0x20, 0x20);
@@ -118,4 +118,10 @@ TEST(irqwire_lapic_before_pic_and_lint0)
     CHECK_EQ(cpu_irq_ack(&w), 0x38);
     CHECK(!cpu_irq_pending(&w));                    /* the 8259 waits behind a masked LINT0 */
     CHECK(vpic_pending(&pic));
+    /* Open again under a TPR that holds every class back: ExtINT is not held. */
+    vlapic_write(&l, LAPIC_EOI, 4, 0, 0);
+    vlapic_write(&l, LAPIC_TPR, 4, 0xf0, 0);
+    vlapic_write(&l, LAPIC_LVT_LINT0, 4, 0x700, 0);
+    CHECK(cpu_irq_pending(&w));
+    CHECK_EQ(cpu_irq_ack(&w), 0x20);
 }

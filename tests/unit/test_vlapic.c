@@ -23,6 +23,8 @@ TEST(vlapic_identity_and_bios_state)
     WR(LAPIC_ID, 0x03000000);
     CHECK_EQ(RD(LAPIC_ID), 0x03000000);
     CHECK_EQ(vlapic_read(&l, LAPIC_VERSION, 1, 0), 0x14);
+    WR(LAPIC_SVR, 0x13ff);                          /* bits 9 and 12 are reserved here */
+    CHECK_EQ(RD(LAPIC_SVR), 0x1ff);
 }
 
 TEST(vlapic_priority_tpr_isr_eoi)
