@@ -1033,6 +1033,115 @@ static void t_reuse(void)
     set_cr3(PD_PA);
 }
 
+/* Instructions the kernel runs that read or write memory besides their data: string port
+ * I/O, descriptor-table loads and stores, an unaligned write across two table entries, a
+ * string store that runs off a page table into a missing page, and the stack a ring 3 trap
+ * lands on. Their A and D bits and their faults. */
+static void t_emul(void)
+{
+    head("other instructions' memory");
+    uint32_t va = TVA(21);
+    uint32_t f[8];
+    for (int i = 0; i < 8; i++) f[i] = new_frame();
+    map(va, f[0], PG_P | PG_W);
+    map(va + 0x1000, f[1], PG_P | PG_W);
+    /* OUTSB from a fresh page to the UART's scratch register, INSB back across pages. */
+    uint32_t n = 16, src = va + 0xff8;
+    __asm__ volatile("cld; rep outsb" : "+S"(src), "+c"(n) : "d"(0x3ff) : "memory");
+    chk("outsb src pte 0", *pte(va), f[0] | 0x23);
+    chk("outsb src pte 1", *pte(va + 0x1000), f[1] | 0x23);
+    chk("scratch", inb(0x3ff), (uint8_t)(tag(f[1] + 4) >> 24));
+    map(va + 0x2000, f[2], PG_P | PG_W);
+    on_fault_set(va + 0x3000, f[3] | PG_P | PG_W);
+    uint32_t n0 = pf.n, dst = va + 0x2ffc;
+    n = 8;
+    __asm__ volatile("cld; rep insb" : "+D"(dst), "+c"(n) : "d"(0x3ff) : "memory");
+    fault_is("rep insb into a missing page", n0, 2, va + 0x3000);
+    chk("  ecx", pf.ecx, 4);
+    chk("  edi", pf.edi, va + 0x3000);
+    chk("  done, ecx", n, 0);
+    chk("  bytes", rd(va + 0x3000), 0x5c5c5c5c);
+    chk("  pte dst 0", *pte(va + 0x2000), f[2] | 0x63);
+
+    /* SGDT/SIDT into missing and read-only pages, LGDT/LIDT from a straddling operand. */
+    struct { uint16_t lim; uint32_t base; } __attribute__((packed)) g0;
+    __asm__ volatile("sgdt %0" : "=m"(g0));
+    map(va + 0x4000, f[4], PG_P | PG_W);
+    on_fault_set(va + 0x5000, f[5] | PG_P | PG_W);
+    n0 = pf.n;
+    __asm__ volatile("sgdt (%0)" :: "r"(va + 0x4ffe) : "memory");
+    fault_is("sgdt, second page missing", n0, 2, va + 0x5000);
+    n0 = pf.n;
+    __asm__ volatile("sgdt (%0)" :: "r"(va + 0x4ffe) : "memory");
+    chk("sgdt across, no fault", pf.n - n0, 0);
+    chk("  limit", *(volatile uint16_t *)(va + 0x4ffe), g0.lim);
+    chk("  base", rd(va + 0x5000), g0.base);
+    map(va + 0x6000, f[6], PG_P);
+    on_fault_set(va + 0x6000, f[6] | PG_P | PG_W);
+    n0 = pf.n;
+    __asm__ volatile("sidt (%0)" :: "r"(va + 0x6010) : "memory");
+    fault_is("sidt into a read-only page", n0, 3, va + 0x6010);
+    *pte(va + 0x5000) = 0;
+    invlpg(va + 0x5000);
+    on_fault_set(va + 0x5000, f[5] | PG_P | PG_W);
+    n0 = pf.n;
+    __asm__ volatile("lgdt (%0)" :: "r"(va + 0x4ffe) : "memory");
+    fault_is("lgdt, second page missing", n0, 0, va + 0x5000);
+    __asm__ volatile("sgdt %0" : "=m"(g0));
+    chk("gdt base kept", g0.base, (uint32_t)gdt);
+
+    /* One dword written across two page-table entries. */
+    uint32_t tv = TVA(22);
+    map(tv, f[0], PG_P | PG_W);
+    map(tv + 0x1000, f[1], PG_P | PG_W);
+    (void)rd(tv); (void)rd(tv + 0x1000);
+    volatile uint32_t *t = (volatile uint32_t *)(pd[tv >> 22] & ~0xfffu);
+    /* entry 0's high half -> 48 MiB (the 4 MiB frame BIG_A), entry 1's flags -> not present */
+    uint32_t moved = (BIG_A & 0xffff0000u) | (f[0] & 0xf000u);
+    ((volatile uint32_t *)moved)[2] = 0x3a0ed008;
+    uint32_t v = (BIG_A >> 16) | (((f[1] & 0xffff) | 0x20) << 16);
+    __asm__ volatile("movl %1, %0" : "=m"(*(volatile uint32_t *)((uint32_t)t + 2)) : "r"(v) : "memory");
+    invlpg(tv); invlpg(tv + 0x1000);
+    chk("entry 0", t[0], moved | 0x23);
+    chk("entry 1", t[1], f[1] | 0x20);
+    chk("through entry 0", rd(tv + 8), 0x3a0ed008);
+    try_rd("through entry 1", tv + 0x1008, true, 0);
+
+    /* REP STOSD off the end of a page table (mapped as data) into a missing page. */
+    uint32_t alias = TVA(23);
+    map(alias, (uint32_t)t, PG_P | PG_W);
+    on_fault_set(alias + 0x1000, f[7] | PG_P | PG_W);
+    n0 = pf.n;
+    uint32_t left = k_stosd_rep(alias + 0xff8, 0, 4);
+    fault_is("rep stosd from a table into a missing page", n0, 2, alias + 0x1000);
+    chk("  ecx", pf.ecx, 2);
+    chk("  edi", pf.edi, alias + 0x1000);
+    chk("  done", left, 0);
+    chk("  last entries", t[1022] ^ t[1023], 0);
+    chk("  the table's entry 1023", t[1023], 0x5a5aa5a5);
+    try_rd("through entry 1023 (its frame is not RAM of ours)", tv + 0x3ff000, false, 0);
+    t[1022] = t[1023] = 0;
+    invlpg(tv + 0x3fe000); invlpg(tv + 0x3ff000);
+    try_rd("entry 1023 cleared", tv + 0x3ff000, true, 0);
+
+    /* The stack a ring 3 INT lands on: a fresh page, its A and D set by the frame. */
+    uint32_t kst = TVA(24);
+    map(kst, f[3], PG_P | PG_W);
+    uint32_t uc = new_frame(), ust = new_frame();
+    memcpy((void *)uc, u_snips, (size_t)(u_snips_end - u_snips));
+    map(kst + 0x2000, uc, PG_P | PG_U);
+    map(kst + 0x3000, ust, PG_P | PG_W | PG_U);
+    tss[1] = kst + 0x1000;
+    struct ustate u = { .eip = kst + 0x2000 + (uint32_t)(us_done - u_snips), .esp = kst + 0x4000, .eflags = 2 };
+    run_user(&u);
+    tss[1] = (uint32_t)trap_stack_hi;
+    chk("trap stack pte", *pte(kst), f[3] | 0x63);
+    chk("frame: user ss", rd(kst + 0xffc), 0x23);
+    chk("frame: user esp", rd(kst + 0xff8), kst + 0x4000);
+    chk("frame: cs", rd(kst + 0xff0), 0x1b);
+    chk("frame: vector", rd(kst + 0xfe4), 0x80);
+}
+
 /* Paging off and on again. */
 static void t_pg_cycle(void)
 {
@@ -1079,6 +1188,7 @@ void kmain(uint32_t magic, uint32_t info)
     t_ptwrites();
     t_mixed();
     t_reuse();
+    t_emul();
     t_pg_cycle();
     str("page faults taken: "); hx(pf.n); ch('\n');
     str(bad ? "pgmmu: FAILED " : "pgmmu: all checks passed "); hx(bad); ch('\n');
