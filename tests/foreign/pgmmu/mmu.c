@@ -1142,6 +1142,41 @@ static void t_emul(void)
     chk("frame: vector", rd(kst + 0xfe4), 0x80);
 }
 
+/* The CPU's own write to a descriptor table: the busy bit LTR sets in the TSS descriptor, with
+ * the GDT on a read-only page (CR0.WP set), then writable. (The accessed bit a segment load
+ * sets is the other such write: umbra sets it late and never faults on it; see
+ * tests/foreign-pending/pgro_gdt.) */
+static void t_implicit(void)
+{
+    head("LTR and a read-only GDT");
+    uint32_t va = TVA(25), f = new_frame();
+    volatile uint64_t *g = (volatile uint64_t *)f;
+    for (int i = 0; i < 6; i++) g[i] = gdt[i];
+    g[6] = 0;
+    g[7] = seg((uint32_t)tss, sizeof tss - 1, 0x89, 0);              /* an available TSS */
+    map(va, f, PG_P);
+    struct { uint16_t lim; uint32_t base; } __attribute__((packed)) r = { 8 * 8 - 1, va }, old;
+    __asm__ volatile("sgdt %0" : "=m"(old));
+    __asm__ volatile("lgdt %0" :: "m"(r));
+    uint32_t n0 = pf.n;
+    on_fault_set(va, f | PG_P | PG_W);
+    __asm__ volatile("ltr %w0" :: "r"(0x38) : "memory");
+    str("  ltr: ");
+    if (pf.n == n0) { str("no fault  <-- expected one\n"); bad++; }
+    else {
+        str("#PF err="); hx(pf.err); str(" in the descriptor: "); str(pf.cr2 - (va + 0x38) < 8 ? "yes" : "no");
+        if (pf.err != 3 || pf.cr2 - (va + 0x38) >= 8) { str("  <-- expected err 3 in it"); bad++; }
+        ch('\n');
+    }
+    chk("  tss descriptor's type", (uint32_t)(g[7] >> 40) & 0xff, 0x8b);
+    uint16_t tr;
+    __asm__ volatile("str %0" : "=r"(tr));
+    chk("  tr", tr, 0x38);
+    __asm__ volatile("lgdt %0" :: "m"(old) : "memory");
+    gdt[5] &= ~(1ull << 41);                    /* back to the first TSS, busy again */
+    __asm__ volatile("ltr %w0" :: "r"(0x28) : "memory");
+}
+
 /* Paging off and on again. */
 static void t_pg_cycle(void)
 {
@@ -1189,6 +1224,7 @@ void kmain(uint32_t magic, uint32_t info)
     t_mixed();
     t_reuse();
     t_emul();
+    t_implicit();
     t_pg_cycle();
     str("page faults taken: "); hx(pf.n); ch('\n');
     str(bad ? "pgmmu: FAILED " : "pgmmu: all checks passed "); hx(bad); ch('\n');
