@@ -4,6 +4,8 @@
  *   0x00000000-0x7fffffff  the process: text and data demand-loaded from the init image,
  *                          stack and mmap regions demand-zero, fork by copy-on-write
  *   0x80000000             the kernel, one global 4 MiB page over physical 0-4 MiB
+ *   0xbfc00000             the alternate slot (767): fork points it at the child's directory,
+ *                          whose tables then appear here and the directory at 0xbff00000
  *   0xc0000000             the recursive slot: directory entry 768 names the directory, so
  *                          the page tables of the running space are at 0xc0000000 and the
  *                          directory itself at 0xc0300000
@@ -28,6 +30,9 @@
 #define SELF_SLOT 768u
 #define SELF      0xC0000000u
 #define SELF_PD   (SELF + SELF_SLOT * 4096u)
+#define ALT_SLOT  767u
+#define ALT       0xBFC00000u
+#define ALT_PD    (ALT + SELF_SLOT * 4096u)
 #define KMAP(i)   (0xFFFFC000u + (uint32_t)(i) * 4096u)
 #define HEAP_LO   0xD0000000u
 #define HEAP_HI   0xE0000000u
@@ -476,12 +481,17 @@ static uint32_t do_fork(struct frame *f)
     c->parent = cur->pid;
     c->trace = cur->trace;
     for (int i = 0; i < NVMA; i++) c->vma[i] = cur->vma[i];
-    volatile uint32_t *cd = phys(c->pd);
+    /* The child's directory in the alternate slot: its entries at ALT_PD, its tables at
+     * ALT + i * 4096 once made. A full flush: the slot named another directory before. */
+    ((volatile uint32_t *)SELF_PD)[ALT_SLOT] = c->pd | PG_P | PG_W;
+    wcr3(cur->pd);
+    volatile uint32_t *cd = (volatile uint32_t *)ALT_PD;
     for (uint32_t i = 0; i < 512; i++) {
         uint32_t pde = ((volatile uint32_t *)SELF_PD)[i];
         if (!(pde & PG_P)) continue;
         uint32_t npt = frame_alloc();
-        volatile uint32_t *ct = phys(npt), *pt = (volatile uint32_t *)(SELF + i * 4096);
+        cd[i] = npt | (pde & 0xfffu);
+        volatile uint32_t *ct = (volatile uint32_t *)(ALT + i * 4096), *pt = (volatile uint32_t *)(SELF + i * 4096);
         for (int j = 0; j < 1024; j++) {
             uint32_t e = pt[j];
             if (!(e & PG_P)) { ct[j] = 0; continue; }
@@ -489,8 +499,8 @@ static uint32_t do_fork(struct frame *f)
             refs[e >> 12]++;
             ct[j] = e;
         }
-        cd[i] = npt | (pde & 0xfffu);
     }
+    ((volatile uint32_t *)SELF_PD)[ALT_SLOT] = 0;
     wcr3(cur->pd);                  /* the parent's writable entries are read-only now */
     struct frame cf = *f;
     cf.eax = 0;
@@ -615,6 +625,20 @@ void trap(struct frame *f)
 
 /* ---- boot -------------------------------------------------------------------------------- */
 
+/* Kernel code patched at run time, as kernels patch their text: through a temporary mapping
+ * of its frame, or through the physical map; then run from its own address and from the
+ * physical map's. */
+__attribute__((noipa)) static uint32_t patchable(void) { return 0x1111; }
+
+static void text_poke(uint32_t v, bool via_kmap)
+{
+    uint32_t at = (uint32_t)patchable;
+    while (*(volatile uint8_t *)at != 0xb8) at++;          /* mov eax, imm32 */
+    uint32_t pa = at + 1 - KVIRT;
+    uint32_t w = via_kmap ? kmap(1, pa & ~0xfffu) + (pa & 0xfffu) : PHYSMAP + pa;
+    for (int i = 0; i < 4; i++) ((volatile uint8_t *)w)[i] = (uint8_t)(v >> (8 * i));
+}
+
 void kmain(uint32_t magic, uint32_t info)
 {
     (void)info;
@@ -648,6 +672,12 @@ void kmain(uint32_t magic, uint32_t info)
     kputs("kernel: read of 0x00100000 after the switch: "); kputs(r ? "faulted\n" : "read!\n");
     kputs("kernel: directory through itself: entry 768 = "); khex(((volatile uint32_t *)SELF_PD)[SELF_SLOT]);
     kputs(", entry 512 = "); khex(((volatile uint32_t *)SELF_PD)[512]); kputc('\n');
+    uint32_t (*alias)(void) = (uint32_t (*)(void))(PHYSMAP + (uint32_t)patchable - KVIRT);
+    kputs("kernel: patched code: "); khex(patchable());
+    text_poke(0x2222, true);
+    kputc(' '); khex(patchable()); kputc(' '); khex(alias());
+    text_poke(0x3333, false);
+    kputc(' '); khex(alias()); kputc(' '); khex(patchable()); kputc('\n');
 
     /* init: its image regions, its stack, and a frame that IRETs to its entry. */
     struct proc *p = proc_new();
