@@ -951,6 +951,56 @@ static void t_ptwrites(void)
     chk("pde", pd[va >> 22], t2 | 0x27);
 }
 
+/* Reads of a live page table by instructions a compiler emits (CMOV, IMUL, BSF, MUL, XLAT,
+ * FILD, SSE) and string instructions kernels use on tables (REPNE SCASD to find a free
+ * entry, REPE CMPSD to compare two tables), and a shift applied to an entry in place. */
+static void t_ptreads(void)
+{
+    head("page-table reads");
+    uint32_t va = TVA(26), vb = TVA(27);
+    uint32_t f[4];
+    for (int i = 0; i < 4; i++) f[i] = new_frame();
+    for (int i = 0; i < 3; i++) { map(va + i * 0x1000u, f[i], PG_P | PG_W); map(vb + i * 0x1000u, f[i], PG_P | PG_W); }
+    for (int i = 0; i < 3; i++) { (void)rd(va + i * 0x1000u); (void)rd(vb + i * 0x1000u); }
+    volatile uint32_t *t = (volatile uint32_t *)(pd[va >> 22] & ~0xfffu), *u = (volatile uint32_t *)(pd[vb >> 22] & ~0xfffu);
+    uint32_t r, one = 1, z;
+    __asm__ volatile("test %2, %2; cmovnz %1, %0" : "=r"(r) : "m"(t[1]), "r"(one), "0"(0u) : "cc");
+    chk("cmovnz", r, f[1] | 0x23);
+    __asm__ volatile("imul %1, %0" : "=r"(r) : "m"(t[2]), "0"(3u) : "cc");
+    chk("imul", r, (f[2] | 0x23) * 3u);
+    __asm__ volatile("bsf %1, %0" : "=r"(r) : "m"(t[0]) : "cc");
+    chk("bsf", r, 0);
+    uint32_t hi;
+    __asm__ volatile("mull %2" : "=a"(r), "=d"(hi) : "m"(t[1]), "0"(0x10u) : "cc");
+    chk("mul", r, (f[1] | 0x23) << 4);
+    __asm__ volatile("xlatb" : "=a"(r) : "b"((uint32_t)t), "0"(4u));
+    chk("xlat", r & 0xff, (f[1] | 0x23) & 0xff);
+    uint32_t out;
+    __asm__ volatile("fildl %1; fistpl %0" : "=m"(out) : "m"(t[2]));
+    chk("fild", out, f[2] | 0x23);
+    sse_on();
+    uint32_t four[4];
+    __asm__ volatile("movdqu %1, %%xmm1; movdqu %%xmm1, %0" : "=m"(four) : "m"(*(volatile uint32_t(*)[4])&t[0]));
+    chk("movdqu", four[2], f[2] | 0x23);
+    uint32_t di = (uint32_t)t, cnt = 1024;
+    __asm__ volatile("cld; repne scasl" : "+D"(di), "+c"(cnt) : "a"(0u) : "cc", "memory");
+    chk("repne scasd: first free entry", (di - (uint32_t)t) / 4 - 1, 3);
+    uint32_t si = (uint32_t)t;
+    di = (uint32_t)u; cnt = 1024;
+    __asm__ volatile("cld; repe cmpsl; setne %b0" : "=q"(z), "+S"(si), "+D"(di), "+c"(cnt) :: "cc", "memory");
+    chk("repe cmpsd: tables equal", (z & 0xff) == 0 && cnt == 0, 1);
+    u[3] = f[3] | PG_P;
+    si = (uint32_t)t; di = (uint32_t)u; cnt = 1024;
+    __asm__ volatile("cld; repe cmpsl; setne %b0" : "=q"(z), "+S"(si), "+D"(di), "+c"(cnt) :: "cc", "memory");
+    chk("repe cmpsd: first difference", (si - (uint32_t)t) / 4 - 1, 3);
+    __asm__ volatile("shll $1, %0; shrl $1, %0" : "+m"(t[2]) :: "cc");
+    chk("shl, shr in place", t[2], f[2] | 0x23);
+    __asm__ volatile("rolw $8, %0; rolw $8, %0" : "+m"(*(volatile uint16_t *)&t[1]) :: "cc");
+    chk("rol in place", t[1], f[1] | 0x23);
+    invlpg(va + 0x1000); invlpg(va + 0x2000);
+    chk("still mapped", rd(va + 0x2000), tag(f[2]));
+}
+
 /* A directory entry turned from a table into a 4 MiB page and back. */
 static void t_mixed(void)
 {
@@ -1221,6 +1271,7 @@ void kmain(uint32_t magic, uint32_t info)
     t_kfaults();
     t_ufaults();
     t_ptwrites();
+    t_ptreads();
     t_mixed();
     t_reuse();
     t_emul();
