@@ -57,7 +57,7 @@ extern uint32_t k_pushmem(uint32_t va);
 extern void k_popmem(uint32_t va, uint32_t v);
 extern char k_pushmem_at[], k_popmem_at[];
 extern uint32_t k_esp_seen;
-extern char u_snips[], u_snips_end[], us_read[], us_write[], us_movsb[], us_call[], us_stosd[], us_done[];
+extern char u_snips[], u_snips_end[], us_read[], us_write[], us_movsb[], us_call[], us_stosd[], us_done[], us_keep[];
 
 void kmain(uint32_t magic, uint32_t info);
 void trap(struct frame *f);
@@ -811,6 +811,42 @@ static void t_ufaults(void)
 #undef UADDR
 }
 
+/* A user page the kernel executes too (no SMEP): ring 3 rewrites the code in it, byte by byte
+ * and with REP MOVSB, and both rings run what is there now. */
+static void t_shared_code(void)
+{
+    head("code in a user page, run by both rings");
+    uint32_t va = TVA(28);
+    uint32_t cf = new_frame(), sf = new_frame(), fn = new_frame();
+    memcpy((void *)cf, u_snips, (size_t)(u_snips_end - u_snips));
+    map(va, cf, PG_P | PG_U);
+    map(va + 0x1000, sf, PG_P | PG_W | PG_U);
+    /* the shared function: mov eax, imm32; ret, then a second body to copy over it */
+    static const uint8_t body[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0xc3, 0, 0,
+                                    0xb8, 0x02, 0x00, 0x00, 0x00, 0xc3 };
+    memcpy((void *)fn, body, sizeof body);
+    uint32_t fva = va + 0x2000;
+    map(fva, fn, PG_P | PG_W | PG_U);
+    uint32_t (*k)(void) = (uint32_t (*)(void))fva;
+    chk("kernel runs it", k(), 1);
+    chk("  pte", *pte(fva), fn | 0x27);
+    struct ustate u = { .eip = va + (uint32_t)(us_write - u_snips), .esp = va + 0x2000, .edi = fva,
+                        .ebx = 0x000007b8, .eflags = 2 };       /* mov eax, 7 */
+    run_user(&u);
+    chk("after ring 3 rewrote it, kernel runs", k(), 7);
+    chk("  pte", *pte(fva), fn | 0x67);
+    u = (struct ustate){ .eip = va + (uint32_t)(us_movsb - u_snips), .esp = va + 0x2000, .esi = fva + 8,
+                         .edi = fva, .ecx = 6, .eflags = 2 };
+    run_user(&u);
+    chk("after ring 3 copied the other body over it", k(), 2);
+    /* ring 3 runs it: entered with a return address to us_keep on its stack */
+    wr(va + 0x1ffc, va + (uint32_t)(us_keep - u_snips));
+    u = (struct ustate){ .eip = fva, .esp = va + 0x1ffc, .eflags = 2 };
+    run_user(&u);
+    chk("ring 3 runs it", u.ebx, 2);
+    chk("the kernel once more", k(), 2);
+}
+
 /* Writes to a live page table, by the instructions kernels use for it. */
 static void sse_on(void)
 {
@@ -1270,6 +1306,7 @@ void kmain(uint32_t magic, uint32_t info)
     t_wp();
     t_kfaults();
     t_ufaults();
+    t_shared_code();
     t_ptwrites();
     t_ptreads();
     t_mixed();

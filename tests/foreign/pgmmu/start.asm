@@ -212,7 +212,7 @@ k_esp:
 ; ---- user snippets, copied to user pages (position independent) --------------------------
 ; Each ends with INT 0x80, EAX 0; results in registers.
 global u_snips, u_snips_end
-global us_read, us_write, us_movsb, us_call, us_stosd, us_done
+global us_read, us_write, us_movsb, us_call, us_stosd, us_done, us_keep
 u_snips:
 us_read:                    ; EBX = [ESI]
     mov ebx, [esi]
@@ -243,6 +243,10 @@ us_call:                    ; a call on the stack it was given; EBX = what the c
     mov ebx, [esp]
     ret
 us_done:
+    xor eax, eax
+    int 0x80
+us_keep:                    ; EBX = EAX (a called function's result)
+    mov ebx, eax
     xor eax, eax
     int 0x80
 u_snips_end:
