@@ -61,6 +61,11 @@ TRAP v, 0
 %assign v v + 1
 %endrep
 TRAP 128, 0
+%assign v 32
+%rep 16
+TRAP v, 0
+%assign v v + 1
+%endrep
 
 extern trap
 trap_common:
@@ -90,6 +95,11 @@ trap_vectors:
 %assign v v + 1
 %endrep
     dd trap128
+%assign v 32
+%rep 16
+    dd trap %+ v
+%assign v v + 1
+%endrep
 
 section .text
 ; void ctx_switch(uint32_t *save_esp, uint32_t esp, uint32_t cr3)

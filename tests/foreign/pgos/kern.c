@@ -17,9 +17,11 @@
  * Frames come from 4-60 MiB, highest first (page tables and directories end up in high
  * memory), from a LIFO free list, so a freed frame is the next one handed out: a process's
  * page directory freed by wait() becomes the next page its parent touches.
- * Cooperative scheduling; interrupts are masked at the 8259s. The kernel prints what it does
- * that a user cannot see (faults while a process traces, segfaults, counters) and ends with
- * status 0 when init exits 0 and no frame is lost. */
+ * Cooperative scheduling, until init turns preemption on: then the PIT interrupts ring 3 at
+ * 1 kHz and the kernel switches processes there, and halts when every process sleeps. The
+ * kernel prints what it does that a user cannot see (faults while a process traces,
+ * segfaults, counters up to the preemptive part) and ends with status 0 when init exits 0 and
+ * no frame is lost. */
 #include <stdint.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -64,13 +66,13 @@ struct frame {
 enum { VM_WRITE = 1, VM_FILE = 2 };
 struct vma { uint32_t lo, hi, flags, file_off; };
 
-enum { FREE, RUNNABLE, WAITING, ZOMBIE };
+enum { FREE, RUNNABLE, WAITING, ZOMBIE, SLEEPING };
 struct proc {
-    uint32_t pid, state, pd, ksp, parent, code, trace, slot;
+    uint32_t pid, state, pd, ksp, parent, code, trace, slot, wake, waitfor;
     struct vma vma[NVMA];
 };
 
-extern const uint32_t trap_vectors[33];
+extern const uint32_t trap_vectors[49];
 extern void trap_return(void);
 extern void ctx_switch(uint32_t *save, uint32_t esp, uint32_t cr3);
 extern int copy_user(void *dst, const void *src, uint32_t n);
@@ -176,10 +178,10 @@ static void descriptors(void)
     gdt[5] = seg((uint32_t)tss, sizeof tss - 1, 0x89, 0);
     tss[2] = 0x10;
     tss[25] = (uint32_t)sizeof tss << 16;
-    for (int v = 0; v < 33; v++) {
+    for (int v = 0; v < 49; v++) {
         uint32_t off = trap_vectors[v];
-        int vec = v < 32 ? v : 0x80;
-        idt[vec] = (off & 0xffffu) | (0x08ull << 16) | ((uint64_t)(v < 32 ? 0x8e : 0xee) << 40) |
+        int vec = v < 32 ? v : v == 32 ? 0x80 : v - 1;
+        idt[vec] = (off & 0xffffu) | (0x08ull << 16) | ((uint64_t)(vec == 0x80 ? 0xee : 0x8e) << 40) |
                    ((uint64_t)(off >> 16) << 48);
     }
     struct { uint16_t lim; uint32_t base; } __attribute__((packed)) g = { sizeof gdt - 1, (uint32_t)gdt },
@@ -410,6 +412,18 @@ static void kstack_init(struct proc *p, const struct frame *f)
 
 static void schedule(void);
 
+/* The counters, printed once: when init turns preemption on (after that the order in which
+ * processes run, and so what they cost, depends on when the timer strikes). */
+static void snapshot(void)
+{
+    kputs("kernel: heap faults "); kdec(kheap_faults); kputs(", directory entries synced "); kdec(pde_syncs);
+    kputs(", user tables made "); kdec(pts_made); kputs(", freed "); kdec(stats[ST_PT_FREED]);
+    kputs("\nkernel: demand-zero "); kdec(stats[ST_DEMAND]); kputs(", from the image "); kdec(stats[ST_FILE]);
+    kputs(", cow copies "); kdec(stats[ST_COW_COPY]); kputs(", cow reuses "); kdec(stats[ST_COW_REUSE]);
+    kputs(", kernel faults on user pages "); kdec(stats[ST_KFAULT_USER]); kputs(", segfaults "); kdec(segfaults);
+    kputs(", unmaps "); kdec(unmap_calls); kputc('\n');
+}
+
 static void exit_space(void)
 {
     for (uint32_t i = 0; i < 512; i++) {
@@ -428,16 +442,11 @@ static void do_exit(uint32_t code)
         if (procs[s].state == WAITING && procs[s].pid == cur->parent) procs[s].state = RUNNABLE;
     if (cur->pid == 1) {
         /* init is gone: back to the master directory and the tally. */
+        outb(0x21, 0xff);
         wcr3(kpd);
         frame_put(cur->pd);
         cur->state = FREE;
         kputs("kernel: init exited with "); kdec(code);
-        kputs("\nkernel: heap faults "); kdec(kheap_faults); kputs(", directory entries synced "); kdec(pde_syncs);
-        kputs(", user tables made "); kdec(pts_made); kputs(", freed "); kdec(stats[ST_PT_FREED]);
-        kputs("\nkernel: demand-zero "); kdec(stats[ST_DEMAND]); kputs(", from the image "); kdec(stats[ST_FILE]);
-        kputs(", cow copies "); kdec(stats[ST_COW_COPY]); kputs(", cow reuses "); kdec(stats[ST_COW_REUSE]);
-        kputs(", kernel faults on user pages "); kdec(stats[ST_KFAULT_USER]); kputs(", segfaults "); kdec(segfaults);
-        kputs(", unmaps "); kdec(unmap_calls);
         uint32_t lost = nfree_boot - nfree - kernel_frames;
         kputs("\nkernel: frames lost "); kdec(lost);
         kputs(", log bytes "); kdec(log_len); kputc('\n');
@@ -456,21 +465,55 @@ static void sync_kstack(struct proc *p)
     if (!(d[a >> 22] & PG_P)) { d[a >> 22] = phys(kpd)[a >> 22]; pde_syncs++; }
 }
 
+static volatile uint32_t ticks;
+static bool preempt;
+
+/* The next runnable process after the current one; with none, halt until the timer wakes a
+ * sleeper (the current process's kernel stack takes the interrupt meanwhile). */
 static void schedule(void)
 {
-    int start = (int)cur->slot;
-    for (int k = 1; k <= NPROC; k++) {
-        struct proc *p = &procs[(start + k) % NPROC];
-        if (p->state != RUNNABLE) continue;
-        if (p == cur) return;
-        struct proc *prev = cur;
-        cur = p;
-        sync_kstack(p);
-        tss[1] = kstack_top(p);
-        ctx_switch(&prev->ksp, p->ksp, p->pd);
-        return;
+    for (;;) {
+        int start = (int)cur->slot;
+        for (int k = 1; k <= NPROC; k++) {
+            struct proc *p = &procs[(start + k) % NPROC];
+            if (p->state != RUNNABLE) continue;
+            if (p == cur) return;
+            struct proc *prev = cur;
+            cur = p;
+            sync_kstack(p);
+            tss[1] = kstack_top(p);
+            ctx_switch(&prev->ksp, p->ksp, p->pd);
+            return;
+        }
+        bool sleepers = false;
+        for (int s = 0; s < NPROC; s++) sleepers |= procs[s].state == SLEEPING;
+        if (!sleepers) panic("nothing to run", cur->pid);
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
     }
-    panic("nothing to run", cur->pid);
+}
+
+/* The PIT's interrupt: wake the sleepers whose time came; preempt ring 3. */
+static void timer_tick(const struct frame *f)
+{
+    ticks++;
+    for (int s = 0; s < NPROC; s++)
+        if (procs[s].state == SLEEPING && (int32_t)(ticks - procs[s].wake) >= 0) procs[s].state = RUNNABLE;
+    if (preempt && (f->cs & 3) && cur->state == RUNNABLE) schedule();
+}
+
+/* The timer starts with the first call and keeps ticking (sleepers need it); preemption
+ * follows on. */
+static void set_preempt(bool on)
+{
+    static bool ticking;
+    preempt = on;
+    if (on && !ticking) {
+        outb(0x43, 0x34);                       /* channel 0, mode 2, both bytes */
+        outb(0x40, 1193 & 0xff);
+        outb(0x40, 1193 >> 8);
+        outb(0x21, 0xfe);
+        ticking = true;
+    }
 }
 
 static uint32_t do_fork(struct frame *f)
@@ -509,13 +552,13 @@ static uint32_t do_fork(struct frame *f)
     return c->pid;
 }
 
-static uint32_t do_wait(uint32_t status_ptr)
+static uint32_t do_wait(uint32_t status_ptr, uint32_t pid)
 {
     for (;;) {
         bool any = false;
         for (int s = 0; s < NPROC; s++) {
             struct proc *p = &procs[s];
-            if (p->state == FREE || p->parent != cur->pid) continue;
+            if (p->state == FREE || p->parent != cur->pid || (pid && p->pid != pid)) continue;
             any = true;
             if (p->state != ZOMBIE) continue;
             if (status_ptr && put_user32((uint32_t *)status_ptr, p->code)) return (uint32_t)-EFAULT;
@@ -552,7 +595,8 @@ static uint32_t syscall(struct frame *f)
     case SYS_EXIT: do_exit(a);
     case SYS_WRITE: return sys_write(a, b);
     case SYS_FORK: return do_fork(f);
-    case SYS_WAIT: return do_wait(a);
+    case SYS_WAIT: return do_wait(a, 0);
+    case SYS_WAITPID: return do_wait(b, a);
     case SYS_YIELD: schedule(); return 0;
     case SYS_MMAP:
         if ((a | b) & 0xfff || !b || a + b > USER_STACK_LOW || a + b < a) return (uint32_t)-EFAULT;
@@ -585,6 +629,15 @@ static uint32_t syscall(struct frame *f)
         return copy_user((void *)a, pattern, b) ? (uint32_t)-EFAULT : b;
     }
     case SYS_FREE: return nfree + kernel_frames;   /* frames no process holds */
+    case SYS_PREEMPT:
+        if (a && !preempt) snapshot();
+        set_preempt(a != 0);
+        return 0;
+    case SYS_SLEEP:
+        cur->wake = ticks + a;
+        cur->state = SLEEPING;
+        schedule();
+        return 0;
     }
     return (uint32_t)-1;
 }
@@ -600,6 +653,17 @@ static void trace_fault(const struct frame *f, uint32_t va)
 void trap(struct frame *f)
 {
     if (f->vec == 0x80) { f->eax = syscall(f); return; }
+    if (f->vec >= 0x20 && f->vec < 0x30) {
+        unsigned irq = f->vec - 0x20;
+        if (irq == 7 || irq == 15) {                  /* spurious unless its ISR bit is set */
+            outb(irq == 7 ? 0x20 : 0xa0, 0x0b);
+            if (!(inb(irq == 7 ? 0x20 : 0xa0) & 0x80)) { if (irq == 15) outb(0x20, 0x20); return; }
+        }
+        if (irq >= 8) outb(0xa0, 0x20);
+        outb(0x20, 0x20);
+        if (irq == 0) timer_tick(f);
+        return;
+    }
     if (f->vec != 14) {
         kputs("\ntrap "); kdec(f->vec); kputs(" err "); khex(f->err); kputs(" eip "); khex(f->eip);
         panic("unexpected trap", f->vec);

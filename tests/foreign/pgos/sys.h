@@ -14,6 +14,9 @@ enum {
     SYS_STAT,       /* a kernel counter (EBX: which) */
     SYS_READ_AT,    /* the kernel copies ECX bytes from its test pattern to a user buffer */
     SYS_FREE,       /* frames no process holds: free ones and the kernel's own */
+    SYS_PREEMPT,    /* 1: the timer (1 kHz) preempts ring 3; 0: cooperative again */
+    SYS_SLEEP,      /* sleep EBX timer ticks (the kernel halts when nothing can run) */
+    SYS_WAITPID,    /* wait for child EBX; its status to ECX */
 };
 
 enum { ST_DEMAND, ST_COW_COPY, ST_COW_REUSE, ST_KFAULT_USER, ST_PT_FREED, ST_FILE, ST_COUNT };

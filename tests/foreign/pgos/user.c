@@ -327,6 +327,114 @@ static void t_procs(void)
     check("frames free as before", nfree(), free0);
 }
 
+/* ---- the preemptive part: six processes whose results do not depend on who runs when ---- */
+
+static uint32_t sleep_ticks(uint32_t n) { return sys(SYS_SLEEP, n, 0, 0); }
+static uint32_t waitpid(uint32_t pid, uint32_t *st) { return sys(SYS_WAITPID, pid, (uint32_t)st, 0); }
+
+static uint32_t w_maps(void)
+{
+    uint32_t acc = 0;
+    for (uint32_t i = 0; i < 300; i++) {
+        uint32_t base = 0x20000000u + (i % 5) * 0x2000u + (i % 2 ? 0x3fe000u : 0), np = 1 + i % 3;
+        if (mmap(base, np * 4096) != base) return 0xbad;
+        for (uint32_t k = 0; k < np; k++) {
+            volatile uint32_t *q = (volatile uint32_t *)(base + k * 4096);
+            q[(i + k) % 1024] = i * 31 + k;
+            acc += q[(i + k) % 1024] + q[(i + k + 1) % 1024];
+        }
+        munmap(base, np * 4096);
+    }
+    return acc;
+}
+
+static uint32_t w_copy(void)
+{
+    uint32_t src = 0x21000000u, dst = 0x21800000u, acc = 0;
+    mmap(src, 0x10000);
+    mmap(dst, 0x10000);
+    for (uint32_t i = 0; i < 0x4000; i++) ((volatile uint32_t *)src)[i] = i * 2654435761u;
+    for (uint32_t r = 0; r < 8; r++) {
+        urep_movsb((void *)(dst + r), (const void *)src, 0x10000 - 8);
+        for (uint32_t i = 0; i < 0x10000 - 8; i += 251) acc += ((volatile uint8_t *)dst)[i] * (r + 1);
+    }
+    munmap(src, 0x10000);
+    munmap(dst, 0x10000);
+    return acc;
+}
+
+static uint32_t w_cow(void)
+{
+    uint32_t acc = 0;
+    for (uint32_t i = 0; i < 2048; i++) shared_buf[i] = i;
+    for (uint32_t r = 0; r < 6; r++) {
+        uint32_t pid = fork();
+        if (pid == 0) {
+            uint32_t s = 0;
+            for (uint32_t i = 1; i < 2048; i += 2) { shared_buf[i] += r; s += shared_buf[i]; }
+            exit(s);
+        }
+        for (uint32_t i = 0; i < 2048; i += 2) shared_buf[i] += r;
+        uint32_t st = 0;
+        waitpid(pid, &st);
+        acc += st;
+        for (uint32_t i = 0; i < 2048; i++) acc += shared_buf[i];
+    }
+    return acc;
+}
+
+static uint32_t deep(uint32_t n)
+{
+    volatile uint32_t frame[256];
+    frame[n % 256] = n;
+    return n ? deep(n - 1) + frame[n % 256] : 0;
+}
+
+static uint32_t w_sleepy(void)
+{
+    uint32_t acc = 0;
+    for (uint32_t r = 0; r < 4; r++) { sleep_ticks(3); acc += deep(20 * r); }
+    return acc + 77;
+}
+
+static uint32_t w_stack(void) { return deep(100); }
+
+static uint32_t w_kcopy(void)
+{
+    uint32_t base = 0x23000000u, acc = 0;
+    mmap(base, 0x8000);
+    for (uint32_t i = 0; i < 64; i++) {
+        uint32_t at = base + (i * 509) % (0x8000 - 64);
+        sys(SYS_READ_AT, at, 64, 0);
+        acc += *(volatile uint32_t *)(at + (i % 60)) * (i + 1);
+    }
+    munmap(base, 0x8000);
+    return acc;
+}
+
+static void t_preempt(void)
+{
+    say("[preempted by the timer]\n");
+    static uint32_t (*const work[])(void) = { w_maps, w_copy, w_cow, w_sleepy, w_stack, w_kcopy };
+    static const char *const names[] = { "maps", "copy", "cow", "sleepy", "stack", "kcopy" };
+    uint32_t free0 = nfree(), pids[6], st[6];
+    sys(SYS_PREEMPT, 1, 0, 0);
+    for (uint32_t k = 0; k < 6; k++) {
+        pids[k] = fork();
+        if (pids[k] == 0) exit(work[k]());
+    }
+    sleep_ticks(5);
+    for (uint32_t k = 0; k < 6; k++) waitpid(pids[k], &st[k]);
+    sys(SYS_PREEMPT, 0, 0, 0);
+    check("frames free as before", nfree(), free0);
+    say(" the same work again, alone:\n");
+    for (uint32_t k = 0; k < 6; k++) {
+        char what[24] = "worker ";
+        for (uint32_t i = 0; names[k][i]; i++) what[7 + i] = names[k][i];
+        check(what, st[k], work[k]());
+    }
+}
+
 int umain(void)
 {
     say("init: pid %u\n", getpid());
@@ -337,6 +445,7 @@ int umain(void)
     t_reuse();
     t_loop();
     t_procs();
+    t_preempt();
     say("init: %u errors\n", errors);
     return (int)errors;
 }
