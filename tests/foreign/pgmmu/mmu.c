@@ -356,6 +356,17 @@ static void t_fetch(void)
     r = ((uint32_t (*)(void))(va + 0xffe))();
     chk("straddling call", r, 0x12345678);
     chk("pte b after straddle", *pte(va + 0x1000), fb | 0x21);
+    /* An LRU scan clears A on both code pages; running the code sets it again, only where a
+     * fetch went (the first call stays on page a). */
+    *pte(va) = fa | PG_P;
+    *pte(va + 0x1000) = fb | PG_P;
+    invlpg(va);
+    invlpg(va + 0x1000);
+    chk("after clearing A, called", ((uint32_t (*)(void))va)(), 0x12345678);
+    chk("pte a", *pte(va), fa | 0x21);
+    chk("pte b, not fetched", *pte(va + 0x1000), fb | 0x01);
+    chk("straddling again", ((uint32_t (*)(void))(va + 0xffe))(), 0x12345678);
+    chk("pte b", *pte(va + 0x1000), fb | 0x21);
 }
 
 /* REP MOVS across pages: A on the sources, A and D on the destinations. */
