@@ -1274,6 +1274,61 @@ static void t_implicit(void)
     __asm__ volatile("ltr %w0" :: "r"(0x28) : "memory");
 }
 
+/* Address spaces of odd shape: a directory at physical address 0 (as the first Linux had
+ * it), CR3 carrying PWT and PCD, one page table under two directory entries with different
+ * rights, and a table with an entry that maps the table itself. */
+static void t_shapes(void)
+{
+    head("odd shapes");
+    uint32_t w0 = TVA(29);
+    map(w0, 0, PG_P | PG_W);                                    /* physical page 0 */
+    memcpy((void *)w0, (const void *)pd, 4096);
+    uint32_t va = TVA(30), f = new_frame();
+    uint32_t t = new_pt();
+    ((volatile uint32_t *)t)[0] = f | PG_P | PG_W;
+    ((volatile uint32_t *)w0)[va >> 22] = t | PG_P | PG_W;
+    set_cr3(0x18);
+    uint32_t c3;
+    __asm__ volatile("mov %%cr3, %0" : "=r"(c3));
+    chk("cr3 with the directory at 0", c3, 0x18);
+    chk("read through it", rd(va + 4), tag(f + 4));
+    wr(va + 8, 0x0ddc0de);
+    chk("its entry, through page 0's mapping", ((volatile uint32_t *)w0)[va >> 22], t | 0x23);
+    chk("the table entry", ((volatile uint32_t *)t)[0], f | 0x63);
+    ((volatile uint32_t *)t)[0] = 0;
+    invlpg(va);
+    try_rd("entry cleared", va, true, 0);
+    set_cr3(PD_PA | 0x08);
+    __asm__ volatile("mov %%cr3, %0" : "=r"(c3));
+    chk("cr3 back, with PWT", c3, PD_PA | 0x08);
+    try_rd("not mapped in the first space", va, true, 0);
+    reload_cr3();
+
+    /* One table under two directory entries: read-write and read-only, user and not. */
+    uint32_t a = TVA(31), b = TVA(32), g = new_frame();
+    uint32_t t2 = new_pt();
+    ((volatile uint32_t *)t2)[1] = g | PG_P | PG_W | PG_U;
+    pd[a >> 22] = t2 | PG_P | PG_W;
+    pd[b >> 22] = t2 | PG_P | PG_U;
+    chk("through the rw entry", rd(a + 0x1000), tag(g));
+    chk("through the ro entry", rd(b + 0x1004), tag(g + 4));
+    try_wr("write through the ro entry", b + 0x1008, 1, true, 3);
+    wr(a + 0x1008, 0x5151);
+    chk("written through the rw entry, read through the ro one", rd(b + 0x1008), 0x5151);
+    chk("pte", ((volatile uint32_t *)t2)[1], g | 0x67);
+    chk("pde a", pd[a >> 22] & 0xfff, 0x23);
+    chk("pde b", pd[b >> 22] & 0xfff, 0x25);
+    /* the table maps itself at entry 2: its entries are words of page a+0x2000 */
+    ((volatile uint32_t *)t2)[2] = t2 | PG_P | PG_W;
+    chk("the table through itself", rd(a + 0x2000 + 4), g | 0x67);
+    wr(a + 0x2000 + 3 * 4, g | PG_P);                          /* entry 3, through entry 2 */
+    chk("entry 3 made through the table's own mapping", rd(a + 0x3000), tag(g));
+    wr(a + 0x2000 + 2 * 4, f | PG_P | PG_W);                   /* entry 2 rewrites itself */
+    invlpg(a + 0x2000);
+    chk("entry 2 now maps another page", rd(a + 0x2000), tag(f));
+    chk("entry 2", ((volatile uint32_t *)t2)[2], f | 0x23);
+}
+
 /* Paging off and on again. */
 static void t_pg_cycle(void)
 {
@@ -1324,6 +1379,7 @@ void kmain(uint32_t magic, uint32_t info)
     t_reuse();
     t_emul();
     t_implicit();
+    t_shapes();
     t_pg_cycle();
     str("page faults taken: "); hx(pf.n); ch('\n');
     str(bad ? "pgmmu: FAILED " : "pgmmu: all checks passed "); hx(bad); ch('\n');
