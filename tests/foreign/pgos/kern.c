@@ -742,6 +742,9 @@ void kmain(uint32_t magic, uint32_t info)
     kputc(' '); khex(patchable()); kputc(' '); khex(alias());
     text_poke(0x3333, false);
     kputc(' '); khex(alias()); kputc(' '); khex(patchable()); kputc('\n');
+    /* The kmap slot's table was written through the recursive slot, where directory entry
+     * 1023 is a page-table entry: it is accessed and dirty now, as the page it maps. */
+    kputs("kernel: entry 1023 after kmap = "); khex(((volatile uint32_t *)SELF_PD)[1023]); kputc('\n');
 
     /* init: its image regions, its stack, and a frame that IRETs to its entry. */
     struct proc *p = proc_new();
