@@ -528,6 +528,17 @@ static void t_wp(void)
     try_wr("wp=0 supervisor ro", va + 4, 0x11, false, 0);
     try_wr("wp=0 user ro", va + 0x1004, 0x22, false, 0);
     try_wr("wp=0 ro pde", vp + 4, 0x33, false, 0);
+    /* WP is the kernel's: ring 3 still faults on a read-only page */
+    uint32_t uc = new_frame(), uro = new_frame();
+    memcpy((void *)uc, u_snips, (size_t)(u_snips_end - u_snips));
+    map(va + 0x2000, uc, PG_P | PG_U);
+    map(va + 0x3000, uro, PG_P | PG_U);
+    on_fault_set(va + 0x3000, uro | PG_P | PG_W | PG_U);
+    struct ustate u = { .eip = va + 0x2000 + (uint32_t)(us_write - u_snips), .esp = va + 0x2000,
+                        .edi = va + 0x3010, .ebx = 0x55, .eflags = 2 };
+    uint32_t n0 = pf.n;
+    run_user(&u);
+    fault_is("wp=0 ring 3 writes a read-only page", n0, 7, va + 0x3010);
     set_cr0(cr0() | CR0_WP);
     chk("written k", rd(va + 4), 0x11);
     chk("written u", rd(va + 0x1004), 0x22);
