@@ -199,12 +199,25 @@ static void on_fault_set(uint32_t va, uint32_t entry) { pend[npend++] = (typeof(
 static void on_fault_pde(uint32_t va, uint32_t entry) { pend[npend++] = (typeof(pend[0])){ va & ~0xfffu, entry, true }; }
 
 static struct ustate *ucur;
+static bool db_catch;
+static uint32_t db_eip, db_dr6, db_n;
 
 void trap(struct frame *f)
 {
     if (f->vec == 0x80 && ucur) {
         *ucur = (struct ustate){ f->eip, f->uesp, f->eax, f->ebx, f->ecx, f->edx, f->esi, f->edi, f->eflags };
         leave_user();
+    }
+    if (f->vec == 1 && db_catch) {
+        /* A single step: where it stopped, and TF off again. */
+        uint32_t d6;
+        __asm__ volatile("mov %%dr6, %0" : "=r"(d6));
+        db_eip = f->eip;
+        db_dr6 = d6 & 0x4000u;
+        db_n++;
+        f->eflags &= ~0x100u;
+        __asm__ volatile("mov %0, %%dr6" :: "r"(0u));
+        return;
     }
     if (f->vec == 14) {
         uint32_t a = cr2();
@@ -1059,6 +1072,45 @@ static void t_ptreads(void)
     chk("still mapped", rd(va + 0x2000), tag(f[2]));
 }
 
+/* A page-table write single-stepped by the kernel itself (EFLAGS.TF): the #DB comes after
+ * the write, the entry is written, and so for a write that faults first. */
+extern char tf_mov_at[], tf_mov_next[], tf_stos_at[];
+static void t_tf(void)
+{
+    head("page-table writes under TF");
+    uint32_t va = TVA(33);
+    uint32_t f0 = new_frame(), f1 = new_frame();
+    map(va, f0, PG_P | PG_W);
+    (void)rd(va);
+    volatile uint32_t *t = (volatile uint32_t *)(pd[va >> 22] & ~0xfffu);
+    db_catch = true;
+    uint32_t n0 = db_n;
+    __asm__ volatile("pushf; orl $0x100, (%%esp); popf\n"
+                     ".globl tf_mov_at, tf_mov_next\n"
+                     "tf_mov_at: movl %1, (%0)\n"
+                     "tf_mov_next: nop"
+                     :: "r"(&t[0]), "r"(f1 | PG_P | PG_W) : "memory", "cc");
+    chk("one #DB", db_n - n0, 1);
+    chk("  after the write", db_eip, (uint32_t)tf_mov_next);
+    chk("  DR6.BS", db_dr6, 0x4000);
+    invlpg(va);
+    chk("the entry took", rd(va), tag(f1));
+    /* REP STOSD over two entries under TF: the #DB comes after the first iteration, with EIP
+     * still on the instruction (the handler clears TF, the rest runs on). */
+    n0 = db_n;
+    uint32_t di = (uint32_t)&t[1], c = 2;
+    __asm__ volatile("pushf; orl $0x100, (%%esp); popf\n"
+                     ".globl tf_stos_at\n"
+                     "tf_stos_at: rep stosl"
+                     : "+D"(di), "+c"(c) : "a"(f0 | PG_P) : "memory", "cc");
+    chk("rep stosd: #DBs", db_n - n0, 1);
+    chk("  at the instruction", db_eip, (uint32_t)tf_stos_at);
+    chk("  ecx", c, 0);
+    chk("  entries", t[1] ^ t[2], 0);
+    db_catch = false;
+    chk("through entry 2", rd(va + 0x2000), tag(f0));
+}
+
 /* A directory entry turned from a table into a 4 MiB page and back. */
 static void t_mixed(void)
 {
@@ -1386,6 +1438,7 @@ void kmain(uint32_t magic, uint32_t info)
     t_shared_code();
     t_ptwrites();
     t_ptreads();
+    t_tf();
     t_mixed();
     t_reuse();
     t_emul();
