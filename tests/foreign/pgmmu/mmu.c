@@ -1074,7 +1074,7 @@ static void t_ptreads(void)
 
 /* A page-table write single-stepped by the kernel itself (EFLAGS.TF): the #DB comes after
  * the write, the entry is written, and so for a write that faults first. */
-extern char tf_mov_at[], tf_mov_next[], tf_stos_at[];
+extern char tf_mov_at[], tf_mov_next[], tf_stos_at[], tf_cmov_next[];
 static void t_tf(void)
 {
     head("page-table writes under TF");
@@ -1107,6 +1107,17 @@ static void t_tf(void)
     chk("  at the instruction", db_eip, (uint32_t)tf_stos_at);
     chk("  ecx", c, 0);
     chk("  entries", t[1] ^ t[2], 0);
+    /* a CMOV read of an entry under TF */
+    n0 = db_n;
+    uint32_t got = 0;
+    __asm__ volatile("cmpl %0, %0; pushf; orl $0x100, (%%esp); popf\n"
+                     ".globl tf_cmov_at, tf_cmov_next\n"
+                     "tf_cmov_at: cmovz %1, %0\n"
+                     "tf_cmov_next: nop"
+                     : "+r"(got) : "m"(t[1]) : "cc", "memory");
+    chk("cmov: #DBs", db_n - n0, 1);
+    chk("  after it", db_eip, (uint32_t)tf_cmov_next);
+    chk("  value", got, f0 | PG_P);
     db_catch = false;
     chk("through entry 2", rd(va + 0x2000), tag(f0));
 }
