@@ -282,7 +282,8 @@ void code_fetch_fault(struct guest_frame *f, uint32_t va)
      * in RAM, or a large page), move the monitor and the window. */
     if (vcpu.cr0 & CR0_PG) {
         uint32_t pde = gpa_read32((vcpu.cr3 & PT32_ADDR_MASK) + (window() >> 22) * 4);
-        if ((pde & PTE_P) && (((pde & PTE_PS) && (vcpu.cr4 & CR4_PSE)) || gpa_is_ram(pde & PT32_ADDR_MASK)))
+        if ((pde & PTE_P) && !region_pde_hole(pde) &&
+            (((pde & PTE_PS) && (vcpu.cr4 & CR4_PSE)) || gpa_is_ram(pde & PT32_ADDR_MASK)))
             relocate_monitor(window());
     }
     if (!gpa_is_ram(t.gpa)) {

@@ -490,7 +490,10 @@ static bool emulate_ltr(struct guest_frame *f, uint32_t sel)
     }
     if (!desc_present(d)) { deliver_exception(f, EXC_NP, sel & ~3u); return false; }
     d.hi |= 0x200;     /* busy */
-    glin_write(vcpu.gdt_base + (sel & ~7u) + 4, &d.hi, 4, 0, &fva);
+    /* An implicit supervisor write: a read-only GDT page (under CR0.WP) or a missing one
+     * faults, and TR stays as it was. */
+    uint32_t e = glin_write(vcpu.gdt_base + (sel & ~7u) + 4, &d.hi, 4, 0, &fva);
+    if (e) { deliver_pf(f, fva, e); return false; }
     vcpu.tr = (uint16_t)sel;
     vcpu.tr_base = desc_base(d);
     vcpu.tr_limit = desc_limit(d);

@@ -23,22 +23,41 @@
 extern struct transition_data trans_data;
 extern uint8_t trans_page[];
 
+bool region_pde_hole(uint32_t pde)
+{
+    if (!(pde & PTE_P) || !(pde & PTE_PS) || !(vcpu.cr4 & CR4_PSE)) return false;
+    uint32_t pa = pde & PT32_ADDR_4M;
+    for (uint32_t o = 0; o < LARGE_4M; o += PAGE_SIZE)
+        if (gpa_is_ram(pa + o) || gpa_is_device(pa + o)) return false;
+    return true;
+}
+
+/* May the monitor (or its code window) stand at directory slot i? Unmapped by the guest; with
+ * holes, also a 4 MiB page over nothing. */
+static bool slot_free(uint32_t i, bool holes)
+{
+    uint32_t pde = gpa_read32((vcpu.cr3 & PT32_ADDR_MASK) + i * 4);
+    return !(pde & PTE_P) || (holes && region_pde_hole(pde));
+}
+
 /* A 4 MiB range no guest directory entry maps, with the code window's 4 MiB below it free
- * too when scan-before-execute is on, highest first; 0 if there is none. */
+ * too when scan-before-execute is on, highest first; failing that, one the guest maps only
+ * over holes; 0 if there is none. */
 static uint32_t pick_region(void)
 {
     if (!(vcpu.cr0 & CR0_PG)) return 0;
-    for (uint32_t i = 1023; i >= LOW_LIMIT >> 22; i--) {
-        uint32_t base = i << 22;
-        if (base == shared->region) continue;
-        if (base < shared->guest_pages * PAGE_SIZE) break;     /* keep clear of guest RAM too */
-        if (gpa_read32((vcpu.cr3 & PT32_ADDR_MASK) + i * 4) & PTE_P) continue;
-        /* The code window below it needs a free 4 MiB as well. */
-        uint32_t below = base - code_reserved();
-        if (code_reserved() && (below < LOW_LIMIT || below == shared->region ||
-                                (gpa_read32((vcpu.cr3 & PT32_ADDR_MASK) + (below >> 22) * 4) & PTE_P)))
-            continue;
-        return base;
+    for (int holes = 0; holes < 2; holes++) {
+        for (uint32_t i = 1023; i >= LOW_LIMIT >> 22; i--) {
+            uint32_t base = i << 22;
+            if (base == shared->region) continue;
+            if (base < shared->guest_pages * PAGE_SIZE) break;     /* keep clear of guest RAM too */
+            if (!slot_free(i, holes)) continue;
+            /* The code window below it needs a free 4 MiB as well. */
+            uint32_t below = base - code_reserved();
+            if (code_reserved() && (below < LOW_LIMIT || below == shared->region || !slot_free(below >> 22, holes)))
+                continue;
+            return base;
+        }
     }
     return 0;
 }

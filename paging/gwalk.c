@@ -57,12 +57,15 @@ uint32_t guest_walk(const struct gmode *m, uint32_t va, unsigned acc, struct gtr
                               .pde_gpa = pde_gpa };
         return 0;
     }
+    /* The directory entry is used to find the table: its A is set before the table entry is
+     * looked at, so a walk that then fails (entry not present, rights) leaves it set, as the
+     * CPU's walk does (SDM 4.8; QEMU sets it there too). */
+    if (!(pde & PTE_A)) gpa_write32(pde_gpa, pde | PTE_A);
     uint32_t pte_gpa = (pde & PT32_ADDR_MASK) + PT32_PT_INDEX(va) * 4;
     uint32_t pte = gpa_read32(pte_gpa);
     if (!(pte & PTE_P)) return pf_error(m, acc, false);
     bool w = (pde & PTE_W) && (pte & PTE_W), u = (pde & PTE_U) && (pte & PTE_U);
     if (!allowed(m, acc, w, u)) return pf_error(m, acc, true);
-    if (!(pde & PTE_A)) gpa_write32(pde_gpa, pde | PTE_A);
     uint32_t set = PTE_A | ((acc & ACC_WRITE) ? PTE_D : 0);
     if ((pte & set) != set) gpa_write32(pte_gpa, pte | set);
     *t = (struct gtrans){ .gpa = (pte & PT32_ADDR_MASK) | (va & (PAGE_SIZE - 1)), .write_ok = w,

@@ -10,6 +10,10 @@
  *    No interrupt is let in during the step, the guest's own TF is kept aside and its #DB
  *    delivered when it asked for one. An instruction the emulator cannot perform is stepped
  *    whatever the setting.
+ * Under pt.protect=us a guest read of a protected table is emulated the same way; one the
+ * emulator cannot perform (CMOV, IMUL, SSE, SCAS, CMPS, ...) is stepped with the page made
+ * readable for it alone, and the pages an instruction read on its last steps stay readable
+ * for its next one (REPE CMPSD between two tables needs both at once).
  */
 #include "paging/paging.h"
 #include "paging/shadow.h"
@@ -92,7 +96,7 @@ void pt_init(void)
 #define STEP_AFTER  640u
 
 static struct {
-    bool on, guest_tf;
+    bool on, guest_tf, read;     /* read: a table read under pt.protect=us, nothing to compare */
     unsigned view;
     uint32_t va, gpa;            /* the written linear address; the compared range of its page */
     uint32_t len, fault_gpa;
@@ -123,9 +127,53 @@ static void step_write(struct guest_frame *f, uint32_t va, uint32_t gpa)
     shared->count.pt.writes_stepped++;
 }
 
+/* The table pages the stepped read of the instruction at eip has been given, in one view of
+ * one address space: its next step gets them all again. */
+#define STEP_READS 4
+static struct { uint32_t eip, cr3, n; unsigned view; uint32_t va[STEP_READS]; } sreads;
+
+/* Make the read-protected table pages of sreads readable (or not) in its view. */
+static void sreads_grant(bool on)
+{
+    for (unsigned i = 0; i < sreads.n; i++) {
+        uint64_t *leaf = sh_leaf(sreads.view, sreads.va[i]);
+        if (!leaf || !(*leaf & PTE_P)) continue;
+        if (on) *leaf |= PTE_U; else *leaf &= ~(uint64_t)PTE_U;
+        invlpg(sreads.va[i]);
+    }
+}
+
+/* pt.protect=us: let the guest's instruction read the table page at va once, with TF set. */
+static void step_read(struct guest_frame *f, uint32_t va)
+{
+    va &= PAGE_MASK;
+    if (sreads.eip != f->eip || sreads.cr3 != vcpu.cr3 || sreads.view != view()) sreads.n = 0;
+    sreads.eip = f->eip;
+    sreads.cr3 = vcpu.cr3;
+    sreads.view = view();
+    bool known = false;
+    for (unsigned i = 0; i < sreads.n; i++) known |= sreads.va[i] == va;
+    if (!known) {
+        if (sreads.n == STEP_READS) { memmove(sreads.va, sreads.va + 1, sizeof sreads.va - 4); sreads.n--; }
+        sreads.va[sreads.n++] = va;
+    }
+    sreads_grant(true);
+    step.on = true;
+    step.read = true;
+    step.guest_tf = (f->eflags & EFL_TF) != 0;
+    step.view = view();
+    f->eflags |= EFL_TF;
+}
+
 /* Protect the page again and apply to the shadows what the instruction changed in it. */
 static void step_end(struct guest_frame *f)
 {
+    if (step.read) {
+        sreads_grant(false);
+        step.on = step.read = false;
+        f->eflags = (f->eflags & ~EFL_TF) | (step.guest_tf ? EFL_TF : 0);
+        return;
+    }
     uint64_t *leaf = sh_leaf(step.view, step.va);
     /* A window entry stands only while its page's kernel-view entry is there (shadow.c). */
     if (leaf && (*leaf & PTE_P) && env_code_source((uint32_t)((*leaf & PAE_ADDR_MASK) >> PAGE_SHIFT)))
@@ -248,7 +296,7 @@ void pt_page_fault(struct guest_frame *f)
     if (acc & ACC_WRITE) { table_write(f, va, t.gpa); return; }
     /* pt.protect=us: the guest reads its own table; the entry stays supervisor-only. */
     shared->count.pt.reads_emulated++;
-    emulate_data_access(f);
+    if (!emulate_memory_insn(f)) step_read(f, va);
 }
 
 void pt_reserve(void)

@@ -32,6 +32,7 @@ struct view {
     int pdpt_slot;
     int pd_slot[4];
     int16_t pt_slot[4][PAE_ENTRIES];     /* the page table behind each directory entry */
+    uint32_t large[4][PAE_ENTRIES / 32]; /* that table holds entries made from a guest 4 MiB page */
 };
 static struct view views[VIEWS];
 static bool user_view_built;
@@ -85,6 +86,7 @@ static void view_flush(struct view *v)
         pae_entry_t *pd = pool_ptr(v->pd_slot[i]);
         for (unsigned j = 0; j < PAE_ENTRIES; j++) {
             if (v->pt_slot[i][j] < 0) continue;
+            v->large[i][j / 32] &= ~(1u << (j % 32));
             pd[j] = 0;
             pool_put(v->pt_slot[i][j]);
             v->pt_slot[i][j] = -1;
@@ -118,14 +120,31 @@ void vtlb_flush_all(void)
     __asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) :: "memory");
 }
 
+/* INVLPG: the page's entries go; where va lay in a guest 4 MiB page, the guest's TLB entry
+ * for the whole 4 MiB goes (SDM 4.10.4.1), and with it every shadow entry made from such a
+ * page in that range: both 2 MiB shadow tables are emptied (the PDE may have changed since,
+ * so which entries came from it is known only from the table's mark). */
 void vtlb_flush_va(uint32_t va)
 {
+    bool all = false;
     for (int k = 0; k < VIEWS; k++) {
         struct view *v = &views[k];
-        int pt = v->pt_slot[PAE_PDPT_INDEX(va)][PAE_PD_INDEX(va)];
+        unsigned i = PAE_PDPT_INDEX(va), j0 = PAE_PD_INDEX(va & ~(LARGE_4M - 1));
+        for (unsigned j = j0; j < j0 + 2; j++) {
+            if (v->pt_slot[i][j] < 0 || !(v->large[i][j / 32] & (1u << (j % 32)))) continue;
+            memset(pool_ptr(v->pt_slot[i][j]), 0, PAGE_SIZE);
+            v->large[i][j / 32] &= ~(1u << (j % 32));
+            all = true;
+        }
+        int pt = v->pt_slot[i][PAE_PD_INDEX(va)];
         if (pt >= 0) ((pae_entry_t *)pool_ptr(pt))[PAE_PT_INDEX(va)] = 0;
     }
-    __asm__ volatile("invlpg %%fs:(%0)" :: "r"(va) : "memory");
+    if (all) {
+        uint32_t cr3;
+        __asm__ volatile("mov %%cr3, %0; mov %0, %%cr3" : "=r"(cr3) :: "memory");
+    } else {
+        __asm__ volatile("invlpg %%fs:(%0)" :: "r"(va) : "memory");
+    }
 }
 
 /* The shadow entry slot for va in view v, making its page table; NULL when the pool is empty. */
@@ -178,6 +197,7 @@ void vtlb_page_fault(struct guest_frame *f)
     pae_entry_t *pte = shadow_pte(v, va);
     if (!pte) pool_wait();
     *pte = entry;
+    if (t.large) v->large[PAE_PDPT_INDEX(va)][PAE_PD_INDEX(va) / 32] |= 1u << (PAE_PD_INDEX(va) % 32);
     __asm__ volatile("invlpg %%fs:(%0)" :: "r"(va) : "memory");
     shared->count.shadow_fills++;
 }

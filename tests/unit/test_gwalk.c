@@ -60,7 +60,28 @@ TEST(gwalk_not_present_error_codes)
     /* Not-present directory entry. */
     CHECK_EQ(guest_walk(&m, 0x800000, ACC_USER, &t), GWALK_FAULT | PFEC_U);
     CHECK_EQ(guest_walk(&m, 0x800000, ACC_WRITE, &t), GWALK_FAULT | PFEC_W);
-    CHECK(!(mem[PD / 4 + 1] & PTE_A));     /* nothing set on a fault */
+    CHECK_EQ(mem[PD / 4 + 2], 0);          /* nothing set in a not-present entry */
+    CHECK(mem[PD / 4 + 1] & PTE_A);        /* the directory entry was used: its A is set */
+}
+
+TEST(gwalk_directory_accessed_on_failed_walks)
+{
+    /* A walk that gets past the directory entry sets its A even when it then fails, at a
+     * not-present table entry or on the rights; the table entry's A only on success. */
+    struct gtrans t;
+    setup(PTE_P | PTE_W | PTE_U);
+    CHECK_EQ(guest_walk(&m, 0x401000, 0, &t), GWALK_FAULT);
+    CHECK_EQ(mem[PD / 4 + 1], PT | PTE_P | PTE_W | PTE_U | PTE_A);
+    setup(PTE_P | PTE_W);
+    map(0x400000, 0x300000, PTE_P | PTE_U);
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_USER, &t), GWALK_FAULT | PFEC_P | PFEC_U);
+    CHECK(mem[PD / 4 + 1] & PTE_A);
+    CHECK_EQ(mem[PT / 4], 0x300000 | PTE_P | PTE_U);
+    setup(PTE_P | PTE_W | PTE_U);
+    map(0x400000, 0x300000, PTE_P);
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_WRITE, &t), GWALK_FAULT | PFEC_P | PFEC_W);
+    CHECK(mem[PD / 4 + 1] & PTE_A);
+    CHECK(!(mem[PT / 4] & (PTE_A | PTE_D)));
 }
 
 TEST(gwalk_protection_error_codes)

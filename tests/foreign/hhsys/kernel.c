@@ -190,6 +190,10 @@ void syscall_c(struct regs *r)
 
 void kmain(uint32_t magic, uint32_t mbi)
 {
+    /* The firmware's 8259s let IRQ0 through on vector 8: ring 3 runs with IF set, and a tick
+     * would land on the double-fault handler. The kernel uses no interrupts: mask them all. */
+    outb(0x21, 0xff);
+    outb(0xa1, 0xff);
     (void)mbi;
     puts_("hhsys: a higher-half kernel, ring 3 and INT 0x80\n");
     show("multiboot magic", magic, 0x2BADB002);
