@@ -350,7 +350,12 @@ static void devices_update(struct vm *vm)
  * the host's interrupts that waited, and let the other VMs run as long before it runs again. */
 static void watchdog_taken(struct vm *vm)
 {
-    uint32_t n = vm->shared->count.watchdog_takes;
+    uint32_t n = vm->shared->count.watchdog_takes, t = vm->shared->count.nmi_takes;
+    if (t != vm->nmi_takes_seen) {
+        /* Taken back for a virtual NMI source: the host's interrupts, but no waiting turn. */
+        vm->nmi_takes_seen = t;
+        __asm__ volatile("sti; nop; cli");
+    }
     if (n == vm->watchdog_seen) return;
     vm->watchdog_seen = n;
     __asm__ volatile("sti; nop; cli");
