@@ -8,6 +8,9 @@
  * (its TMR bit), tells the IOAPIC so it clears that pin's remote IRR. The timer is computed
  * from elapsed device time, as the 8254 is: nothing ticks. A software-disabled APIC (SVR bit
  * 8 clear) delivers nothing and keeps every LVT entry masked, as the SDM says.
+ * An NMI (an NMI IPI, an IOAPIC entry in NMI mode, a rising edge on LINT0 in NMI mode) goes
+ * around all of that: it sets `nmi`, which the CPU takes (vlapic_take_nmi); a disabled APIC
+ * still takes NMIs.
  */
 #include "supervisor/dev/vlapic.h"
 #include "arch/x86/apic.h"
