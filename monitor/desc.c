@@ -7,7 +7,10 @@
  * directly, so their shadows are left not present and the monitor emulates LTR and friends.
  * The guest's user code descriptors are present only while the guest is in user mode, so
  * that an IRET or far return from the guest kernel to user mode faults (it would otherwise
- * succeed at CPL3 without the monitor seeing the mode change).
+ * succeed at CPL3 without the monitor seeing the mode change). While the guest's NMIs are
+ * blocked in user mode they are hidden there too (desc_hide_user_code), so that its IRET
+ * faults and ends the blocking (monitor/nmi.c); the registers that name them then run on
+ * present copies in their stale slots (desc_keep_loadable).
  * Every return to the guest reloads its segment registers from the real GDT, where the CPU
  * would keep the descriptors it cached when they were loaded. So when a shadow entry that a
  * live register names is about to change, the old descriptor moves to that register's stale
@@ -48,6 +51,7 @@ static uint8_t user_code[GUEST_GDT_MAX / 8];   /* which indices are guest user c
 static uint8_t gdt_dpl[GUEST_GDT_MAX];         /* the guest's DPL of each code/data shadow */
 static uint8_t ldt_dpl[MON_LDT_ENTRIES];
 static uint32_t code_bias;                /* added to the base of every biased code descriptor */
+static bool hidden_in_user;               /* user code is not present in user mode either */
 
 /* Add delta to the base of d. */
 static void add_base(struct seg_desc *d, uint32_t delta)
@@ -114,7 +118,7 @@ static struct seg_desc shadow_in(struct seg_desc g, uint32_t i, uint8_t *uc, uin
     else uc[i / 8] &= (uint8_t)~(1u << (i % 8));
     dpls[i] = (uint8_t)desc_dpl(g);
     desc_set_dpl(&g, real_dpl(dpls[i]));
-    if (ucode && vcpu.cpl != 3) g.hi &= ~((uint32_t)DESC_P << 8);
+    if (ucode && (vcpu.cpl != 3 || hidden_in_user)) g.hi &= ~((uint32_t)DESC_P << 8);
     if (desc_is_code(g) && !ucode && !(is_conforming(g) && vcpu.cpl == 3)) add_base(&g, code_bias);
     return g;
 }
@@ -314,12 +318,12 @@ uint32_t desc_guest_sel(uint32_t real)
     return real;
 }
 
-/* Present user code descriptors in user mode only, in one table. */
+/* Present user code descriptors in user mode only (and not while hidden_in_user), in one table. */
 static void hide_user_code(struct seg_desc *t, uint32_t first, uint32_t n, const uint8_t *uc)
 {
     for (uint32_t i = first; i < n; i++) {
         if (!(uc[i / 8] & (1u << (i % 8)))) continue;
-        if (vcpu.cpl == 3) t[i].hi |= (uint32_t)DESC_P << 8;
+        if (vcpu.cpl == 3 && !hidden_in_user) t[i].hi |= (uint32_t)DESC_P << 8;
         else t[i].hi &= ~((uint32_t)DESC_P << 8);
     }
 }
@@ -380,9 +384,32 @@ void desc_mode_changed(void)
 bool desc_is_hidden_user_code(uint16_t sel)
 {
     uint32_t i = SEL_INDEX(sel);
-    if (vcpu.cpl == 3) return false;
+    if (vcpu.cpl == 3 && !hidden_in_user) return false;
     if (sel & SEL_TI) return i < ldt_shadowed && (user_code_ldt[i / 8] & (1u << (i % 8)));
     return i && i < shadowed && (user_code[i / 8] & (1u << (i % 8)));
+}
+
+void desc_hide_user_code(bool hide)
+{
+    if (hide == hidden_in_user) return;
+    hidden_in_user = hide;
+    hide_user_code(mon_gdt, 1, shadowed, user_code);
+    hide_user_code(mon_ldt, 0, ldt_shadowed, user_code_ldt);
+}
+
+void desc_keep_loadable(struct guest_frame *f)
+{
+    for (unsigned r = 0; r < 6; r++) {
+        uint32_t *sel = seg_reg(f, r);
+        if (r == 2 || !desc_is_hidden_user_code((uint16_t)*sel)) continue;   /* SS never holds code */
+        struct seg_desc d = desc_shadow_of((uint16_t)*sel);
+        uint32_t slot = MON_STALE_FIRST + r;
+        d.hi |= (uint32_t)DESC_P << 8;
+        stale_sel[r] = (uint16_t)*sel;
+        guest_desc((uint16_t)*sel, &stale_guest[r]);
+        mon_gdt[slot] = d;
+        *sel = (slot << 3) | SEL_RPL(*sel);
+    }
 }
 
 struct seg_desc desc_shadow_of(uint16_t sel)

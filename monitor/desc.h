@@ -47,8 +47,16 @@ uint32_t desc_guest_code_sel(uint32_t real);
  * data shadows carry the guest's DPL in user mode and DPL 3 in kernel mode (data registers
  * that still hold an inner level's descriptor keep it through their stale slots). */
 void desc_mode_changed(void);
-/* Is sel one of the guest's user code descriptors, hidden while the guest is in kernel mode? */
+/* Is sel one of the guest's user code descriptors, hidden while the guest is in kernel mode
+ * (and in user mode too while desc_hide_user_code says so)? */
 bool desc_is_hidden_user_code(uint16_t sel);
+/* Hide the guest's user code descriptors in user mode as well (hide), or show them there
+ * again: every IRET, far RET, JMP and CALL to user code then faults (#NP) in user mode too. */
+void desc_hide_user_code(bool hide);
+/* The monitor's IRET back to the guest reloads every segment register from the real tables:
+ * a register of f that names hidden user code (the CS of user code running while it is
+ * hidden) moves to its stale slot, holding a present copy, until the guest loads it again. */
+void desc_keep_loadable(struct guest_frame *f);
 /* Read the guest's own descriptor for sel; false (with *d zero) past the table or for null/LDT. */
 bool guest_desc(uint16_t sel, struct seg_desc *d);
 /* The same for a selector the guest names itself (an operand, not a segment register's

@@ -120,7 +120,8 @@ static void emulate_ss_load(struct guest_frame *f, const struct emu_insn *in)
     if (in->cls == K_POP_SREG) f->esp += in->opsize;
     if (in->cls == K_LSEG) *reg(f, in->reg) = off;
     f->eip += in->len;
-    open_irq_shadow(f);
+    if (in->cls == K_LSEG) open_irq_shadow(f);
+    else open_ss_shadow(f);         /* MOV SS and POP SS hold NMIs back too (SDM Vol. 3A 6.8.3) */
 }
 
 /* The single-step #DB that follows an instruction the monitor performed under the guest's TF. */
@@ -719,18 +720,24 @@ void ud_fault(struct guest_frame *f)
     if (tf) step_trap(f);
 }
 
+static void emulate_far(struct guest_frame *f, const struct emu_insn *in);
+
 void np_fault(struct guest_frame *f)
 {
     struct emu_insn in;
-    if (vcpu.cpl == 0 && desc_is_hidden_user_code((uint16_t)f->error)) {
+    /* A transfer to the guest's user code that the monitor hides: from its kernel, a return
+     * to user mode; in user mode while NMIs are blocked (monitor/nmi.c), any transfer there. */
+    if (desc_is_hidden_user_code((uint16_t)f->error) && !(f->error & 3)) {
         enum fetched r = fetch_decode(f, &in);
         if (r == FETCH_FAULTED) return;
-        if (r == FETCH_OK && (in.cls == K_IRET || in.cls == K_RETF)) {
+        bool far = vcpu.cpl == 3 && (in.cls == K_CALLF || in.cls == K_JMPF);
+        if (r == FETCH_OK && (in.cls == K_IRET || in.cls == K_RETF || far)) {
             /* Under the guest's TF the return is followed by its #DB, as in gp_fault. */
             bool tf = f->eflags & EFL_TF;
             uint32_t delivered = vcpu.delivered;
             if (in.cls == K_IRET) emulate_iret(f, in.opsize == 2);
-            else emulate_retf(f, in.imm, in.opsize == 2);
+            else if (in.cls == K_RETF) emulate_retf(f, in.imm, in.opsize == 2);
+            else emulate_far(f, &in);
             if (tf && vcpu.delivered == delivered) step_trap(f);
             return;
         }
@@ -778,11 +785,13 @@ static void gp_dispatch(struct guest_frame *f, struct emu_insn in)
         if (vcpu.cpl) { gp0(f); return; }
         shared->count.emulated[EMU_HLT]++;
         f->eip += in.len;
-        if (!(f->eflags & EFL_IF))
+        if (shared->nmi_pending && !vcpu.nmi_blocked) return;        /* it wakes at once */
+        /* With IF clear only an NMI can wake it: one its devices may send by themselves. */
+        if (!(f->eflags & EFL_IF) && (vcpu.nmi_blocked || !shared->nmi_armed))
             guest_stop(STOP_BAD_STATE, "the guest halted with interrupts disabled: it can never wake up "
                        "(if it meant to enable them with POPF: with scan=off, POPF in umbra's guest kernel cannot "
                        "set IF, see docs/guests.md)");
-        if (vcpu.pending_vector < 0 && !shared->irq_pending) {
+        if (!(f->eflags & EFL_IF) || (vcpu.pending_vector < 0 && !shared->irq_pending)) {
             struct msg req = { .type = MSG_HALT };
             suspend(&req, 0, 0);
         }

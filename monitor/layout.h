@@ -173,6 +173,8 @@ struct vm_counters {
     uint32_t interrupts_injected;
     uint32_t nmi_guest, nmi_monitor;   /* NMIs that interrupted the guest, the monitor */
     uint32_t watchdog_takes;       /* times the watchdog took the CPU back (IF clear too long) */
+    uint32_t nmi_takes;            /* times it took the CPU back for an armed virtual NMI source */
+    uint32_t nmis_delivered;       /* virtual NMIs delivered to the guest (vector 2) */
     uint32_t shadow_fills, shadow_flushes, guest_page_faults;
     uint32_t suspensions;
     struct pt_counters {           /* the shadow engine (pt=shadow) */
@@ -208,6 +210,10 @@ struct vm_shared {
     volatile uint32_t guest_if;    /* the guest's virtual IF, and no interrupt shadow at its EIP */
     volatile uint32_t irq_pending; /* set by the supervisor: a virtual interrupt waits */
     volatile uint32_t vector_held; /* the monitor holds an acknowledged vector not yet delivered */
+    /* The guest CPU's virtual NMI: the supervisor sets nmi_pending (one NMI waits; the monitor
+     * clears it as it delivers) and nmi_armed (a device could send one by itself); the
+     * monitor keeps nmi_blocked (from an NMI's delivery to the next IRET the guest runs). */
+    volatile uint32_t nmi_pending, nmi_armed, nmi_blocked;
     uint32_t stop_reason;
     struct guest_frame regs;       /* the guest's registers when it stopped */
     uint32_t cr0, cr2, cr3, cr4, cpl;

@@ -6,6 +6,7 @@
 #include "monitor/desc.h"
 #include "paging/paging.h"
 #include "monitor/code.h"
+#include "monitor/nmi.h"
 #include "arch/x86/regs.h"
 #include "arch/x86/msr.h"
 #include "lib/fmt.h"
@@ -54,6 +55,7 @@ void suspend(const struct msg *req, cont_fn fn, uint32_t ctx)
     shared->count.suspensions++;
     shared->guest_if = guest_takes_irq(GUEST_FRAME);
     shared->vector_held = vcpu.pending_vector >= 0;
+    shared->nmi_blocked = vcpu.nmi_blocked;
     pool_maybe_ask();
     if (req && !ring_put(&ring->to_host, req)) {
         /* The supervisor drains the ring at every suspension, so this cannot happen unless
@@ -156,22 +158,35 @@ void fpu_sync_cr0(void)
 void open_irq_shadow(const struct guest_frame *f)
 {
     vcpu.irq_shadow = true;
+    vcpu.shadow_nmi = false;
     vcpu.shadow_eip = f->eip;
 }
 
-/* Deliver a waiting virtual interrupt if the guest can take one; keep the real IOPL at 0.
- * After STI or an SS load the CPU lets one more instruction run before an interrupt. Until
- * that instruction has run (the guest is about to resume at shadow_eip) nothing is delivered;
- * if something waits, the monitor steps over the instruction with a TF of its own, hidden
- * again at the next trap, and delivers after it. */
+void open_ss_shadow(const struct guest_frame *f)
+{
+    open_irq_shadow(f);
+    vcpu.shadow_nmi = true;
+}
+
+/* Deliver a waiting virtual NMI or interrupt if the guest can take one; keep the real IOPL at
+ * 0. An NMI goes first (SDM Vol. 3A table 6-2), whatever IF says; a maskable interrupt may
+ * then follow at once, at the NMI handler's first instruction, if its gate left IF set.
+ * After STI or an SS load the CPU lets one more instruction run before an interrupt (after an
+ * SS load, before an NMI too). Until that instruction has run (the guest is about to resume
+ * at shadow_eip) nothing it holds back is delivered; if something waits, the monitor steps
+ * over the instruction with a TF of its own, hidden again at the next trap, and delivers
+ * after it. */
 void before_guest(struct guest_frame *f)
 {
+    vcpu.iret_faulted = false;
     f->eflags &= ~EFL_IOPL;
     if (vcpu.irq_shadow && f->eip != vcpu.shadow_eip) vcpu.irq_shadow = false;
+    if (!pt_stepping()) nmi_deliver_due(f);
     if (pt_stepping()) {
         /* A table write is being stepped: the instruction runs before any interrupt. */
     } else if (vcpu.irq_shadow) {
-        if ((f->eflags & EFL_IF) && (vcpu.pending_vector >= 0 || shared->irq_pending) && !vcpu.shadow_step) {
+        bool irq_waits = (f->eflags & EFL_IF) && (vcpu.pending_vector >= 0 || shared->irq_pending);
+        if ((irq_waits || nmi_waits_for_shadow(f)) && !vcpu.shadow_step) {
             vcpu.shadow_step = true;
             vcpu.guest_tf = (f->eflags & EFL_TF) != 0;
             f->eflags |= EFL_TF;
@@ -187,6 +202,7 @@ void before_guest(struct guest_frame *f)
             suspend(&req, 0, 0);
         }
     }
+    nmi_hide_sync(f);
     shared->guest_if = guest_takes_irq(f);
     pt_sync();
 }
@@ -196,6 +212,7 @@ void monitor_resume(struct guest_frame *f)
     struct msg m, answer;
     bool have_answer = false;
     if (!booted) { boot(f); booted = true; }
+    vcpu.iret_faulted = false;
     fpu_sync_cr0();      /* the host may have touched CR0 while switching FPU state */
     if (vcpu.ldtr & ~3u) desc_ldt_install(shared->region);   /* LDTR is the host's while it runs */
     while (ring_get(&ring->to_monitor, &m)) {

@@ -39,14 +39,19 @@ struct vcpu {
     int32_t pending_vector;      /* an acknowledged virtual interrupt, -1 if none */
     bool irq_shadow;             /* the instruction at shadow_eip follows STI or an SS load and */
     uint32_t shadow_eip;         /* has not run yet: no interrupt may come before it */
+    bool shadow_nmi;             /* that shadow is an SS load's: it holds NMIs back too */
     bool shadow_step;            /* the monitor set TF to get past that one instruction */
     bool guest_tf;               /* the guest's own TF while shadow_step is on */
     uint32_t trap_seq;           /* traps taken so far, of every vector but NMI */
     uint32_t delivered;          /* exceptions and interrupts delivered to the guest so far */
+    bool nmi_blocked;            /* a virtual NMI was delivered and no IRET has run since */
+    bool iret_faulted;           /* this trap is a native user IRET's fault (monitor/nmi.c) */
 };
 
 /* STI or an SS load just completed: the next instruction runs before any interrupt. */
 void open_irq_shadow(const struct guest_frame *f);
+/* MOV SS or POP SS just completed: the next instruction runs before any interrupt or NMI. */
+void open_ss_shadow(const struct guest_frame *f);
 /* Make the real CR0's FPU bits (MP, EM, TS, NE), the real CR4's TSD, OSFXSR, OSXMMEXCPT
  * and OSXSAVE, XCR0 and TSC_AUX the guest's. */
 void fpu_sync_cr0(void);

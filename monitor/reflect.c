@@ -11,6 +11,7 @@
 #include "monitor/desc.h"
 #include "monitor/gmem.h"
 #include "monitor/task.h"
+#include "monitor/nmi.h"
 #include "paging/paging.h"
 #include "arch/x86/regs.h"
 #include "arch/x86/mmu.h"
@@ -41,7 +42,7 @@ void set_cpl(unsigned cpl)
 /* The virtual selector the guest believes it has for a real CS or SS. */
 static uint32_t vsel(uint32_t real) { return (desc_guest_sel(real) & ~3u) | vcpu.cpl; }
 
-enum kind { K_EXC, K_SOFT, K_EXT };
+enum kind { K_EXC, K_SOFT, K_EXT, K_NMI };     /* K_NMI: an external interrupt, NMI's */
 static unsigned delivering = ~0u;    /* the vector being delivered, ~0 when none */
 /* What `delivering` holds for an interrupt (external, or INT n, INT3, INTO) whatever its
  * vector: the SDM's classes (table 6-4) are for exceptions; an interrupt is a benign first
@@ -72,14 +73,16 @@ static void deliver_task(struct guest_frame *f, unsigned v, enum kind k, struct 
     if (vcpu.cr0 & CR0_PG) {
         /* The new task may bring a new CR3: the pool is filled first. That may suspend, and
          * the event then comes again: an exception or INT n when its instruction runs again,
-         * an interrupt from pending_vector. */
+         * an interrupt from pending_vector, an NMI from the latch it was taken from. */
         delivering = ~0u;
         if (k == K_EXT) vcpu.pending_vector = (int32_t)v;
+        if (k == K_NMI) { shared->nmi_pending = 1; vcpu.nmi_blocked = false; }
         pt_reserve();
         if (k == K_EXT) vcpu.pending_vector = -1;
+        if (k == K_NMI) { shared->nmi_pending = 0; vcpu.nmi_blocked = true; }
         delivering = v;
     }
-    if (!task_event(f, g, ret_eip, push_err, err, k == K_EXT ? EXT : 0)) return;
+    if (!task_event(f, g, ret_eip, push_err, err, k == K_EXT || k == K_NMI ? EXT : 0)) return;
     delivering = ~0u;
     vcpu.delivered++;
     task_after_switch(f);
@@ -88,9 +91,10 @@ static void deliver_task(struct guest_frame *f, unsigned v, enum kind k, struct 
 static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_err, uint32_t err, uint32_t ret_eip)
 {
     unsigned outer = delivering;
-    uint32_t ext = k == K_EXT ? EXT : 0, fva;
+    uint32_t ext = k == K_EXT || k == K_NMI ? EXT : 0, fva;
     if (v == EXC_PF) err &= 0xffff;        /* drop the walker's fault flag */
     if (outer != ~0u) { nested_fault(f, outer, v, err); return; }
+    if (k == K_EXC) nmi_fault_delivered();
     unsigned first = k == K_EXC ? v : INTERRUPT_EVENT;
     delivering = first;
     shared->count.reflected[v & 31] += v < 32;
@@ -105,7 +109,7 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
     if (k == K_SOFT && gate_dpl(g) < vcpu.cpl) { delivering = ~0u; deliver(f, EXC_GP, K_EXC, true, v * 8 + IDT_BIT, f->eip); return; }
     if (type != DESC_TYPE_INTGATE32 && type != DESC_TYPE_TRAPGATE32) {
         if (type == DESC_TYPE_TASKGATE) {
-            if (!gate_present(g)) { nested_fault(f, v, EXC_NP, v * 8 + IDT_BIT + ext); return; }
+            if (!gate_present(g)) { nested_fault(f, first, EXC_NP, v * 8 + IDT_BIT + ext); return; }
             deliver_task(f, v, k, g, push_err, err, ret_eip);
             return;
         }
@@ -207,6 +211,11 @@ void deliver_interrupt(struct guest_frame *f, unsigned v)
     deliver(f, v, K_EXT, false, 0, f->eip);
 }
 
+void deliver_nmi(struct guest_frame *f)
+{
+    deliver(f, EXC_NMI, K_NMI, false, 0, f->eip);
+}
+
 /* Read n stack words at ESP+skip without moving ESP; false after delivering the fault. */
 static bool pop_words(struct guest_frame *f, uint32_t *w, unsigned n, bool op16, uint32_t skip)
 {
@@ -288,10 +297,10 @@ static bool do_return(struct guest_frame *f, uint32_t eip, uint32_t cs, struct s
     return true;
 }
 
-void emulate_iret(struct guest_frame *f, bool op16)
+/* IRET: a task return with NT, else the return through the frame on the stack. */
+static void iret(struct guest_frame *f, bool op16)
 {
     uint32_t w[3];
-    shared->count.emulated[EMU_IRET]++;
     if (f->eflags & EFL_NT) { task_return(f); return; }      /* a task return (monitor/task.c) */
     if (op16) guest_stop(STOP_UNSUPPORTED, "16-bit IRET; not supported");
     desc_sync(f);
@@ -306,6 +315,15 @@ void emulate_iret(struct guest_frame *f, bool op16)
     if (vcpu.cpl == 0) mask |= EFL_IOPL | EFL_VIF | EFL_VIP;
     if (do_return(f, w[0], w[1] & 0xffff, cd, 12, op16))
         set_guest_eflags(f, w[2], mask);
+}
+
+void emulate_iret(struct guest_frame *f, bool op16)
+{
+    shared->count.emulated[EMU_IRET]++;
+    iret(f, op16);
+    /* Done, or its fault delivered (an IRET that suspends comes again and never gets here):
+     * NMIs are no longer blocked, the fault's handler runs unblocked (SDM Vol. 3C 27.2.3). */
+    nmi_iret_done();
 }
 
 void emulate_retf(struct guest_frame *f, uint32_t imm, bool op16)

@@ -13,7 +13,11 @@ void deliver_pf(struct guest_frame *f, uint32_t va, uint32_t error);
 void deliver_soft(struct guest_frame *f, unsigned vector, uint32_t next_eip);
 /* An external (virtual) interrupt. */
 void deliver_interrupt(struct guest_frame *f, unsigned vector);
-/* IRET (32-bit operand size) and far RET (with imm16 bytes popped) in every direction. */
+/* A virtual NMI: vector 2 as an external interrupt (no gate DPL check, EXT in error codes, a
+ * fault while delivering it is delivered as itself). Blocking is the caller's (monitor/nmi.c). */
+void deliver_nmi(struct guest_frame *f);
+/* IRET (32-bit operand size) and far RET (with imm16 bytes popped) in every direction. An
+ * IRET ends the blocking of virtual NMIs. */
 void emulate_iret(struct guest_frame *f, bool op16);
 void emulate_retf(struct guest_frame *f, uint32_t imm, bool op16);
 /* Make the guest's CPL `cpl`: shadow view, user code descriptors. */

@@ -8,6 +8,7 @@
 #include "monitor/task.h"
 #include "monitor/desc.h"
 #include "monitor/gmem.h"
+#include "monitor/nmi.h"
 #include "paging/paging.h"
 #include "arch/x86/regs.h"
 
@@ -102,6 +103,7 @@ void monitor_trap(struct guest_frame *f)
             return;
         }
     }
+    if (v < 32) nmi_trap(f);          /* a user IRET's own fault ends NMI blocking */
     if (v >= 32 && v < 48) {
         /* A host interrupt: the supervisor handles it in its own world. */
         struct msg req = { .type = MSG_HOST_IRQ, .a = { v } };

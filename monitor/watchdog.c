@@ -10,6 +10,8 @@
  * and the NMI struck guest code, the monitor suspends exactly as for a host interrupt, with
  * no request: the supervisor takes its own interrupts, runs the other VMs, and resumes this
  * one where it was. The guest sees nothing: no vector, no frame, its registers as they were.
+ * While one of the guest's own devices could send it a virtual NMI (monitor/nmi.c), it takes
+ * the CPU back at every tick instead, without making the guest wait its turn.
  *
  * An NMI that struck the monitor only counts: the monitor may be in the middle of anything,
  * and it returns to the guest (or suspends) soon anyway; the next NMI that finds the guest
@@ -40,8 +42,14 @@ void watchdog_nmi(struct guest_frame *f)
         if_clear_ticks = 0;
         return;
     }
-    if (++if_clear_ticks < shared->watchdog_nmis) return;
+    /* One of the guest's devices may send it an NMI by itself (an I/O APIC entry or LINT0 in
+     * NMI mode) and it can take one: the CPU goes back at every tick, as it does for a host
+     * interrupt while the guest's IF is set, so the NMI comes in time. */
+    bool nmi_source = shared->nmi_armed && !vcpu.nmi_blocked;
+    bool limit = ++if_clear_ticks >= shared->watchdog_nmis;
+    if (!limit && !nmi_source) return;
     if (!in_guest || pt_stepping() || vcpu.shadow_step) return;
-    shared->count.watchdog_takes++;
+    if (limit) shared->count.watchdog_takes++;
+    else shared->count.nmi_takes++;
     suspend(0, 0, 0);
 }

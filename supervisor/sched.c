@@ -107,6 +107,10 @@ static void print_counters(struct vm *vm)
     kprintf("vm %s: NMIs: %u in the guest, %u in the monitor, %u in the switch (%u on its own segment); the watchdog "
             "took the CPU back %u times\n", vm->set.name, c->nmi_guest, c->nmi_monitor, vm->td->nmi_in_switch,
             vm->td->nmi_on_switch_cs, c->watchdog_takes);
+    if (vm->dev.lapic.nmis)
+        kprintf("vm %s: virtual NMIs: %u received, %u delivered, %u lost (another waiting); the CPU taken back %u "
+                "times for an armed NMI source\n", vm->set.name, vm->dev.lapic.nmis, c->nmis_delivered, vm->nmis_lost,
+                c->nmi_takes);
 }
 
 /* The report for a guest the monitor stopped: why, and its registers. */
@@ -310,13 +314,34 @@ static void report_long_halt(struct vm *vm, uint64_t now)
             vlapic_pending(&vm->dev.lapic));
 }
 
-/* Bring a VM's devices up to now; a pending interrupt wakes a halted VM. */
+/* An NMI the local APIC received goes to the guest CPU's NMI latch: one waits at a time, and
+ * one that finds another waiting is lost, as on the CPU (SDM Vol. 3A 6.7.1). */
+static void nmi_to_cpu(struct vm *vm)
+{
+    struct vm_shared *s = vm->shared;
+    if (vmdev_take_nmi(vm)) {
+        if (s->nmi_pending) vm->nmis_lost++;
+        s->nmi_pending = 1;
+    }
+    s->nmi_armed = vmdev_nmi_armed(vm);
+}
+
+/* Can the guest take an NMI now: one waits, and none is being handled (blocking until IRET)? */
+static bool nmi_deliverable(const struct vm *vm)
+{
+    return vm->shared->nmi_pending && !vm->shared->nmi_blocked;
+}
+
+/* Bring a VM's devices up to now; an interrupt the guest can take wakes a halted VM: a vector
+ * with its IF set, or an NMI (it halts with IF clear only to wait for one). */
 static void devices_update(struct vm *vm)
 {
     uint64_t now = clock_ns();
     bool pending = vmdev_update(vm, now);
     vm->shared->irq_pending = pending;
-    if (pending && vm->state == VM_HALTED) vm->state = VM_RUNNABLE;
+    nmi_to_cpu(vm);
+    bool wake = (pending && vm->shared->guest_if) || nmi_deliverable(vm);
+    if (wake && vm->state == VM_HALTED) vm->state = VM_RUNNABLE;
     else if (vm->state == VM_HALTED && !vm->halt_reported && now - vm->halted_since > HALT_REPORT_NS)
         report_long_halt(vm, now);
 }
@@ -325,7 +350,12 @@ static void devices_update(struct vm *vm)
  * the host's interrupts that waited, and let the other VMs run as long before it runs again. */
 static void watchdog_taken(struct vm *vm)
 {
-    uint32_t n = vm->shared->count.watchdog_takes;
+    uint32_t n = vm->shared->count.watchdog_takes, t = vm->shared->count.nmi_takes;
+    if (t != vm->nmi_takes_seen) {
+        /* Taken back for a virtual NMI source: the host's interrupts, but no waiting turn. */
+        vm->nmi_takes_seen = t;
+        __asm__ volatile("sti; nop; cli");
+    }
     if (n == vm->watchdog_seen) return;
     vm->watchdog_seen = n;
     __asm__ volatile("sti; nop; cli");
@@ -339,10 +369,11 @@ static void run_once(struct vm *vm)
     fpu_switch(vm);
     devices_update(vm);
     if (vm->shared->irq_pending && vm->shared->guest_if && !vm->shared->vector_held && !vm->mid_insn &&
-        !ring_full(&vm->ring->to_monitor)) {
+        !nmi_deliverable(vm) && !ring_full(&vm->ring->to_monitor)) {
         /* It will take it at once: acknowledge now and save the monitor a round trip. Not in
          * the middle of an instruction that reads a device register: it may write one next
-         * (`orl $x, TPR`), so the vector is chosen when the monitor asks, after it. */
+         * (`orl $x, TPR`), so the vector is chosen when the monitor asks, after it. Nor when
+         * an NMI goes first: its handler may run with IF clear, the vector still in the IRR. */
         struct msg inj = { .type = MSG_INJECT, .a = { vmdev_ack(vm) } };
         answer(vm, &inj);
         vm->shared->vector_held = 1;

@@ -1,6 +1,7 @@
 /* A VM's interrupt controllers beyond the 8259: its local APIC and IOAPIC as the monitor
- * reaches them (MMIO forwarded on the ring), the ISA lines that feed them, and the question
- * the scheduler asks before it enters the monitor: is an interrupt waiting for the CPU? */
+ * reaches them (MMIO forwarded on the ring), the ISA lines that feed them, and the questions
+ * the scheduler asks before it enters the monitor: is an interrupt waiting for the CPU, has an
+ * NMI come? */
 #include "supervisor/vmdev.h"
 #include "supervisor/vm.h"
 #include "supervisor/clock.h"
@@ -26,6 +27,16 @@ void vmdev_apic_init(struct vm *vm)
 bool vmdev_pending(struct vm *vm)
 {
     return cpu_irq_pending(&vm->dev.wire);
+}
+
+bool vmdev_take_nmi(struct vm *vm)
+{
+    return vlapic_take_nmi(&vm->dev.lapic);
+}
+
+bool vmdev_nmi_armed(struct vm *vm)
+{
+    return cpu_nmi_armed(&vm->dev.wire);
 }
 
 void vmdev_set_irq(struct vm *vm, unsigned irq, bool level)

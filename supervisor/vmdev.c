@@ -148,7 +148,11 @@ static uint8_t byte_in(struct vm *vm, uint16_t port)
 {
     if (port >= COM1 && port < COM1 + 8) return uart_access(vm, false, port - COM1, false, 0);
     if (port >= COM2 && port < COM2 + 8) return uart_access(vm, true, port - COM2, false, 0);
-    if (pic_port(port)) return vpic_read(&vm->dev.pic, port);
+    if (pic_port(port)) {
+        uint8_t v = vpic_read(&vm->dev.pic, port);     /* a poll is an acknowledge */
+        irq_lint0_sync(&vm->dev.wire);
+        return v;
+    }
     if (pit_port(port)) return vpit_read(&vm->dev.pit, port, clock_ns());
     if (port == VCMOS_INDEX || port == VCMOS_DATA) {
         uint8_t v = vcmos_read(&vm->dev.cmos, port, clock_ns());
@@ -169,7 +173,10 @@ static void byte_out(struct vm *vm, uint16_t port, uint8_t value)
 {
     if (port >= COM1 && port < COM1 + 8) uart_access(vm, false, port - COM1, true, value);
     else if (port >= COM2 && port < COM2 + 8) uart_access(vm, true, port - COM2, true, value);
-    else if (pic_port(port)) vpic_write(&vm->dev.pic, port, value);
+    else if (pic_port(port)) {
+        vpic_write(&vm->dev.pic, port, value);
+        irq_lint0_sync(&vm->dev.wire);
+    }
     else if (pit_port(port)) vpit_write(&vm->dev.pit, port, value, clock_ns());
     else if (port == VCMOS_INDEX || port == VCMOS_DATA) {
         uint64_t now = clock_ns();

@@ -63,6 +63,10 @@ void vmdev_set_irq(struct vm *vm, unsigned irq, bool level);
  * anything else there give all ones, writes are dropped. */
 uint32_t vmdev_mmio_read(struct vm *vm, uint32_t gpa, unsigned size);
 void vmdev_mmio_write(struct vm *vm, uint32_t gpa, unsigned size, uint32_t value);
+/* The local APIC's NMI, if one came (IPI, IOAPIC, LINT0): the CPU takes it (true). */
+bool vmdev_take_nmi(struct vm *vm);
+/* Could a device send the CPU an NMI by itself (cpu_nmi_armed)? */
+bool vmdev_nmi_armed(struct vm *vm);
 /* A byte typed on the host's console for this VM; false when its buffer is full. */
 bool vmdev_console_input(struct vm *vm, uint8_t byte);
 /* The interrupt-acknowledge cycle: the vector the guest's CPU gets (the local APIC's

@@ -1,7 +1,9 @@
 /* The virtual I/O APIC: IOREGSEL/IOWIN, ID, version, arbitration, the redirection table.
  *
  * A pin's message goes to the local APIC when its entry is unmasked and names it (physical
- * APIC ID or logical destination). Edge-triggered pins send on a rising edge; an edge that
+ * APIC ID or logical destination): a vector (fixed and lowest-priority delivery) or an NMI
+ * (NMI delivery; the 82093AA wants those edge-triggered, and a level-triggered one sets remote
+ * IRR as QEMU's does). SMI, INIT and ExtINT entries send nothing. Edge-triggered pins send on a rising edge; an edge that
  * arrives while the pin is masked is lost, as the 82093AA datasheet says. Level-triggered
  * pins send while the line is high and remote IRR is clear, and set remote IRR; the local
  * APIC's EOI of that vector (or a write of the vector to the EOI register) clears it, and a
@@ -26,12 +28,13 @@ static bool send(struct vioapic *a, unsigned pin)
     uint32_t lo = a->lo[pin];
     unsigned mode = (lo & LVT_DM_MASK) >> LVT_DM_SHIFT;
     bool level = lo & IORED_LEVEL;
-    if ((mode != DM_FIXED && mode != DM_LOWEST) ||
+    if ((mode != DM_FIXED && mode != DM_LOWEST && mode != DM_NMI) ||
         !vlapic_match(a->lapic, (uint8_t)(a->hi[pin] >> IORED_DEST_SHIFT), lo & IORED_LOGICAL)) {
         a->dropped++;
         return false;
     }
-    vlapic_accept(a->lapic, (uint8_t)(lo & LVT_VECTOR), level);
+    if (mode == DM_NMI) vlapic_nmi(a->lapic);          /* the vector is not used */
+    else vlapic_accept(a->lapic, (uint8_t)(lo & LVT_VECTOR), level);
     a->delivered++;
     return true;
 }
@@ -52,6 +55,17 @@ void vioapic_set_irq(struct vioapic *a, unsigned pin, bool level)
     if (level) a->lines |= bit; else a->lines &= ~bit;
     if (a->lo[pin] & IORED_LEVEL) level_check(a, pin);
     else if (level && !was && !(a->lo[pin] & IORED_MASKED)) send(a, pin);
+}
+
+bool vioapic_nmi_armed(const struct vioapic *a)
+{
+    for (unsigned pin = 0; pin < IOAPIC_PINS; pin++) {
+        uint32_t lo = a->lo[pin];
+        if (!(lo & IORED_MASKED) && (lo & LVT_DM_MASK) >> LVT_DM_SHIFT == DM_NMI &&
+            vlapic_match(a->lapic, (uint8_t)(a->hi[pin] >> IORED_DEST_SHIFT), lo & IORED_LOGICAL))
+            return true;
+    }
+    return false;
 }
 
 void vioapic_eoi(struct vioapic *a, uint8_t vector)

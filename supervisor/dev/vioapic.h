@@ -24,6 +24,8 @@ uint32_t vioapic_read(struct vioapic *a, uint32_t off, unsigned size);
 void vioapic_write(struct vioapic *a, uint32_t off, unsigned size, uint32_t v);
 /* Drive pin to level: an edge pin sends on the rising edge, a level pin while high. */
 void vioapic_set_irq(struct vioapic *a, unsigned pin, bool level);
+/* Could a pin send the CPU an NMI by itself: an unmasked entry in NMI mode that names it? */
+bool vioapic_nmi_armed(const struct vioapic *a);
 /* The local APIC's EOI of a level-triggered vector: clear remote IRR of the pins using it. */
 void vioapic_eoi(struct vioapic *a, uint8_t vector);
 

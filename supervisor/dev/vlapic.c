@@ -8,6 +8,9 @@
  * (its TMR bit), tells the IOAPIC so it clears that pin's remote IRR. The timer is computed
  * from elapsed device time, as the 8254 is: nothing ticks. A software-disabled APIC (SVR bit
  * 8 clear) delivers nothing and keeps every LVT entry masked, as the SDM says.
+ * An NMI (an NMI IPI, an IOAPIC entry in NMI mode, a rising edge on LINT0 in NMI mode) goes
+ * around all of that: it sets `nmi`, which the CPU takes (vlapic_take_nmi); a disabled APIC
+ * still takes NMIs.
  */
 #include "supervisor/dev/vlapic.h"
 #include "arch/x86/apic.h"
@@ -109,7 +112,35 @@ uint8_t vlapic_ack(struct vlapic *l)
     return (uint8_t)v;
 }
 
-bool vlapic_lint0_open(const struct vlapic *l) { return !(l->lvt[LVT_LINT0] & LVT_MASKED); }
+/* LINT0's delivery mode, or -1 while it is masked. */
+static int lint0_mode(const struct vlapic *l)
+{
+    uint32_t e = l->lvt[LVT_LINT0];
+    return (e & LVT_MASKED) ? -1 : (int)((e & LVT_DM_MASK) >> LVT_DM_SHIFT);
+}
+
+bool vlapic_lint0_open(const struct vlapic *l) { return lint0_mode(l) == DM_EXTINT; }
+bool vlapic_lint0_nmi(const struct vlapic *l) { return lint0_mode(l) == DM_NMI; }
+
+void vlapic_nmi(struct vlapic *l)
+{
+    l->nmi = true;
+    l->nmis++;
+}
+
+bool vlapic_take_nmi(struct vlapic *l)
+{
+    bool n = l->nmi;
+    l->nmi = false;
+    return n;
+}
+
+void vlapic_lint0(struct vlapic *l, bool level)
+{
+    bool rising = level && !l->lint0_in;
+    l->lint0_in = level;
+    if (rising && vlapic_lint0_nmi(l)) vlapic_nmi(l);
+}
 
 /* End of interrupt: the highest vector in service is done. */
 static void eoi(struct vlapic *l)
@@ -180,7 +211,11 @@ static void send_ipi(struct vlapic *l)
         if (vector < 16) { error(l, ESR_SEND_ILLEGAL_VECTOR | (to_me ? ESR_RECV_ILLEGAL_VECTOR : 0)); return; }
         if (to_me) { vlapic_accept(l, vector, false); return; }
     }
-    /* INIT, start-up, NMI, SMI, or nobody there: the message goes out on the bus and no
+    /* An NMI ignores the vector. The xAPIC's table of valid ICR combinations (SDM Vol. 3A
+     * 10.6.1) leaves NMI with the self and all-including-self shorthands undefined; it is
+     * delivered, as QEMU and the P6's APIC deliver it. */
+    if (mode == DM_NMI && to_me) { vlapic_nmi(l); return; }
+    /* INIT, start-up, SMI, or nobody there: the message goes out on the bus and no
      * processor acts on it; delivery status is idle again at once. */
     l->ipis_dropped++;
 }

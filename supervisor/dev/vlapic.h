@@ -19,7 +19,10 @@ struct vlapic {
     uint32_t timer_init, timer_dcr;
     uint64_t timer_start;                /* ns when the initial count was written */
     uint64_t timer_fired;                /* expirations already turned into interrupts */
-    uint32_t ipis_dropped;               /* INIT, SIPI, NMI, SMI and IPIs nobody received */
+    uint32_t ipis_dropped;               /* INIT, SIPI, SMI and IPIs nobody received */
+    bool nmi;                            /* an NMI came for the CPU and waits to be taken */
+    bool lint0_in;                       /* the level on LINT0: the 8259's INT output */
+    uint32_t nmis;                       /* NMI messages received (IPIs, IOAPIC, LINT0) */
     /* Called by an EOI of a level-triggered vector (TMR set): the IOAPIC's remote IRR. */
     void (*eoi_level)(void *ctx, uint8_t vector);
     void *eoi_ctx;
@@ -43,8 +46,18 @@ void vlapic_update(struct vlapic *l, uint64_t now);
 int vlapic_pending(const struct vlapic *l);
 /* The interrupt-acknowledge: the pending vector moves from the IRR to the ISR. */
 uint8_t vlapic_ack(struct vlapic *l);
-/* Does LINT0 pass the 8259's INT output to the CPU (unmasked)? */
+/* Does LINT0 pass the 8259's INT output to the CPU (unmasked, ExtINT mode)? */
 bool vlapic_lint0_open(const struct vlapic *l);
+/* An NMI message for this CPU (an IPI, an IOAPIC entry, LINT0): it waits until the CPU takes
+ * it; another one meanwhile is the same one. A software-disabled APIC takes NMIs too. */
+void vlapic_nmi(struct vlapic *l);
+/* The CPU takes the waiting NMI, if there is one (true). */
+bool vlapic_take_nmi(struct vlapic *l);
+/* The level on LINT0 (the 8259's INT output): in NMI mode, unmasked, a rising edge is an NMI;
+ * NMI-mode LINTs are edge-triggered whatever their trigger bit says (SDM Vol. 3A 10.5.1). */
+void vlapic_lint0(struct vlapic *l, bool level);
+/* Could LINT0 send an NMI by itself (unmasked, NMI mode)? */
+bool vlapic_lint0_nmi(const struct vlapic *l);
 /* The processor priority: the TPR or the class of the highest vector in service. */
 uint32_t vlapic_ppr(const struct vlapic *l);
 

@@ -125,3 +125,66 @@ TEST(irqwire_extint_before_lapic_and_lint0)
     CHECK(cpu_irq_pending(&w));
     CHECK_EQ(cpu_irq_ack(&w), 0x20);
 }
+
+TEST(vioapic_nmi_entry)
+{
+    setup();
+    CHECK(!vioapic_nmi_armed(&a));
+    io_wr(0x10 + 2 * 2, IORED_MASKED | (DM_NMI << LVT_DM_SHIFT));
+    CHECK(!vioapic_nmi_armed(&a));
+    irq_line(&w, 0, true);                          /* masked: the edge is lost */
+    irq_line(&w, 0, false);
+    CHECK(!vlapic_take_nmi(&l));
+    io_wr(0x10 + 2 * 2, DM_NMI << LVT_DM_SHIFT);    /* vector 0: not used for an NMI */
+    CHECK(vioapic_nmi_armed(&a));
+    irq_line(&w, 0, true);
+    CHECK(vlapic_take_nmi(&l));
+    CHECK_EQ(vlapic_pending(&l), -1);
+    CHECK_EQ(vlapic_read(&l, LAPIC_ESR, 4, 0), 0);
+    irq_line(&w, 0, true);                          /* no new edge */
+    CHECK(!vlapic_take_nmi(&l));
+    irq_line(&w, 0, false);
+    irq_line(&w, 0, true);
+    CHECK(vlapic_take_nmi(&l));
+    irq_line(&w, 0, false);
+    io_wr(0x11 + 2 * 2, 0x04000000);                /* APIC ID 4: nobody */
+    CHECK(!vioapic_nmi_armed(&a));
+    irq_line(&w, 0, true);
+    CHECK(!vlapic_take_nmi(&l));
+    CHECK_EQ(a.dropped, 1);
+    CHECK_EQ(a.delivered, 2);
+    CHECK(!cpu_nmi_armed(&w));
+    /* SMI, INIT and ExtINT entries send nothing. */
+    io_wr(0x11 + 2 * 5, 0);
+    io_wr(0x10 + 2 * 5, DM_SMI << LVT_DM_SHIFT);
+    vioapic_set_irq(&a, 5, true);
+    CHECK(!vlapic_take_nmi(&l));
+    CHECK_EQ(vlapic_pending(&l), -1);
+}
+
+TEST(irqwire_lint0_nmi_from_8259)
+{
+    setup();
+    vpic_write(&pic, 0x20, 0x11); vpic_write(&pic, 0x21, 0x20);
+    vpic_write(&pic, 0x21, 0x04); vpic_write(&pic, 0x21, 0x01);
+    vpic_write(&pic, 0x21, 0xfe);                   /* IRQ0 only */
+    vlapic_write(&l, LAPIC_LVT_LINT0, 4, DM_NMI << LVT_DM_SHIFT, 0);
+    CHECK(cpu_nmi_armed(&w));
+    irq_line(&w, 0, true);                          /* INT rises: an NMI, no interrupt */
+    CHECK(vlapic_take_nmi(&l));
+    CHECK(!cpu_irq_pending(&w));
+    irq_line(&w, 0, false);
+    irq_line(&w, 0, true);                          /* IRR still set: INT stays high */
+    CHECK(!vlapic_take_nmi(&l));
+    /* A mask and unmask at the 8259 drops INT and raises it again: another edge. */
+    vpic_write(&pic, 0x21, 0xff);
+    irq_lint0_sync(&w);
+    vpic_write(&pic, 0x21, 0xfe);
+    irq_lint0_sync(&w);
+    CHECK(vlapic_take_nmi(&l));
+    /* Back to ExtINT: the waiting request is an interrupt again. */
+    vlapic_write(&l, LAPIC_LVT_LINT0, 4, DM_EXTINT << LVT_DM_SHIFT, 0);
+    CHECK(!cpu_nmi_armed(&w));
+    CHECK(cpu_irq_pending(&w));
+    CHECK_EQ(cpu_irq_ack(&w), 0x20);
+}

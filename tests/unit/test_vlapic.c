@@ -174,3 +174,79 @@ TEST(vlapic_ipis_self_init_sipi_absent)
     WR(LAPIC_ICR_LO, ICR_LOGICAL | 0x6a);
     CHECK_EQ(vlapic_pending(&l), 0x6a);
 }
+
+#define NMI_IPI (DM_NMI << LVT_DM_SHIFT)
+
+TEST(vlapic_nmi_ipis)
+{
+    vlapic_init(&l);
+    CHECK(!vlapic_take_nmi(&l));
+    WR(LAPIC_ICR_HI, 0);
+    WR(LAPIC_ICR_LO, NMI_IPI);                      /* physical, my ID; the vector is ignored */
+    CHECK(vlapic_take_nmi(&l));
+    CHECK(!vlapic_take_nmi(&l));
+    CHECK_EQ(RD(LAPIC_ESR), 0);
+    WR(LAPIC_ESR, 0);
+    CHECK_EQ(RD(LAPIC_ESR), 0);                     /* vector 0 is no illegal vector for an NMI */
+    CHECK_EQ(vlapic_pending(&l), -1);               /* nothing in the IRR */
+    WR(LAPIC_ICR_LO, NMI_IPI | (ICR_SHORT_SELF << ICR_SHORT_SHIFT));
+    CHECK(vlapic_take_nmi(&l));
+    WR(LAPIC_ICR_LO, NMI_IPI | (ICR_SHORT_ALL << ICR_SHORT_SHIFT) | 0x22);
+    CHECK(vlapic_take_nmi(&l));
+    WR(LAPIC_ICR_LO, NMI_IPI | (ICR_SHORT_OTHERS << ICR_SHORT_SHIFT));
+    CHECK(!vlapic_take_nmi(&l));                    /* nobody else */
+    WR(LAPIC_ICR_HI, 0x03000000);
+    WR(LAPIC_ICR_LO, NMI_IPI);
+    CHECK(!vlapic_take_nmi(&l));
+    CHECK_EQ(l.ipis_dropped, 2);
+    WR(LAPIC_ID, 0x03000000);                       /* a new ID: now it is mine */
+    WR(LAPIC_ICR_LO, NMI_IPI);
+    CHECK(vlapic_take_nmi(&l));
+    WR(LAPIC_LDR, 0x10000000);                      /* logical, flat: bit 4 */
+    WR(LAPIC_ICR_HI, 0x20000000);
+    WR(LAPIC_ICR_LO, NMI_IPI | ICR_LOGICAL);
+    CHECK(!vlapic_take_nmi(&l));
+    WR(LAPIC_ICR_HI, 0x30000000);
+    WR(LAPIC_ICR_LO, NMI_IPI | ICR_LOGICAL);
+    CHECK(vlapic_take_nmi(&l));
+    /* Two before the CPU takes one are one; a software-disabled APIC takes NMIs too. */
+    WR(LAPIC_SVR, 0xff);
+    WR(LAPIC_ICR_LO, NMI_IPI | (ICR_SHORT_SELF << ICR_SHORT_SHIFT));
+    WR(LAPIC_ICR_LO, NMI_IPI | (ICR_SHORT_SELF << ICR_SHORT_SHIFT));
+    CHECK(vlapic_take_nmi(&l));
+    CHECK(!vlapic_take_nmi(&l));
+    CHECK_EQ(l.nmis, 7);
+}
+
+TEST(vlapic_lint0_nmi_on_rising_edges)
+{
+    vlapic_init(&l);
+    CHECK(vlapic_lint0_open(&l));                   /* ExtINT: the 8259 passes, no NMI */
+    CHECK(!vlapic_lint0_nmi(&l));
+    vlapic_lint0(&l, true);
+    CHECK(!vlapic_take_nmi(&l));
+    vlapic_lint0(&l, false);
+    WR(LAPIC_LVT_LINT0, LVT_LEVEL | NMI_IPI);       /* NMI mode: edge-triggered whatever bit 15 says */
+    CHECK(!vlapic_lint0_open(&l));
+    CHECK(vlapic_lint0_nmi(&l));
+    vlapic_lint0(&l, true);
+    CHECK(vlapic_take_nmi(&l));
+    vlapic_lint0(&l, true);                         /* still high: no new edge */
+    CHECK(!vlapic_take_nmi(&l));
+    vlapic_lint0(&l, false);
+    CHECK(!vlapic_take_nmi(&l));
+    vlapic_lint0(&l, true);
+    CHECK(vlapic_take_nmi(&l));
+    vlapic_lint0(&l, false);
+    WR(LAPIC_LVT_LINT0, LVT_MASKED | NMI_IPI);      /* an edge while masked is lost */
+    CHECK(!vlapic_lint0_nmi(&l));
+    vlapic_lint0(&l, true);
+    WR(LAPIC_LVT_LINT0, NMI_IPI);                   /* unmasked while high: no edge */
+    CHECK(!vlapic_take_nmi(&l));
+    vlapic_lint0(&l, false);
+    WR(LAPIC_SVR, 0xff);                            /* software-disabled: LINT0 masked */
+    vlapic_lint0(&l, true);
+    CHECK(!vlapic_take_nmi(&l));
+    WR(LAPIC_LVT_LINT0, (DM_FIXED << LVT_DM_SHIFT) | 0x40);
+    CHECK(!vlapic_lint0_open(&l));                  /* fixed mode is no virtual wire either */
+}

@@ -3,10 +3,10 @@
  * self, a second NMI held until the first handler's IRET, the PIT through an I/O APIC
  * redirection entry in NMI mode, and the 8259 through LINT0 in NMI mode. All with IF clear.
  *
- * Pending: umbra has no virtual NMI. Its local APIC counts NMI IPIs and NMI-mode LVT and
- * redirection entries and drops them (supervisor/dev/vlapic.c send_ipi, vioapic.c send), and
- * the monitor has no way to deliver vector 2 with NMI blocking until IRET. Natively each
- * one arrives. The start-up files are apicos's. */
+ * It waited in tests/foreign-pending while umbra had no virtual NMI and dropped them all
+ * (monitor/nmi.c now delivers them). QEMU sends an NMI at every update of the 8259 while its
+ * INT is high, umbra (as the SDM's edge-triggered LINT0) one per rising edge: "at least one".
+ * The start-up files are apicos's. */
 #include "hw.h"
 uint32_t ioapic_base = 0xfec00000u;
 uint32_t timer_per_ms = 1000000;
