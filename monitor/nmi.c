@@ -97,6 +97,7 @@ void nmi_fault_delivered(void)
 
 void nmi_hide_sync(struct guest_frame *f)
 {
-    desc_hide_user_code(vcpu.nmi_blocked && vcpu.cpl == 3);
-    desc_keep_loadable(f);
+    bool hide = vcpu.nmi_blocked && vcpu.cpl == 3;
+    desc_hide_user_code(hide);
+    if (hide) desc_keep_loadable(f);     /* only then can a register hold a hidden descriptor */
 }

@@ -323,7 +323,12 @@ static void nmi_to_cpu(struct vm *vm)
         if (s->nmi_pending) vm->nmis_lost++;
         s->nmi_pending = 1;
     }
-    s->nmi_armed = vmdev_nmi_armed(vm);
+    /* Whether a device may send one by itself changes only with a write to the local APIC or
+     * the I/O APIC (an LVT entry, a redirection entry, the APIC's ID or logical destination). */
+    if (vm->dev.mmio_writes != vm->nmi_armed_at) {
+        vm->nmi_armed_at = vm->dev.mmio_writes;
+        s->nmi_armed = vmdev_nmi_armed(vm);
+    }
 }
 
 /* Can the guest take an NMI now: one waits, and none is being handled (blocking until IRET)? */

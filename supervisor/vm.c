@@ -186,6 +186,7 @@ bool vm_create(struct vm *vm, unsigned id, const struct vm_settings *set, char *
 {
     const struct monitor_header *h = (const struct monitor_header *)monitor_blob;
     memset(vm, 0, sizeof *vm);
+    vm->nmi_armed_at = ~0u;                  /* worked out at the first update */
     vm->id = id;
     vm->set = *set;
     vm->region = MON_REGION_DEFAULT;

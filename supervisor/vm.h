@@ -48,6 +48,7 @@ struct vm {
     uint32_t watchdog_seen;        /* the monitor's watchdog_takes when last looked at */
     uint64_t yield_until;          /* taken back by the watchdog: others first until then */
     uint32_t nmis_lost;            /* NMIs that found another one waiting for the guest's CPU */
+    uint32_t nmi_armed_at;         /* dev.mmio_writes when shared->nmi_armed was last worked out */
     uint32_t nmi_takes_seen;       /* the monitor's nmi_takes when last looked at */
     bool halt_reported;
     bool mid_insn;                 /* its monitor waits for a device read in mid-instruction */
