@@ -112,3 +112,16 @@ def qemu(kernel=None, append=None, initrd=None, iso=None, mem=512, timeout=30, c
         com1 = open(c1, "rb").read() if os.path.exists(c1) else b""
         com2 = open(c2, "rb").read() if os.path.exists(c2) else b""
         return Run(code, com1, com2, timed_out, argv)
+
+
+def require_same(native, umbra, by_code=False):
+    """Raise AssertionError unless umbra's run printed native's COM1 bytes and ended the same
+    way (exit status, or with by_code QEMU's exit code itself); the message shows the lines that
+    differ, then umbra's output."""
+    nv, uv = (native.code, umbra.code) if by_code else (native.exit_status, umbra.exit_status)
+    if umbra.com1 == native.com1 and uv == nv:
+        return
+    nl, ul = native.text().splitlines(), umbra.text().splitlines()
+    diff = [l for l in ul if l not in nl][:8] + ["-- missing: " + l for l in nl if l not in ul][:8]
+    raise AssertionError("umbra differs from native (exit %s %s vs %s):\n%s\n%s"
+                         % ("code" if by_code else "status", uv, nv, "\n".join(diff), umbra.describe()))

@@ -8,7 +8,7 @@ code."""
 import glob
 import os
 
-from qemu import qemu, BUILD, UMBRA_ELF, ROOT
+from qemu import qemu, require_same, BUILD, UMBRA_ELF, ROOT
 
 
 def names():
@@ -38,11 +38,7 @@ def compare(name):
             n.exit_status, want, n.describe())
         u = qemu(kernel=UMBRA_ELF, append="log=com2 onexit=qemu", initrd="%s vm=t mem=64M" % elf,
                  mem=512, timeout=90)
-        if u.com1 != n.com1 or u.code != n.code:
-            nl, ul = n.text().splitlines(), u.text().splitlines()
-            diff = [l for l in ul if l not in nl][:8] + ["-- missing: " + l for l in nl if l not in ul][:8]
-            raise AssertionError("umbra differs from native (exit code %s vs %s):\n%s\n%s"
-                                 % (u.code, n.code, "\n".join(diff), u.describe()))
+        require_same(n, u, by_code=True)
         assert "audit ok" in u.text("com2"), u.describe()
     return case
 

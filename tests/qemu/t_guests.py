@@ -4,7 +4,7 @@ the same exit status. That comparison is umbra's strongest oracle."""
 import glob
 import os
 
-from qemu import qemu, BUILD, UMBRA_ELF, ROOT
+from qemu import qemu, require_same, BUILD, UMBRA_ELF, ROOT
 
 # Words passed to every guest's command line (after the kernel path).
 ARGS = "alpha beta=2"
@@ -91,11 +91,7 @@ def compare(name):
         assert n.exit_status == 0 and b"not ok" not in n.com1 and b" passed" in n.com1, \
             "fails natively:\n" + n.describe()
         u = in_umbra(name)
-        if u.com1 != n.com1 or u.exit_status != n.exit_status:
-            nl, ul = n.text().splitlines(), u.text().splitlines()
-            diff = [l for l in ul if l not in nl][:8] + ["-- missing: " + l for l in nl if l not in ul][:8]
-            raise AssertionError("umbra differs from native (exit %s vs %s):\n%s\n%s"
-                                 % (u.exit_status, n.exit_status, "\n".join(diff), u.describe()))
+        require_same(n, u)
         assert "audit ok" in u.text("com2"), u.describe()
     return case
 
