@@ -329,6 +329,7 @@ static bool write_cr(struct guest_frame *f, unsigned cr, uint32_t v)
         vcpu.cr4 = v;
         /* SMEP too: the code window's entries were made under the old rule (code.c). */
         if ((old ^ v) & (CR4_PSE | CR4_PGE | CR4_PAE | CR4_SMEP)) pt_mode_changed();
+        else if ((old ^ v) & CR4_SMAP) pt_smap_changed();     /* the SMAP view: paging.c */
         fpu_sync_cr0();
         break;
     }
@@ -618,9 +619,9 @@ static enum fetched fetch_decode(struct guest_frame *f, struct emu_insn *in)
     uint32_t fva, lin = seg_base((uint16_t)f->cs) + f->eip, n = 15;
     uint32_t first = PAGE_SIZE - (lin & (PAGE_SIZE - 1));
     if (first > 15) first = 15;
-    uint32_t e = glin_read(lin, b, first, glin_acc(), &fva);
+    uint32_t e = glin_read(lin, b, first, glin_fetch_acc(), &fva);
     if (e) { deliver_pf(f, fva, e); return FETCH_FAULTED; }
-    if (first < 15 && glin_read(lin + first, b + first, 15 - first, glin_acc(), &fva)) n = first;
+    if (first < 15 && glin_read(lin + first, b + first, 15 - first, glin_fetch_acc(), &fva)) n = first;
     struct seg_desc cs = desc_shadow_of((uint16_t)f->cs);
     bool code32 = (cs.hi >> 22) & 1;      /* the D bit of the code segment */
     return emu_decode(b, n, code32, in) == EMU_OK ? FETCH_OK : FETCH_UNKNOWN;

@@ -1,10 +1,12 @@
 /* Guest memory for the monitor: windows onto guest frames, and guest-linear copies. */
 #include "monitor/gmem.h"
 #include "monitor/mon.h"
+#include "monitor/tables.h"
 #include "paging/gwalk.h"
 #include "paging/stlb.h"
 #include "paging/paging.h"
 #include "arch/x86/mmu.h"
+#include "arch/x86/regs.h"
 #include "arch/x86/apic.h"
 #include "lib/string.h"
 
@@ -27,7 +29,15 @@ static uint8_t *window(unsigned w, uint32_t pfn)
     return (uint8_t *)off;
 }
 
-unsigned glin_acc(void) { return vcpu.cpl == 3 ? ACC_USER : 0; }
+unsigned glin_acc(void)
+{
+    if (vcpu.cpl == 3) return ACC_USER;
+    /* AC matters only to SMAP: without it, the guest's flags are not looked at. */
+    if (!(vcpu.cr4 & CR4_SMAP)) return 0;
+    return (GUEST_FRAME->eflags & EFL_AC) ? ACC_AC : 0;
+}
+
+unsigned glin_fetch_acc(void) { return vcpu.cpl == 3 ? ACC_USER : ACC_AC; }
 
 bool gpa_is_ram(uint32_t gpa) { return (gpa >> PAGE_SHIFT) < shared->guest_pages; }
 bool gpa_is_device(uint32_t gpa)

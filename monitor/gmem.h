@@ -9,9 +9,18 @@
 #define ACC_WRITE 1u
 #define ACC_USER  2u     /* with the guest's user rights (its CPL is 3) */
 #define ACC_FETCH 4u
+#define ACC_AC    8u     /* an explicit supervisor-mode data access with the guest's EFLAGS.AC
+                            set: CR4.SMAP lets it reach user pages (SDM Vol. 3A 4.6). Without
+                            it a supervisor access is implicit (descriptor tables, TSS, the
+                            stack of an event that changes to the kernel) or made with AC clear */
 
-/* The access rights of the guest's current CPL (ACC_USER at CPL 3). */
+/* The rights of an explicit data access at the guest's current CPL: ACC_USER at CPL 3, ACC_AC
+ * at CPL 0 while its EFLAGS.AC is set. */
 unsigned glin_acc(void);
+/* The rights for reading the instruction at CS:EIP that the CPU fetched already: a data read
+ * that SMAP never refuses (ACC_AC at CPL 0: SMAP is not for fetches, and the fetch itself
+ * met SMEP). */
+unsigned glin_fetch_acc(void);
 
 /* True when gpa is guest RAM. */
 bool gpa_is_ram(uint32_t gpa);

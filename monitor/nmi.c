@@ -73,7 +73,7 @@ static bool iret_at(const struct guest_frame *f)
     uint8_t b[15];
     uint32_t fva, lin = seg_base((uint16_t)f->cs) + f->eip;
     for (unsigned i = 0; i < sizeof b; i++) {
-        if (glin_read(lin + i, &b[i], 1, glin_acc(), &fva)) return false;
+        if (glin_read(lin + i, &b[i], 1, glin_fetch_acc(), &fva)) return false;
         uint8_t c = b[i];
         if (c == 0xcf) return true;
         if (c != 0x66 && c != 0x67 && c != 0xf0 && c != 0xf2 && c != 0xf3 && c != 0x2e && c != 0x36 &&

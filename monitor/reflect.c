@@ -160,8 +160,11 @@ static void deliver(struct guest_frame *f, unsigned v, enum kind k, bool push_er
     if (push_err) frame[n++] = err;
     /* Push in the order the CPU does, one word at a time from the highest: a page fault names
      * the first push that meets it (the words before it are written). A frame within one page
-     * goes in one write: there the first push is the one that would fault. */
-    uint32_t top = seg_base((uint16_t)ss) + esp, acc = dpl == 3 ? ACC_USER : 0;
+     * goes in one write: there the first push is the one that would fault. Pushed from user
+     * mode onto the kernel's stack, the words are supervisor-mode accesses made at CPL 3:
+     * implicit ones, which SMAP refuses on a user page whatever AC says; pushed at the
+     * handler's own level they are explicit, at CPL 0 subject to AC (SDM Vol. 3A 4.6.1). */
+    uint32_t top = seg_base((uint16_t)ss) + esp, acc = inner ? 0 : glin_acc();
     if (((top - 1) ^ (top - 4 * n)) < PAGE_SIZE) {
         uint32_t words[6];
         for (uint32_t i = 0; i < n; i++) words[n - 1 - i] = frame[i];
@@ -219,7 +222,7 @@ void deliver_nmi(struct guest_frame *f)
 /* Read n stack words at ESP+skip without moving ESP; false after delivering the fault. */
 static bool pop_words(struct guest_frame *f, uint32_t *w, unsigned n, bool op16, uint32_t skip)
 {
-    uint32_t fva, e, acc = vcpu.cpl == 3 ? ACC_USER : 0;
+    uint32_t fva, e, acc = glin_acc();
     unsigned size = op16 ? 2 : 4;
     uint32_t at = seg_base((uint16_t)f->ss) + f->esp + skip;
     if (!op16 && (at ^ (at + 4 * n - 1)) < PAGE_SIZE) {

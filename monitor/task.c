@@ -264,7 +264,7 @@ static uint32_t iret_length(const struct guest_frame *f)
     uint32_t lin = seg_base((uint16_t)f->cs) + f->eip, fva;
     for (uint32_t i = 0; i < 15; i++) {
         uint8_t b;
-        if (glin_read(lin + i, &b, 1, glin_acc(), &fva)) return 0;
+        if (glin_read(lin + i, &b, 1, glin_fetch_acc(), &fva)) return 0;
         if (b == 0xcf) return i + 1;
         bool prefix = b == 0x66 || b == 0x67 || b == 0xf0 || b == 0xf2 || b == 0xf3 || b == 0x26 || b == 0x2e ||
                       b == 0x36 || b == 0x3e || b == 0x64 || b == 0x65;

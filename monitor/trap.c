@@ -65,7 +65,7 @@ static uint32_t soft_trap_len(const struct guest_frame *f, unsigned v)
 {
     uint8_t last = 0;
     uint32_t fva;
-    glin_read(seg_base((uint16_t)f->cs) + f->eip - 1, &last, 1, glin_acc(), &fva);
+    glin_read(seg_base((uint16_t)f->cs) + f->eip - 1, &last, 1, glin_fetch_acc(), &fva);
     return last == (v == EXC_BP ? 0xcc : 0xce) ? 1 : 2;
 }
 

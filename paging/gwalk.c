@@ -1,5 +1,5 @@
-/* The guest's own MMU in software: 32-bit paging with PSE, WP, SMEP, and exact #PF error codes
- * (reserved bits of 4 MiB entries included). */
+/* The guest's own MMU in software: 32-bit paging with PSE, WP, SMEP, SMAP, and exact #PF error
+ * codes (reserved bits of 4 MiB entries included). */
 #include "paging/gwalk.h"
 #include "monitor/gmem.h"
 #include "arch/x86/mmu.h"
@@ -29,9 +29,11 @@ static bool allowed(const struct gmode *m, unsigned acc, bool w, bool u)
         if (!u) return false;
         return !(acc & ACC_WRITE) || w;
     }
-    /* Supervisor: no fetches from user pages under SMEP; reads always; writes need R/W only
-     * when CR0.WP is set. */
-    if ((acc & ACC_FETCH) && u && (m->cr4 & CR4_SMEP)) return false;
+    /* Supervisor: no fetches from user pages under SMEP; under SMAP no data reads or writes
+     * of user pages either, but for an explicit access with EFLAGS.AC set (whatever CR0.WP
+     * says); reads otherwise always; writes need R/W only when CR0.WP is set. */
+    if ((m->cr4 & (CR4_SMEP | CR4_SMAP)) && u &&
+        ((acc & ACC_FETCH) ? (m->cr4 & CR4_SMEP) : (m->cr4 & CR4_SMAP) && !(acc & ACC_AC))) return false;
     return !(acc & ACC_WRITE) || w || !(m->cr0 & CR0_WP);
 }
 

@@ -14,6 +14,15 @@
  * emulator cannot perform (CMOV, IMUL, SSE, SCAS, CMPS, ...) is stepped with the page made
  * readable for it alone, and the pages an instruction read on its last steps stay readable
  * for its next one (REPE CMPSD between two tables needs both at once).
+ *
+ * SMAP. The guest kernel runs on its kernel view while SMAP lets it reach user pages (CR4.SMAP
+ * clear, or EFLAGS.AC set) and on the SMAP view, which leaves them out, while SMAP is in force
+ * (shadow.c). Its EFLAGS.AC changes only through the monitor while it runs scanned: STAC and
+ * CLAC (#UD at CPL3), POPF (patched), IRET, task switches, and user mode's own flags on an
+ * event into the kernel. So the view is worked out again from the virtual CPU just before the
+ * guest runs (pt_sync) and on every CPL change, and loaded when it differs from the one in
+ * the real CR3: two cached roots, no flush. With SMAP off this costs one comparison per trap.
+ * The monitor's own accesses follow the same rule in the walker (glin_acc: ACC_AC).
  */
 #include "paging/paging.h"
 #include "paging/shadow.h"
@@ -27,6 +36,7 @@
 #include "monitor/relocate.h"
 #include "monitor/emulate.h"
 #include "monitor/code.h"
+#include "monitor/tables.h"
 #include "arch/x86/mmu.h"
 #include "arch/x86/regs.h"
 #include "lib/string.h"
@@ -34,6 +44,7 @@
 #define gft_words ((uint32_t *)MON_OFF_GFT)
 
 static bool shadow_on;
+static unsigned loaded_view;        /* the view whose root is in the real CR3 */
 
 /* ---- what the engine needs from the monitor ---- */
 
@@ -49,7 +60,29 @@ uint32_t env_guest_pages(void) { return shared->guest_pages; }
 
 static void invlpg(uint32_t va) { __asm__ volatile("invlpg %%fs:(%0)" :: "r"(va) : "memory"); }
 static struct gmode mode(void) { return (struct gmode){ vcpu.cr0, vcpu.cr3, vcpu.cr4 }; }
-static unsigned view(void) { return vcpu.cpl == 3 ? VIEW_USER : VIEW_KERNEL; }
+
+static inline bool smap_in_force(void)
+{
+    return vcpu.cpl == 0 && (vcpu.cr4 & CR4_SMAP) && (vcpu.cr0 & CR0_PG) && !(GUEST_FRAME->eflags & EFL_AC);
+}
+
+bool pt_smap_in_force(void) { return smap_in_force(); }
+
+/* The view the guest runs on: its user view at CPL 3; at CPL 0 the SMAP view while SMAP keeps
+ * the kernel from user pages, else the kernel view. */
+static inline unsigned view(void)
+{
+    if (vcpu.cpl == 3) return VIEW_USER;
+    return smap_in_force() ? VIEW_SMAP : VIEW_KERNEL;
+}
+
+/* Run on the current root in the view the guest's state asks for. */
+static inline void load_view(void)
+{
+    loaded_view = view();
+    if (shadow_on) env_load_cr3(sh_cr3(loaded_view));
+    else vtlb_set_view();
+}
 
 /* The physical-address width a 4 MiB page's entry can name (SDM 4.3): MAXPHYADDR up to 40
  * with PSE-36, else 32. */
@@ -82,7 +115,7 @@ void pt_init(void)
     sh_init(&c, &shared->count.pt, pdpt);
     struct gmode m = mode();
     if (!sh_switch(&m)) guest_stop(STOP_MONITOR_FAULT, "the initial pool is too small for the shadow roots");
-    env_load_cr3(sh_cr3(view()));
+    load_view();
     /* The supervisor's first root (pool slots 0-4) is not used any more. */
     for (int s = 0; s < 5; s++) pool_put(s);
 }
@@ -262,12 +295,15 @@ void pt_page_fault(struct guest_frame *f)
     if (!shadow_on) { vtlb_page_fault(f); return; }
     uint32_t va;
     __asm__ volatile("mov %%cr2, %0" : "=r"(va));
-    unsigned acc = ((f->error & PFEC_W) ? ACC_WRITE : 0) | (vcpu.cpl == 3 ? ACC_USER : 0) |
-                   ((f->error & PFEC_I) ? ACC_FETCH : 0);
+    /* An explicit access at the guest's CPL (the guest's implicit ones are all the monitor's),
+     * as glin_acc says. */
+    unsigned acc = ((f->error & PFEC_W) ? ACC_WRITE : 0) | ((f->error & PFEC_I) ? ACC_FETCH : 0) |
+                   (vcpu.cpl == 3 ? ACC_USER : (vcpu.cr4 & CR4_SMAP) && (f->eflags & EFL_AC) ? ACC_AC : 0);
     if (vcpu.cpl == 0 && (f->error & PFEC_I) && code_on()) {
         /* The guest kernel fetches only from the code window (monitor/code.c). The copy, the
-         * window's table and directory, and the data view's fill: at most six pages. */
-        reserve(SH_RESERVE + 3);
+         * window's table and a directory for it in each kernel view, and the data view's
+         * fill: at most seven pages. */
+        reserve(SH_RESERVE + 4);
         code_fetch_fault(f, va);
         return;
     }
@@ -313,11 +349,12 @@ static void new_root(bool reset)
     struct gmode m = mode();
     if (!(reset ? sh_reset(&m) : sh_switch(&m)))
         guest_stop(STOP_MONITOR_FAULT, "no pool pages for a shadow root after reserving them");
-    env_load_cr3(sh_cr3(view()));
+    load_view();
 }
 
 void pt_cr3_written(void) { new_root(false); }
 void pt_mode_changed(void) { new_root(true); }
+void pt_smap_changed(void) { new_root(false); }
 
 void pt_invlpg(uint32_t va)
 {
@@ -328,11 +365,7 @@ void pt_invlpg(uint32_t va)
     else invlpg(va);
 }
 
-void pt_set_view(void)
-{
-    if (!shadow_on) vtlb_set_view();
-    else env_load_cr3(sh_cr3(view()));
-}
+void pt_set_view(void) { load_view(); }
 
 void pt_region_link(uint32_t base, bool link)
 {
@@ -346,7 +379,7 @@ void pt_relocated(void)
     stlb_flush();
     if (!shadow_on) { vtlb_flush_all(); return; }
     sh_relocated();
-    env_load_cr3(sh_cr3(view()));
+    load_view();
 }
 
 void pt_guest_written(uint32_t gpa, uint32_t n)
@@ -368,5 +401,8 @@ void pt_shrink(uint32_t n)
 
 void pt_sync(void)
 {
+    /* EFLAGS.AC changed since the view was loaded (STAC, CLAC, POPF, IRET...). Without SMAP
+     * only a CPL change moves the view, and set_cpl has loaded it. */
+    if ((vcpu.cr4 & CR4_SMAP) && view() != loaded_view) load_view();
     if (shadow_on) sh_sync();
 }

@@ -18,9 +18,14 @@ void pt_reserve(void);
 void pt_cr3_written(void);
 /* The guest's paging mode changed (CR0.PG or WP, CR4.PSE, PGE or PAE). */
 void pt_mode_changed(void);
+/* The guest's CR4.SMAP changed (pt_reserve first, as for CR3). */
+void pt_smap_changed(void);
+/* Does SMAP keep the guest kernel from user pages now (CPL 0, CR4.SMAP, paging on, EFLAGS.AC
+ * clear)? */
+bool pt_smap_in_force(void);
 /* INVLPG. */
 void pt_invlpg(uint32_t va);
-/* The guest's CPL changed: run on the view for it. */
+/* The guest's CPL (or EFLAGS.AC under SMAP) changed: run on the view for it. */
 void pt_set_view(void);
 /* The monitor region moves: link (or unlink) it at base in every shadow root. */
 void pt_region_link(uint32_t base, bool link);
@@ -35,7 +40,8 @@ bool pt_stepping(void);
 bool pt_step_trap(struct guest_frame *f);
 /* MSG_SHRINK: drop cold shadows, then hand back up to n free pages. */
 void pt_shrink(uint32_t n);
-/* Just before the guest runs: flush the real TLB if shadows were dropped. */
+/* Just before the guest runs: the view its state asks for (after an EFLAGS.AC change), and the
+ * real TLB flushed if shadows were dropped. */
 void pt_sync(void);
 
 #endif

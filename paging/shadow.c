@@ -4,9 +4,13 @@
  * from the guest's 32-bit tables, lazily: a shadow entry is made only when the guest faults
  * on its address. The guest kernel and the guest's user code both run at CPL3, so each
  * guest address space has two shadow roots: the kernel view (everything the guest kernel
- * may reach) and the user view (only what the guest's tables mark user). Roots are cached
- * by the guest's CR3, a bounded number, least recently used dropped first, so a switch back
- * to a known address space finds its shadows.
+ * may reach) and the user view (only what the guest's tables mark user). While the guest's
+ * CR4.SMAP is set it has a third, the SMAP view: the kernel view without the user pages, which
+ * the guest kernel runs on while its EFLAGS.AC is clear, so that the real CPU refuses it the
+ * user pages as SMAP would (paging.c picks the view; STAC, CLAC, POPF and IRET then switch
+ * between two cached views instead of flushing one). Roots are cached by the guest's CR3, a
+ * bounded number, least recently used dropped first, so a switch back to a known address space
+ * finds its shadows.
  *
  * One guest directory becomes, per view, four PAE directories (one per quarter of the
  * address space, made on demand); one guest table becomes two PAE tables (one per half);
@@ -17,7 +21,7 @@
  *  1. a shadow entry never grants more than the guest's tables grant, in its view: present
  *     only where the guest's walk succeeds, writable only where the guest may write and has
  *     already set D (so the first write faults and sets it), in the user view only for user
- *     pages;
+ *     pages, in the SMAP view only for supervisor pages;
  *  2. a shadow entry points only at the VM's own RAM frames, the shared page of ones, or
  *     another shadow page; never at monitor, pool, host or other VMs' frames;
  *  3. every guest frame that a shadow page shadows is protected (protect.c): the guest's
@@ -25,8 +29,9 @@
  *     derived from what changed (sh_table_write). Shadows are therefore never stale, and a
  *     CR3 write can reuse a cached root without looking at the guest's tables again;
  *  4. the monitor region's two directory entries are in every root and never change here;
- *  5. with the code window on, the kernel view maps no guest page executable: the guest
- *     kernel executes only the copies in the window (monitor/code.c).
+ *  5. with the code window on, the kernel views map no guest page executable: the guest
+ *     kernel executes only the copies in the window (monitor/code.c), which both kernel views
+ *     of a root share.
  * A/D bits: A is set in the guest's entries by the walk that precedes every fill; D by the
  * walk of the first write. Nothing the real CPU sets in a shadow entry needs copying back.
  */
@@ -47,7 +52,7 @@ struct root {
     uint32_t gpd;                 /* guest directory address, or GPD_PHYS */
     uint32_t lru;
     bool used;
-    int16_t pd[2][4];             /* per view, per quarter: shadow directory slot or -1 */
+    int16_t pd[VIEWS][4];         /* per view, per quarter: shadow directory slot or -1 */
 };
 
 /* One slot more than the most roots kept: a switch builds the new root before it lets the
@@ -66,19 +71,23 @@ static uint32_t window_lo;        /* the guest-linear range the code window stan
 static struct { int16_t slot; uint16_t idx; } wlog[WLOG];
 static unsigned wlog_n;
 static bool wp;                   /* the guest's CR0.WP: constant between resets */
+static bool smap;                 /* the guest's CR4.SMAP with paging on: the current root has
+                                     its SMAP view (the view's directory for the region) */
 
 /* ---- roots ---- */
 
-/* Root r's PDPT for view v: 32 bytes of one of the two PDPT pages (128 PDPTs each). */
+/* Root r's PDPT for view v: 32 bytes of one of the two PDPT pages (128 PDPTs each); a root's
+ * are next to each other. */
+_Static_assert(NROOTS * VIEWS <= 256, "the PDPTs of every root must fit the two PDPT pages");
 static pae_entry_t *pdpt(int r, unsigned v)
 {
-    unsigned i = (unsigned)r * 2 + v;
+    unsigned i = (unsigned)r * VIEWS + v;
     return &((pae_entry_t *)pool_ptr(pdpt_slot[i / 128]))[(i % 128) * 4];
 }
 
 uint32_t sh_cr3(unsigned view)
 {
-    unsigned i = (unsigned)cur * 2 + view;
+    unsigned i = (unsigned)cur * VIEWS + view;
     return (pool_frame(pdpt_slot[i / 128]) << PAGE_SHIFT) + (i % 128) * 32u;
 }
 
@@ -97,11 +106,13 @@ static void count_pages(void)
     if (prot_count() > cnt->tables_max) cnt->tables_max = prot_count();
 }
 
-/* The role bits of a key: the view, the directory entry's rights that shape the entries, and
- * the generation. */
-static uint8_t role_of(unsigned view, bool pde_w, bool pde_d)
+/* The role bits of a key: the view, the directory entry's rights that shape the entries (its U
+ * only in the SMAP view, which leaves out the user pages below a user directory entry), and the
+ * generation. */
+static uint16_t role_of(unsigned view, bool pde_w, bool pde_d, bool pde_u)
 {
-    return (uint8_t)(view | (pde_w ? ROLE_PDE_W : 0) | (pde_d ? ROLE_PDE_D : 0) | (gen << ROLE_GEN_SHIFT));
+    return (uint16_t)(view | (pde_w ? ROLE_PDE_W : 0) | (pde_d ? ROLE_PDE_D : 0) |
+                      (view == VIEW_SMAP && pde_u ? ROLE_PDE_U : 0) | (gen << ROLE_GEN_SHIFT));
 }
 
 /* Shadow directory for quarter q of root r, view v; made when missing. -1: pool empty. */
@@ -110,7 +121,7 @@ static int root_pd(int r, unsigned v, unsigned q)
     struct root *rt = &roots[r];
     if (rt->pd[v][q] >= 0) return rt->pd[v][q];
     bool phys = rt->gpd == GPD_PHYS;
-    struct sp_key k = { phys ? 0 : rt->gpd >> PAGE_SHIFT, phys ? SP_PHYS_PD : SP_PD, (uint8_t)q, role_of(v, false, false) };
+    struct sp_key k = { phys ? 0 : rt->gpd >> PAGE_SHIFT, phys ? SP_PHYS_PD : SP_PD, (uint8_t)q, role_of(v, false, false, false) };
     int s = sp_find(&k);
     if (s < 0) {
         s = sp_new(&k);
@@ -122,7 +133,7 @@ static int root_pd(int r, unsigned v, unsigned q)
         }
     }
     sp_get(s);
-    sp_note_parent(s, -2, (unsigned)r * 8 + v * 4 + q);
+    sp_note_parent(s, -2, ((unsigned)r * VIEWS + v) * 4 + q);
     rt->pd[v][q] = (int16_t)s;
     pdpt(r, v)[q] = ((pae_entry_t)sp_meta[s].frame << PAGE_SHIFT) | PTE_P;
     /* The CPU reads the PDPT when CR3 is loaded: reload it for the root in use. */
@@ -134,7 +145,7 @@ static int root_pd(int r, unsigned v, unsigned q)
 static void root_drop(int r)
 {
     struct root *rt = &roots[r];
-    for (unsigned v = 0; v < 2; v++)
+    for (unsigned v = 0; v < VIEWS; v++)
         for (unsigned q = 0; q < 4; q++) {
             pdpt(r, v)[q] = 0;
             if (rt->pd[v][q] >= 0) sp_put(rt->pd[v][q]);
@@ -168,7 +179,7 @@ void sh_trim_current(void)
     if (cur < 0) return;
     /* The current root keeps its directories (and the monitor region); its tables go, and
      * come back one fault at a time. */
-    for (unsigned v = 0; v < 2; v++)
+    for (unsigned v = 0; v < VIEWS; v++)
         for (unsigned q = 0; q < 4; q++) {
             int pd = roots[cur].pd[v][q];
             if (pd < 0) continue;
@@ -179,12 +190,23 @@ void sh_trim_current(void)
     count_pages();
 }
 
+/* Give root r the directory of the region's quarter in each view it needs (the SMAP view
+ * while smap is set): the monitor runs on whichever is loaded. false when the pool is short. */
+static bool root_views(int r)
+{
+    for (unsigned v = 0; v < VIEWS; v++)
+        if (roots[r].pd[v][REGION_Q(cfg.region)] < 0 && (v != VIEW_SMAP || smap) &&
+            root_pd(r, v, REGION_Q(cfg.region)) < 0) return false;
+    return true;
+}
+
 /* Root for guest directory gpd (found or made, with the region's directories), or -1. */
 static int root_get(uint32_t gpd)
 {
     int free_r = -1;
     for (int r = 0; r < NROOTS; r++) {
         if (roots[r].used && roots[r].gpd == gpd) {
+            if (smap && !root_views(r)) return -1;    /* built before CR4.SMAP was set */
             roots[r].lru = ++clock;
             cnt->roots_reused++;
             return r;
@@ -198,15 +220,16 @@ static int root_get(uint32_t gpd)
     for (int r = 0; r < NROOTS && free_r < 0; r++) if (!roots[r].used) free_r = r;
     if (free_r < 0) return -1;
     struct root *rt = &roots[free_r];
-    *rt = (struct root){ gpd, ++clock, true, { { -1, -1, -1, -1 }, { -1, -1, -1, -1 } } };
-    memset(pdpt(free_r, 0), 0, 64);
-    for (unsigned v = 0; v < 2; v++)
-        if (root_pd(free_r, v, REGION_Q(cfg.region)) < 0) { root_drop(free_r); cnt->roots_dropped--; return -1; }
+    *rt = (struct root){ gpd, ++clock, true, { { -1, -1, -1, -1 }, { -1, -1, -1, -1 }, { -1, -1, -1, -1 } } };
+    memset(pdpt(free_r, 0), 0, 32 * VIEWS);
+    if (!root_views(free_r)) { root_drop(free_r); cnt->roots_dropped--; return -1; }
     cnt->roots_built++;
     return free_r;
 }
 
 static uint32_t gpd_of(const struct gmode *m) { return (m->cr0 & CR0_PG) ? (m->cr3 & PT32_ADDR_MASK) : GPD_PHYS; }
+/* Does mode m have SMAP in force for the guest kernel (CR4.SMAP with paging on)? */
+static bool smap_of(const struct gmode *m) { return (m->cr4 & CR4_SMAP) && (m->cr0 & CR0_PG); }
 
 void sh_init(const struct sh_config *c, struct pt_counters *count, const int slot[2])
 {
@@ -217,6 +240,7 @@ void sh_init(const struct sh_config *c, struct pt_counters *count, const int slo
     cur = -1;
     clock = 0;
     gen = 0;
+    smap = false;
     sp_reset();
     prot_reset(c->protect);
     for (unsigned r = 0; r < NROOTS; r++) roots[r].used = false;
@@ -226,8 +250,13 @@ bool sh_switch(const struct gmode *m)
 {
     uint32_t gpd = gpd_of(m);
     wp = m->cr0 & CR0_WP;
-    if (cur >= 0 && roots[cur].gpd == gpd) { roots[cur].lru = ++clock; return true; }
-    if (pool_free_count() < 2) return false;
+    smap = smap_of(m);
+    if (cur >= 0 && roots[cur].gpd == gpd) {
+        if (smap && !root_views(cur)) return false;     /* CR4.SMAP just set: its view's directory */
+        roots[cur].lru = ++clock;
+        return true;
+    }
+    if (pool_free_count() < 2u + smap) return false;
     int r = root_get(gpd);
     if (r < 0) return false;
     int old = cur;
@@ -241,10 +270,11 @@ bool sh_switch(const struct gmode *m)
 
 bool sh_reset(const struct gmode *m)
 {
-    if (pool_free_count() < 2) return false;
+    if (pool_free_count() < 2u + smap_of(m)) return false;
     /* The root in use stays until the new one is built: the monitor runs on it. */
     int old = cur;
     wp = m->cr0 & CR0_WP;
+    smap = smap_of(m);
     for (int r = 0; r < NROOTS; r++) if (roots[r].used && r != old) root_drop(r);
     if (old >= 0) roots[old].gpd = 0xffffffffu;       /* never found again */
     gen = (uint8_t)((gen + 1) & 0x1f);
@@ -282,7 +312,7 @@ static pae_entry_t make_leaf(uint32_t gpa, bool may_write, bool dirty, int slot)
 /* May the guest write through entries with combined R/W w, in view v? */
 static bool view_may_write(unsigned view, bool w)
 {
-    return w || (view == VIEW_KERNEL && !wp);
+    return w || (view != VIEW_USER && !wp);
 }
 
 /* The shadow entry for guest PTE gpte in the table page `leaf` (an SP_PT), or 0 when the
@@ -290,14 +320,14 @@ static bool view_may_write(unsigned view, bool w)
  * guest's A bit) or the page's view may not see it. */
 static pae_entry_t leaf_of_gpte(int leaf, uint32_t gpte)
 {
-    const struct sp_key *k = &sp_meta[leaf].key;
-    unsigned view = k->role & ROLE_USER ? VIEW_USER : VIEW_KERNEL;
+    unsigned role = sp_meta[leaf].key.role;
     if (!(gpte & PTE_P) || !(gpte & PTE_A)) return 0;
-    if (view == VIEW_USER && !(gpte & PTE_U)) return 0;
+    if ((role & ROLE_USER) && !(gpte & PTE_U)) return 0;
+    if ((role & ROLE_PDE_U) && (gpte & PTE_U)) return 0;    /* the SMAP view: a user page */
     uint32_t gpa = gpte & PT32_ADDR_MASK;
     if (!gpa_is_ram(gpa)) return 0;
-    bool w = (k->role & ROLE_PDE_W) && (gpte & PTE_W);
-    return make_leaf(gpa, view_may_write(view, w), gpte & PTE_D, leaf);
+    bool w = (role & ROLE_PDE_W) && (gpte & PTE_W);
+    return make_leaf(gpa, w || (!(role & ROLE_USER) && !wp), gpte & PTE_D, leaf);
 }
 
 /* Fill up to cfg.prefault entries after index i of leaf page `leaf` that the guest has present
@@ -338,15 +368,15 @@ enum sh_result sh_fill(const struct gmode *m, unsigned view, uint32_t va, const 
     pae_entry_t *spde = &sp_entries(pd)[PAE_PD_INDEX(va)];
     struct sp_key k;
     if (!(m->cr0 & CR0_PG)) {
-        k = (struct sp_key){ (va & ~(LARGE_2M - 1)) >> PAGE_SHIFT, SP_PHYS_PT, 0, role_of(view, true, true) };
+        k = (struct sp_key){ (va & ~(LARGE_2M - 1)) >> PAGE_SHIFT, SP_PHYS_PT, 0, role_of(view, true, true, false) };
     } else {
         uint32_t gpde = gpa_read32(t->pde_gpa);
-        bool w = view_may_write(view, gpde & PTE_W);
+        bool w = view_may_write(view, gpde & PTE_W), u = gpde & PTE_U;
         if (t->large)
             k = (struct sp_key){ (gpde & PT32_ADDR_4M) >> PAGE_SHIFT, SP_BIG, (uint8_t)((va >> 21) & 1),
-                                 role_of(view, w, gpde & PTE_D) };
+                                 role_of(view, w, gpde & PTE_D, u) };
         else
-            k = (struct sp_key){ gpde >> PAGE_SHIFT, SP_PT, (uint8_t)((va >> 21) & 1), role_of(view, w, false) };
+            k = (struct sp_key){ gpde >> PAGE_SHIFT, SP_PT, (uint8_t)((va >> 21) & 1), role_of(view, w, false, u) };
         prot_used(gpd_of(m) >> PAGE_SHIFT);
         if (!t->large) prot_used(gpde >> PAGE_SHIFT);
     }
@@ -505,8 +535,7 @@ bool sh_region_link(uint32_t base, bool link)
     unsigned q = REGION_Q(base), i = PAE_PD_INDEX(base);
     if (link) {
         cfg.region = base;
-        for (unsigned v = 0; v < 2; v++)
-            if (cur >= 0 && root_pd(cur, v, q) < 0) return false;
+        if (cur >= 0 && !root_views(cur)) return false;
     }
     for (int s = 0; s < (int)MON_POOL_SLOTS; s++) {
         unsigned kind = sp_meta[s].key.kind;
@@ -535,21 +564,32 @@ bool sh_region_link(uint32_t base, bool link)
 
 void sh_window_cover(uint32_t lo) { window_lo = lo; }
 
-bool sh_window_map(uint32_t va, uint32_t frame)
+/* The window's table for va linked into view v of the current root: w when w >= 0 (the kernel
+ * view's, shared with the SMAP view), else the one linked there or a new one. -1 when the pool
+ * is short. */
+static int window_table(unsigned v, uint32_t va, int w)
 {
-    int pd = root_pd(cur, VIEW_KERNEL, PAE_PDPT_INDEX(va));
-    if (pd < 0) return false;
+    int pd = root_pd(cur, v, PAE_PDPT_INDEX(va));
+    if (pd < 0) return -1;
     pae_entry_t *pde = &sp_entries(pd)[PAE_PD_INDEX(va)];
-    int w = sp_linked(*pde);
-    if (w >= 0 && sp_meta[w].key.kind != SP_WINDOW) { sp_unlink(pde); w = -1; }
+    int linked = sp_linked(*pde);
+    if (linked >= 0 && (sp_meta[linked].key.kind != SP_WINDOW || (w >= 0 && linked != w))) { sp_unlink(pde); linked = -1; }
+    if (linked >= 0) return linked;
     if (w < 0) {
         /* Keyed by the root: each root's window is its own (its translations are). */
-        struct sp_key k = { 0xfff00000u | (uint32_t)cur, SP_WINDOW, (uint8_t)((va >> 21) & 1), role_of(VIEW_KERNEL, false, false) };
-        if ((w = sp_new(&k)) < 0) return false;
-        sp_get(w);
-        sp_note_parent(w, pd, PAE_PD_INDEX(va));
-        *pde = ((pae_entry_t)sp_meta[w].frame << PAGE_SHIFT) | PTE_P | PTE_W | PTE_U;
+        struct sp_key k = { 0xfff00000u | (uint32_t)cur, SP_WINDOW, (uint8_t)((va >> 21) & 1), role_of(VIEW_KERNEL, false, false, false) };
+        if ((w = sp_new(&k)) < 0) return -1;
     }
+    sp_get(w);
+    sp_note_parent(w, pd, PAE_PD_INDEX(va));
+    *pde = ((pae_entry_t)sp_meta[w].frame << PAGE_SHIFT) | PTE_P | PTE_W | PTE_U;
+    return w;
+}
+
+bool sh_window_map(uint32_t va, uint32_t frame)
+{
+    int w = window_table(VIEW_KERNEL, va, -1);
+    if (w < 0 || (smap && window_table(VIEW_SMAP, va, w) < 0)) return false;
     sp_entries(w)[PAE_PT_INDEX(va)] = ((pae_entry_t)frame << PAGE_SHIFT) | PTE_P | PTE_U | PTE_A;
     if (wlog_n < WLOG) { wlog[wlog_n].slot = (int16_t)w; wlog[wlog_n].idx = (uint16_t)PAE_PT_INDEX(va); }
     wlog_n++;

@@ -7,7 +7,11 @@
 #include "paging/gwalk.h"
 #include "monitor/layout.h"
 
-enum { VIEW_KERNEL, VIEW_USER };
+/* The views of an address space: what the guest kernel may reach (CPL 0), what its user mode
+ * may reach (CPL 3), and what its kernel may reach while SMAP is in force (CR4.SMAP set, EFLAGS.AC
+ * clear): the kernel view without the user pages. A root has the third only while the guest's
+ * CR4.SMAP is set (with paging on). */
+enum { VIEW_KERNEL, VIEW_USER, VIEW_SMAP, VIEWS };
 
 struct sh_config {
     unsigned protect;            /* PT_PROTECT_RO or PT_PROTECT_US */
@@ -33,13 +37,15 @@ enum sh_result {
 
 /* Start with no shadows: pdpt_slot are two zeroed pool pages that will hold every root's PDPTs. */
 void sh_init(const struct sh_config *c, struct pt_counters *count, const int pdpt_slot[2]);
-/* Make the root for guest mode m current (found by its CR3, or built). false when the pool is
- * short (nothing changed). */
+/* Make the root for guest mode m current (found by its CR3, or built), with its SMAP view when
+ * m has CR4.SMAP and paging on. false when the pool is short (nothing changed). A change of
+ * CR4.SMAP alone is a sh_switch to the same root. */
 bool sh_switch(const struct gmode *m);
 /* Drop every shadow (a paging-mode change: CR0.PG, WP, CR4.PSE, PGE) and switch to m's root.
  * false when the pool is short (nothing changed). */
 bool sh_reset(const struct gmode *m);
-/* The real CR3 for the current root in view v. */
+/* The real CR3 for the current root in view v (VIEW_SMAP: only while the root has it, see
+ * sh_switch). */
 uint32_t sh_cr3(unsigned view);
 /* Fill the shadow entry for va in view after the guest's walk t allowed the access (a write
  * when write). SH_TABLE: the entry is there but the access needs the monitor. */
@@ -72,8 +78,9 @@ void sh_sync(void);
  * the code they stand for; anything that may change one flushes the windows of every root. */
 /* The guest-linear range [lo, lo + CODE_WINDOW_SIZE) the window stands for now. */
 void sh_window_cover(uint32_t lo);
-/* Map window address va to host frame `frame` (an SP_CODE copy) in the current root: false
- * when the pool is short. */
+/* Map window address va to host frame `frame` (an SP_CODE copy) in the current root's kernel
+ * views (both, while it has the SMAP view: they share the window's table): false when the pool
+ * is short. */
 bool sh_window_map(uint32_t va, uint32_t frame);
 /* Empty the window of every root. */
 void sh_window_flush(void);

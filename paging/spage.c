@@ -112,10 +112,12 @@ void sp_put(int slot)
 void sp_each_of_gfn(uint32_t gfn, void (*fn)(int slot, void *arg), void *arg)
 {
     /* Collect first: fn may free pages, and with them others on the same chain. A frame has
-     * at most 4 quarters x 2 views + 2 halves x 2 views x 2 roles of each kind. */
-    int16_t found[32];
+     * at most 4 quarters x 3 views of a directory, 2 halves x 8 roles (W in each view, U in the
+     * SMAP view) of a table, 2 halves x 16 roles (D too) of a 4 MiB page, a code copy, and for
+     * frame 0 (paging off) 4 x 3 directories and 3 tables: 76. */
+    int16_t found[80];
     unsigned n = 0;
-    for (int s = head[hash(gfn)]; s >= 0 && n < 32; s = sp_meta[s].next)
+    for (int s = head[hash(gfn)]; s >= 0 && n < 80; s = sp_meta[s].next)
         if (sp_meta[s].key.gfn == gfn && sp_meta[s].key.kind != SP_NONE) found[n++] = (int16_t)s;
     for (unsigned i = 0; i < n; i++)
         if (sp_meta[found[i]].key.gfn == gfn && sp_meta[found[i]].key.kind != SP_NONE) fn(found[i], arg);

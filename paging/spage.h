@@ -16,12 +16,15 @@
  *   SP_WINDOW a half (sub) of the code window's table in root number gfn's kernel view.
  * role: the view, the directory entry's rights that shape the entries, a generation. */
 enum sp_kind { SP_NONE, SP_PD, SP_PT, SP_BIG, SP_PHYS_PD, SP_PHYS_PT, SP_CODE, SP_WINDOW, SP_OTHER };
-#define ROLE_USER 1u
-#define ROLE_PDE_W 2u
-#define ROLE_PDE_D 4u              /* SP_BIG: the 4 MiB page is dirty */
-#define ROLE_GEN_SHIFT 3           /* bits 3-7: the generation (see sh_reset) */
+#define ROLE_USER 1u               /* the user view (VIEW_USER) */
+#define ROLE_SMAP 2u               /* the kernel view under SMAP (VIEW_SMAP) */
+#define ROLE_VIEW 3u               /* the view's bits: the view's number */
+#define ROLE_PDE_W 4u
+#define ROLE_PDE_D 8u              /* SP_BIG: the 4 MiB page is dirty */
+#define ROLE_PDE_U 16u             /* VIEW_SMAP only: the directory entry has U set */
+#define ROLE_GEN_SHIFT 5           /* bits 5-9: the generation (see sh_reset) */
 
-struct sp_key { uint32_t gfn; uint8_t kind, sub, role; };
+struct sp_key { uint32_t gfn; uint8_t kind, sub; uint16_t role; };
 
 static inline bool sp_key_eq(const struct sp_key *a, const struct sp_key *b)
 {

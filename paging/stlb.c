@@ -34,7 +34,9 @@ void stlb_counts(uint32_t *h, uint32_t *m) { *h = *hits; *m = *misses; }
 static bool covers(const struct stlb_entry *e, const struct gmode *m, unsigned acc)
 {
     if ((acc & ACC_USER) && !e->user_ok) return false;
-    if ((acc & ACC_FETCH) && !(acc & ACC_USER) && e->user_ok && (m->cr4 & CR4_SMEP)) return false;
+    /* A supervisor access to a user page, as the walk's rules (gwalk.c): SMEP, SMAP. */
+    if ((m->cr4 & (CR4_SMEP | CR4_SMAP)) && e->user_ok && !(acc & ACC_USER) &&
+        ((acc & ACC_FETCH) ? (m->cr4 & CR4_SMEP) : (m->cr4 & CR4_SMAP) && !(acc & ACC_AC))) return false;
     if (!(acc & ACC_WRITE)) return true;
     if (!e->dirty) return false;
     return e->write_ok || (!(acc & ACC_USER) && !(m->cr0 & CR0_WP));

@@ -10,7 +10,9 @@
  *  - a shadow entry is user-accessible (the guest runs at CPL3) but writable only when the
  *    guest's entries allow the write in that view and the guest's D bit is already set,
  *    so the first write faults and sets D, as the hardware would;
- *  - the user view holds only pages the guest's tables mark user-accessible;
+ *  - the user view holds only pages the guest's tables mark user-accessible, and the kernel
+ *    view only supervisor pages while it was filled with SMAP in force (CR4.SMAP, EFLAGS.AC
+ *    clear): entering that state empties it;
  *  - a shadow entry points only at the VM's own RAM frames or the shared all-ones page
  *    (read-only): never at monitor, pool, host or another VM's frames;
  *  - the two directory slots that map the monitor region are never touched by a flush.
@@ -23,6 +25,7 @@
 #include "monitor/reflect.h"
 #include "monitor/relocate.h"
 #include "monitor/emulate.h"
+#include "paging/paging.h"
 #include "arch/x86/mmu.h"
 #include "arch/x86/regs.h"
 #include "lib/string.h"
@@ -36,6 +39,7 @@ struct view {
 };
 static struct view views[VIEWS];
 static bool user_view_built;
+static bool kernel_smap;             /* the kernel view was filled with SMAP in force since its last flush */
 
 /* Link the PDPT to its directories and the region's page tables into the right one. */
 static void view_link(struct view *v)
@@ -107,6 +111,12 @@ void vtlb_region_link(uint32_t base, bool link)
 
 void vtlb_set_view(void)
 {
+    /* SMAP comes into force: the user pages the kernel view may hold go (a flush is exact). */
+    bool smap = pt_smap_in_force();
+    if (vcpu.cpl == 0 && smap != kernel_smap) {
+        if (smap) view_flush(&views[VIEW_KERNEL]);
+        kernel_smap = smap;
+    }
     const struct view *v = &views[vcpu.cpl == 3 ? VIEW_USER : VIEW_KERNEL];
     __asm__ volatile("mov %0, %%cr3" :: "r"(view_root(v)) : "memory");
 }
@@ -166,8 +176,7 @@ void vtlb_page_fault(struct guest_frame *f)
 {
     uint32_t va, e;
     __asm__ volatile("mov %%cr2, %0" : "=r"(va));
-    unsigned acc = ((f->error & PFEC_W) ? ACC_WRITE : 0) | (vcpu.cpl == 3 ? ACC_USER : 0) |
-                   ((f->error & PFEC_I) ? ACC_FETCH : 0);
+    unsigned acc = ((f->error & PFEC_W) ? ACC_WRITE : 0) | glin_acc() | ((f->error & PFEC_I) ? ACC_FETCH : 0);
     struct gmode m = { vcpu.cr0, vcpu.cr3, vcpu.cr4 };
     struct gtrans t;
 

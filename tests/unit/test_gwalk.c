@@ -207,3 +207,46 @@ TEST(gwalk_smep_and_fetch_error_codes)
     CHECK_EQ(guest_walk(&m, 0x402000, ACC_FETCH, &t), GWALK_FAULT | PFEC_I);
     CHECK_EQ(guest_walk(&m, 0x401000, ACC_FETCH, &t), 0);
 }
+
+TEST(gwalk_smap_explicit_implicit_and_ac)
+{
+    struct gtrans t;
+    setup(PTE_P | PTE_W | PTE_U);
+    map(0x400000, 0x300000, PTE_P | PTE_W | PTE_U);  /* a user page */
+    map(0x401000, 0x301000, PTE_P | PTE_W);          /* a supervisor page */
+    map(0x402000, 0x302000, PTE_P | PTE_U);          /* a read-only user page */
+    /* Without SMAP the supervisor reads and writes user pages, AC or not. */
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_WRITE, &t), 0);
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_WRITE | ACC_AC, &t), 0);
+    m.cr4 |= CR4_SMAP;
+    /* With it: a data access with AC clear, or an implicit one, is a protection fault (U clear),
+     * and it sets no A or D bit. */
+    mem[PT / 4 + 0] &= ~(uint32_t)(PTE_A | PTE_D);
+    CHECK_EQ(guest_walk(&m, 0x400000, 0, &t), GWALK_FAULT | PFEC_P);
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_WRITE, &t), GWALK_FAULT | PFEC_P | PFEC_W);
+    CHECK(!(mem[PT / 4 + 0] & (PTE_A | PTE_D)));
+    /* An explicit access with AC set goes through, and sets A and D as ever. */
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_AC, &t), 0);
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_WRITE | ACC_AC, &t), 0);
+    CHECK((mem[PT / 4 + 0] & (PTE_A | PTE_D)) == (PTE_A | PTE_D));
+    /* Supervisor pages, user accesses and fetches are not SMAP's. */
+    CHECK_EQ(guest_walk(&m, 0x401000, ACC_WRITE, &t), 0);
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_WRITE | ACC_USER, &t), 0);
+    CHECK_EQ(guest_walk(&m, 0x400000, ACC_FETCH, &t), 0);
+    /* With AC, CR0.WP still decides a write to a read-only user page; SMAP refuses it first. */
+    CHECK_EQ(guest_walk(&m, 0x402000, ACC_WRITE | ACC_AC, &t), GWALK_FAULT | PFEC_P | PFEC_W);
+    m.cr0 &= ~CR0_WP;
+    CHECK_EQ(guest_walk(&m, 0x402000, ACC_WRITE | ACC_AC, &t), 0);
+    CHECK_EQ(guest_walk(&m, 0x402000, ACC_WRITE, &t), GWALK_FAULT | PFEC_P | PFEC_W);
+    /* A user directory entry over supervisor pages: those stay reachable. A supervisor one
+     * over user table entries: the pages are supervisor pages. */
+    mem[PD / 4 + 1] &= ~(uint32_t)PTE_U;
+    CHECK_EQ(guest_walk(&m, 0x400000, 0, &t), 0);
+    /* A 4 MiB user page, and paging off (no user pages then). */
+    m.cr4 |= CR4_PSE;
+    mem[PD / 4 + 2] = 0x800000 | PTE_P | PTE_W | PTE_U | PTE_PS;
+    CHECK_EQ(guest_walk(&m, 0x812345, ACC_WRITE, &t), GWALK_FAULT | PFEC_P | PFEC_W);
+    CHECK_EQ(guest_walk(&m, 0x812345, ACC_WRITE | ACC_AC, &t), 0);
+    m.cr0 &= ~CR0_PG;
+    CHECK_EQ(guest_walk(&m, 0x812345, ACC_WRITE, &t), 0);
+}

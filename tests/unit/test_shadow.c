@@ -3,7 +3,8 @@
  * in the fake pool), and calls the engine on a fault as the monitor does. After every
  * operation the invariants of paging/shadow.c are checked on every shadow entry:
  *  - no shadow entry grants more than the guest's tables grant now, in its view (so nothing
- *    is ever stale), and writable only once the guest's D bit is set;
+ *    is ever stale; the SMAP view holds no user page), and writable only once the guest's D
+ *    bit is set;
  *  - no shadow entry lets the guest write (ro) or reach (us) a protected table;
  *  - shadow entries point only at the VM's frames, directories only at live shadow pages;
  *  - every pool page is free or a live shadow page: none lost, none owned twice. */
@@ -26,7 +27,8 @@
 
 static struct pt_counters cnt;
 static struct gmode m;
-static unsigned view;                /* the guest's CPL: VIEW_KERNEL or VIEW_USER */
+static unsigned view;                /* the guest's CPL: VIEW_KERNEL or VIEW_USER; VIEW_SMAP for CPL 0
+                                        with SMAP in force (VIEW_KERNEL is then CPL 0 with AC set) */
 static unsigned protect_mode, slots;
 static bool code_window;             /* start() with the code window (scan-before-execute) on */
 
@@ -71,6 +73,7 @@ static struct pure pure_walk(unsigned v, uint32_t va)
         frame = leaf & PT32_ADDR_MASK;
     }
     if (v == VIEW_USER && !u) return p;
+    if (v == VIEW_SMAP && u) return p;
     p.ok = true;
     p.u = u;
     p.w = v == VIEW_USER ? w : (w || !(m.cr0 & CR0_WP));
@@ -134,7 +137,8 @@ static uint32_t access(uint32_t va, bool write)
             if (write) CHECK(!prot_is_table(p.gpa >> 12));
             return 0;
         }
-        unsigned acc = (write ? ACC_WRITE : 0) | (view == VIEW_USER ? ACC_USER : 0);
+        /* The kernel view stands for CPL 0 with EFLAGS.AC set: SMAP lets it reach user pages. */
+        unsigned acc = (write ? ACC_WRITE : 0) | (view == VIEW_USER ? ACC_USER : view == VIEW_KERNEL ? ACC_AC : 0);
         struct gtrans t;
         uint32_t e = guest_walk(&m, va, acc, &t);
         if (e) return e;
@@ -171,8 +175,24 @@ static uint32_t read32(uint32_t va)
     return gpa_read32(pure_walk(view, va).gpa);
 }
 
-static void set_cr3(uint32_t cr3) { m.cr3 = cr3; CHECK(sh_switch(&m)); sh_sync(); stlb_flush(); }
-static void set_mode(uint32_t cr0, uint32_t cr4) { m.cr0 = cr0; m.cr4 = cr4; CHECK(sh_reset(&m)); sh_sync(); }
+/* What pt_reserve does before a CR0, CR3 or CR4 write: the pages a root switch may take. */
+static void reserve(void)
+{
+    if (pool_free_count() < SH_RESERVE) sh_shrink(SH_RESERVE);
+    if (pool_free_count() < SH_RESERVE) { sh_trim_current(); sh_sync(); }
+}
+
+static void set_cr3(uint32_t cr3) { reserve(); m.cr3 = cr3; CHECK(sh_switch(&m)); sh_sync(); stlb_flush(); }
+static void set_mode(uint32_t cr0, uint32_t cr4) { reserve(); m.cr0 = cr0; m.cr4 = cr4; CHECK(sh_reset(&m)); sh_sync(); }
+/* CR4.SMAP alone changes: the same root, with its SMAP view while the bit is set. */
+static void set_smap(bool on)
+{
+    reserve();
+    m.cr4 = on ? m.cr4 | CR4_SMAP : m.cr4 & ~CR4_SMAP;
+    CHECK(sh_switch(&m));
+    sh_sync();
+}
+static bool smap_on(void) { return (m.cr4 & CR4_SMAP) && (m.cr0 & CR0_PG); }
 
 /* ---- the invariants ---- */
 
@@ -192,14 +212,16 @@ static void check_leaf_entry(unsigned v, uint32_t va, uint64_t pte, uint64_t pde
      * while the code window is on. */
     uint32_t gfn = pfn - FAKE_GUEST_BASE;
     if (prot_is_table(gfn)) CHECK(protect_mode == PT_PROTECT_US && !prot_only_code(gfn) ? !u : !w);
-    if (code_window && v == VIEW_KERNEL) CHECK(pte & PTE_NX);
+    if (code_window && v != VIEW_USER) CHECK(pte & PTE_NX);
 }
 
 static void check_invariants(void)
 {
-    for (unsigned v = 0; v < 2; v++) {
+    for (unsigned v = 0; v < VIEWS; v++) {
         uint32_t cr3 = sh_cr3(v);
         uint64_t *pdpt = fake_pool_page(cr3 >> 12) + (cr3 & 0xfff) / 8;
+        /* The SMAP view: the root has it while SMAP is on (and may keep it after). */
+        if (v == VIEW_SMAP && !(pdpt[3] & PTE_P)) { CHECK(!smap_on()); continue; }
         for (unsigned q = 0; q < 4; q++) {
             if (!(pdpt[q] & PTE_P)) { CHECK(q != 3); continue; }
             int pds = sp_of_frame((uint32_t)(pdpt[q] >> 12));
@@ -214,8 +236,8 @@ static void check_invariants(void)
                 CHECK(va - REGION >= 0x400000u);
                 int pts = sp_of_frame(f);
                 if (pts >= 0 && sp_meta[pts].key.kind == SP_WINDOW) {
-                    /* The code window: kernel view only, below the region, copies only. */
-                    CHECK(v == VIEW_KERNEL && code_window && va - (REGION - CODE_WINDOW_SIZE) < CODE_WINDOW_SIZE);
+                    /* The code window: kernel views only, below the region, copies only. */
+                    CHECK(v != VIEW_USER && code_window && va - (REGION - CODE_WINDOW_SIZE) < CODE_WINDOW_SIZE);
                     uint64_t *pt = fake_pool_page(f);
                     for (unsigned j = 0; j < 512; j++) {
                         int c = (pt[j] & PTE_P) ? sp_of_frame((uint32_t)((pt[j] & PAE_ADDR_MASK) >> 12)) : -1;
@@ -476,11 +498,85 @@ TEST(shadow_reset_and_shrink_give_everything_back)
     CHECK_EQ(prot_count(), 0);
 }
 
+/* SMAP: the SMAP view is the kernel view without the user pages; the kernel view (AC set)
+ * keeps them. Fills, prefaults, rewritten entries and directory entries all keep it so. */
+TEST(shadow_smap_view)
+{
+    paging_on(PT_PROTECT_RO, 8, 8);
+    /* 4-8 MiB: a user directory entry; even pages user, odd ones supervisor, accessed. */
+    CHECK_EQ(write32(PD0 + 4, PT1 | PTE_P | PTE_W | PTE_U | PTE_A), 0);
+    for (uint32_t i = 0; i < 16; i++)
+        CHECK_EQ(write32(PT1 + i * 4, (DATA + i * 0x1000) | PTE_P | PTE_W | PTE_A | PTE_D | (i % 2 ? 0 : PTE_U)), 0);
+    uint32_t cr3 = sh_cr3(VIEW_SMAP);
+    CHECK(!(fake_pool_page(cr3 >> 12)[(cr3 & 0xfff) / 8 + 3] & PTE_P));   /* no SMAP view yet */
+    set_smap(true);
+    CHECK(fake_pool_page(cr3 >> 12)[(cr3 & 0xfff) / 8 + 3] & PTE_P);
+    check_invariants();
+    view = VIEW_SMAP;
+    CHECK_EQ(access(DATA, false), GWALK_FAULT | PFEC_P);               /* AC clear: #PF(1) */
+    CHECK_EQ(access(DATA, true), GWALK_FAULT | PFEC_P | PFEC_W);       /* #PF(3) */
+    CHECK_EQ(write32(DATA + 0x1000, 0x51), 0);                         /* a supervisor page */
+    for (uint32_t i = 0; i < 10; i++) CHECK_EQ(hw_walk(VIEW_SMAP, DATA + i * 0x1000).present, i % 2 == 1);
+    view = VIEW_KERNEL;                                                /* AC set */
+    CHECK_EQ(write32(DATA, 0x50), 0);
+    CHECK(hw_walk(VIEW_KERNEL, DATA).present && !hw_walk(VIEW_SMAP, DATA).present);
+    check_invariants();
+    /* The kernel makes a supervisor page a user page (A set): the SMAP view lets it go. */
+    CHECK_EQ(write32(PT1 + 3 * 4, (DATA + 0x3000) | PTE_P | PTE_W | PTE_U | PTE_A | PTE_D), 0);
+    CHECK(!hw_walk(VIEW_SMAP, DATA + 0x3000).present);
+    check_invariants();
+    /* A supervisor directory entry: every page under it is a supervisor page. */
+    CHECK_EQ(write32(PD0 + 4, PT1 | PTE_P | PTE_W | PTE_A), 0);
+    view = VIEW_SMAP;
+    CHECK_EQ(read32(DATA), 0x50);
+    CHECK(hw_walk(VIEW_SMAP, DATA + 0x2000).present);                  /* prefaulted */
+    check_invariants();
+    /* User again: out of the SMAP view at once. */
+    view = VIEW_KERNEL;
+    CHECK_EQ(write32(PD0 + 4, PT1 | PTE_P | PTE_W | PTE_U | PTE_A), 0);
+    CHECK(!hw_walk(VIEW_SMAP, DATA).present);
+    view = VIEW_SMAP;
+    CHECK_EQ(access(DATA, false), GWALK_FAULT | PFEC_P);
+    CHECK_EQ(read32(DATA + 0x1000), 0x51);
+    /* 4 MiB pages: a user one is refused, a supervisor one is not. */
+    CHECK_EQ(write32(PD0 + 3 * 4, 0x400000 | PTE_P | PTE_W | PTE_U | PTE_PS), 0);
+    CHECK_EQ(write32(PD0 + 4 * 4, 0x400000 | PTE_P | PTE_W | PTE_PS), 0);
+    CHECK_EQ(access(0xc01000, false), GWALK_FAULT | PFEC_P);
+    CHECK_EQ(read32(0x1001000), 0x51);
+    check_invariants();
+    /* Another address space gets its SMAP view when it is switched to; SMAP off and on again
+     * keeps the views (no flush). */
+    guest_pd(0x30000, true);
+    set_cr3(0x30000);
+    check_invariants();
+    CHECK_EQ(access(DATA, false), GWALK_FAULT | PFEC_P);
+    set_cr3(PD0);
+    uint32_t built = cnt.roots_built;
+    set_smap(false);
+    view = VIEW_KERNEL;
+    check_invariants();
+    set_smap(true);
+    CHECK_EQ(cnt.roots_built, built);
+    CHECK(!hw_walk(VIEW_SMAP, DATA).present && hw_walk(VIEW_SMAP, DATA + 0x1000).present);
+    check_invariants();
+    /* A mode change drops everything; the new root has its three views. */
+    set_mode(CR0_PE | CR0_PG, CR4_PSE | CR4_SMAP);
+    view = VIEW_SMAP;
+    CHECK_EQ(access(DATA, true), GWALK_FAULT | PFEC_P | PFEC_W);     /* WP clear: SMAP still refuses */
+    view = VIEW_KERNEL;
+    CHECK_EQ(write32(DATA, 0x52), 0);
+    check_invariants();
+    /* Paging off: no user pages, no SMAP view needed. */
+    set_mode(CR0_PE, CR4_SMAP);
+    check_invariants();
+}
+
 /* Random edits and accesses with a fixed seed; invariants after every step. */
 static uint32_t rng = 12345;
 static uint32_t next(void) { rng ^= rng << 13; rng ^= rng >> 17; rng ^= rng << 5; return rng; }
 
-static void torture(unsigned protect, unsigned prefault, unsigned roots, unsigned nslots)
+/* smap: CR4.SMAP comes and goes too, and the kernel also runs with it in force (VIEW_SMAP). */
+static void torture(unsigned protect, unsigned prefault, unsigned roots, unsigned nslots, bool smap)
 {
     int failed_before = unit_failed_checks;
     start(protect, prefault, roots, nslots);
@@ -488,18 +584,23 @@ static void torture(unsigned protect, unsigned prefault, unsigned roots, unsigne
     guest_tables(pds[0], true);
     guest_pd(pds[1], true);
     guest_pd(pds[2], true);
-    /* Four spare tables at 0x40000.. mapping frames from 8 MiB, user, some read-only. */
+    /* With SMAP the SMAP view needs supervisor pages among the user ones: every other one. */
+    for (uint32_t i = 0; smap && i < 2048; i += 2) gpa_write32(0x11000 + i * 4, gpa_read32(0x11000 + i * 4) & ~PTE_U);
+    /* Four spare tables at 0x40000.. mapping frames from 8 MiB, user (with SMAP: some), some
+     * read-only. */
     for (uint32_t t = 0; t < 4; t++)
         for (uint32_t i = 0; i < 1024; i++)
-            gpa_write32(0x40000 + t * 0x1000 + i * 4, ((0x800 + (next() % 2048)) << 12) | PTE_P | PTE_U | (next() & PTE_W));
+            gpa_write32(0x40000 + t * 0x1000 + i * 4, ((0x800 + (next() % 2048)) << 12) | PTE_P |
+                        (smap ? next() & PTE_U : PTE_U) | (next() & PTE_W));
     m.cr3 = pds[0];
     set_mode(CR0_PE | CR0_PG | CR0_WP, CR4_PSE);
     for (unsigned step = 0; step < 3000; step++) {
         uint32_t r = next() % 100;
         view = VIEW_KERNEL;
         if (r < 40) {
-            /* an access anywhere in 0-32 MiB, either view */
-            view = next() & 1;
+            /* an access anywhere in 0-32 MiB, in any view */
+            view = smap ? next() % 3 : next() & 1;
+            if (view == VIEW_SMAP && !smap_on()) view = VIEW_KERNEL;
             uint32_t va = (next() % (32u << 20)) & ~3u;
             uint32_t res = access(va, next() & 1);
             if (res == TABLE_WRITE) sh_table_write(pure_walk(view, va).gpa, 4, view == VIEW_USER);
@@ -514,17 +615,18 @@ static void torture(unsigned protect, unsigned prefault, unsigned roots, unsigne
             uint32_t pd = pds[next() % 3], i = 2 + next() % 6, v;
             uint32_t kind = next() % 3;
             if (kind == 0 && (next() % 8) == 0) v = 0xfffff000u | PTE_P | PTE_W | PTE_U;   /* a table in a hole */
-            else if (kind == 0) v = (0x40000 + (next() % 4) * 0x1000) | PTE_P | PTE_W | PTE_U;
+            else if (kind == 0) v = (0x40000 + (next() % 4) * 0x1000) | PTE_P | PTE_W | (smap ? next() & PTE_U : PTE_U);
             else if (kind == 1) v = ((next() % 4) << 22) | PTE_P | PTE_PS | (next() & (PTE_W | PTE_U | PTE_D));
             else v = 0;
             write32(pd + i * 4, v);
         } else if (r < 95) {
-            set_cr3(pds[next() % 3]);
+            if (smap && (next() % 4) == 0) set_smap(!(m.cr4 & CR4_SMAP));
+            else set_cr3(pds[next() % 3]);
         } else if (r < 98) {
             sh_shrink(pool_free_count() + 8);
             sh_sync();
         } else {
-            set_mode(CR0_PE | CR0_PG | ((next() & 1) ? CR0_WP : 0), (next() & 1) ? CR4_PSE : 0);
+            set_mode(CR0_PE | CR0_PG | ((next() & 1) ? CR0_WP : 0), ((next() & 1) ? CR4_PSE : 0) | (m.cr4 & CR4_SMAP));
         }
         check_invariants();
         if (unit_failed_checks > failed_before + 20) { printf("    torture: stopped at step %u\n", step); return; }
@@ -549,9 +651,12 @@ TEST(shadow_working_set_larger_than_the_pool)
     CHECK(cnt.shrinks > 0);
 }
 
-TEST(shadow_torture_ro) { torture(PT_PROTECT_RO, 8, 64, SLOTS); }
-TEST(shadow_torture_us) { torture(PT_PROTECT_US, 0, 64, SLOTS); }
-TEST(shadow_torture_small_pool_few_roots) { torture(PT_PROTECT_RO, 3, 2, 24); }
+TEST(shadow_torture_ro) { torture(PT_PROTECT_RO, 8, 64, SLOTS, false); }
+TEST(shadow_torture_us) { torture(PT_PROTECT_US, 0, 64, SLOTS, false); }
+TEST(shadow_torture_small_pool_few_roots) { torture(PT_PROTECT_RO, 3, 2, 24, false); }
+TEST(shadow_torture_smap_ro) { torture(PT_PROTECT_RO, 8, 64, SLOTS, true); }
+TEST(shadow_torture_smap_us) { torture(PT_PROTECT_US, 3, 64, SLOTS, true); }
+TEST(shadow_torture_smap_small_pool) { torture(PT_PROTECT_RO, 3, 2, 24, true); }
 
 /* Scan-before-execute's part of the engine: NX in the kernel view, code copies protect their
  * page (read-only, but never hidden from user code in us mode), the window maps copies and is
@@ -605,6 +710,41 @@ static void code_window_case(unsigned protect)
 }
 
 TEST(shadow_code_window_ro) { code_window_case(PT_PROTECT_RO); }
+
+TEST(shadow_code_window_shared_by_the_smap_view)
+{
+    code_window = true;
+    paging_on(PT_PROTECT_RO, 0, 8);
+    set_smap(true);
+    uint32_t gfn = DATA >> 12;
+    int c = sp_new(&(struct sp_key){ gfn, SP_CODE, 0, 0 });
+    CHECK(c >= 0);
+    sp_get(c);
+    sh_sync();
+    uint32_t w = REGION - CODE_WINDOW_SIZE + 0x5000;
+    CHECK(sh_window_map(w, sp_meta[c].frame));
+    /* Both kernel views fetch the copy, through one window table. */
+    struct hw k = hw_walk(VIEW_KERNEL, w), sm = hw_walk(VIEW_SMAP, w);
+    CHECK(k.present && sm.present && k.pfn == sp_meta[c].frame && sm.pfn == k.pfn);
+    CHECK(!hw_walk(VIEW_USER, w).present);
+    unsigned windows = 0;
+    for (int s = 0; s < (int)MON_POOL_SLOTS; s++) windows += sp_meta[s].key.kind == SP_WINDOW;
+    CHECK_EQ(windows, 1);
+    check_invariants();
+    sh_window_flush();
+    CHECK(!hw_walk(VIEW_KERNEL, w).present && !hw_walk(VIEW_SMAP, w).present);
+    /* A new address space: its window is its own, in both of its kernel views. */
+    guest_pd(0x30000, false);
+    set_cr3(0x30000);
+    CHECK(sh_window_map(w, sp_meta[c].frame));
+    CHECK(hw_walk(VIEW_SMAP, w).present);
+    check_invariants();
+    sh_shrink(SLOTS);
+    sh_window_flush();                  /* as code.c does before it drops a copy */
+    sp_put(c);
+    check_invariants();
+    code_window = false;
+}
 TEST(shadow_code_window_us) { code_window_case(PT_PROTECT_US); }
 
 TEST(stlb_caches_only_what_it_was_allowed)
@@ -627,4 +767,22 @@ TEST(stlb_caches_only_what_it_was_allowed)
     CHECK_EQ(stlb_walk(&m, DATA, 0, &t), 0);
     stlb_counts(&h1, &m1);
     CHECK_EQ(m1 - m0, 1);
+}
+
+TEST(stlb_smap_needs_ac_even_when_cached)
+{
+    paging_on(PT_PROTECT_RO, 0, 8);
+    CHECK_EQ(write32(PD0 + 4, PT1 | PTE_P | PTE_W | PTE_U), 0);
+    CHECK_EQ(write32(PT1, DATA | PTE_P | PTE_W | PTE_U), 0);
+    m.cr4 |= CR4_SMAP;
+    stlb_flush();
+    struct gtrans t;
+    CHECK_EQ(stlb_walk(&m, DATA, ACC_AC | ACC_WRITE, &t), 0);        /* cached, user, dirty */
+    CHECK_EQ(stlb_walk(&m, DATA + 4, ACC_AC, &t), 0);
+    CHECK_EQ(stlb_walk(&m, DATA + 4, 0, &t), GWALK_FAULT | PFEC_P);
+    CHECK_EQ(stlb_walk(&m, DATA + 4, ACC_WRITE, &t), GWALK_FAULT | PFEC_P | PFEC_W);
+    CHECK_EQ(stlb_walk(&m, DATA + 4, ACC_USER | ACC_WRITE, &t), 0);
+    CHECK_EQ(stlb_walk(&m, DATA + 4, ACC_FETCH, &t), 0);
+    m.cr4 &= ~CR4_SMAP;
+    CHECK_EQ(stlb_walk(&m, DATA + 4, ACC_WRITE, &t), 0);
 }

@@ -1,6 +1,6 @@
 /* cpu_smap: CR4.SMAP. The guest kernel's data accesses to user pages fault unless EFLAGS.AC is
- * set (STAC). umbra accepts the bit and emulates STAC/CLAC but makes no SMAP check: its
- * kernel view maps user pages whatever AC says. */
+ * set (STAC). (umbra once kept the bit without checking it: its kernel view mapped user pages
+ * whatever AC said.) */
 #include "rt.h"
 
 static u32 pd[1024] __attribute__((aligned(4096)));

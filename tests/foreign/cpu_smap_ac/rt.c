@@ -1,0 +1,1 @@
+../../foreign/cpu_regs/rt.c
