@@ -536,7 +536,9 @@ static void pit(void)
     }
     outb(0x21, 0xff);
     specific_eoi = false;
-    show("mode 2: interrupts counted", ticks, 2, 20);
+    /* At least 20: a second tick may land between an IRET and the CLI after HLT on a slow
+     * or busy host. */
+    show("mode 2: at least 20 interrupts counted", ticks >= 20, 2, 1);
     yes("mode 2: latched counts within 1..04a9", in_range);
     outb(0x43, 0xe2);
     show("mode 2: read-back status", inb(0x40) & 0x3f, 2, 0x34);
